@@ -1,0 +1,67 @@
+"""One province's round: the five steps of indicator 6, each a task that knows its deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from kpi6.models.errors import Kpi6Error
+from kpi6.models.inputs import ProvinceInputs
+from kpi6.models.provinces import registry
+from kpi6.models.rules import StepAction, decide_step
+from kpi6.models.summary import ProvinceRunSummary
+from kpi6.tasks.steps import (
+    disseminate_and_survey,
+    make_plan,
+    prepare_run,
+    produce_media,
+    record_failure,
+    report_form1,
+    report_form2,
+    summarize_run,
+)
+
+STEP_TASKS = {1: make_plan, 2: produce_media, 3: report_form1, 4: disseminate_and_survey, 5: report_form2}
+
+
+def run_name() -> str:
+    """`TH-50 เชียงใหม่ · 2567-1 · step 3`, so the UI's list explains itself."""
+    params = flow_run.get_parameters()
+    try:
+        label = registry().get(params["province"]).label
+    except Kpi6Error:
+        label = str(params["province"])
+    step = params.get("step")
+    return f"{label} · {params['round_id']} · step {step if step else '1–5'}"
+
+
+@flow(name="province-round", flow_run_name=run_name, validate_parameters=True)
+def province_round(
+    province: str,
+    round_id: str,
+    step: int | None = None,
+    inputs: ProvinceInputs | None = None,
+    force: bool = False,  # noqa: FBT001, FBT002
+    now: datetime | None = None,
+) -> ProvinceRunSummary:
+    """Run one province's steps for a round (or only `step`); completed steps are left alone unless forced."""
+    inputs = inputs or ProvinceInputs()
+    ctx, states = prepare_run(province, round_id, inputs, now)
+    actions: dict[int, StepAction] = {}
+    for n in [step] if step else range(1, 6):
+        data = inputs.for_step(n)
+        actions[n] = decide_step(ctx.config, n, states, has_input=data is not None, force=force,
+                                 explicit=step is not None)
+        if actions[n] is not StepAction.run:
+            continue
+        try:
+            STEP_TASKS[n](ctx, data, force)
+        except Kpi6Error:
+            raise
+        except Exception as exc:
+            record_failure(ctx, n, f"{type(exc).__name__}: {exc}")
+            raise
+        states[n] = "done"
+    return summarize_run(ctx, actions)

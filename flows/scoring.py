@@ -1,0 +1,18 @@
+"""Penalty-adjusted scores of every province for a round."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from kpi6.models.scoring import ProvinceScore
+from kpi6.tasks.scores import compute_scores, store_scores
+from kpi6.tasks.steps import prepare_round
+
+
+@flow(name="score-round", flow_run_name="scores · {round_id}")
+def score_round(round_id: str) -> list[ProvinceScore]:
+    """Compute and store the scores of all 76 provinces for the round."""
+    config = prepare_round(round_id)
+    scores = compute_scores(config)
+    store_scores(scores)
+    return scores

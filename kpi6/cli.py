@@ -1,0 +1,349 @@
+"""The `kpi6` command: what a DLA officer or a provincial clerk types. Errors exit with code 2."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from kpi6.models.calendar import BANGKOK
+from kpi6.models.errors import InputError, Kpi6Error
+from kpi6.models.inputs import ProvinceInputs, parse_inputs
+from kpi6.models.provinces import registry
+from kpi6.settings import get_settings
+
+app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+round_app = typer.Typer(help="Round configuration.", no_args_is_help=True)
+app.add_typer(round_app, name="round")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def parse_day(text: str, what: str) -> date:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a date; write YYYY-MM-DD, e.g. 2023-12-08") from None
+    _refuse_be_year(day.year, what, text)
+    return day
+
+
+def parse_moment(text: str, what: str) -> date | datetime:
+    """A date, or a date and time (ISO 8601); without a zone it is Bangkok time."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return parse_day(text, what)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{what} {text!r} is not a date or date-time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00]"
+        ) from None
+    _refuse_be_year(moment.year, what, text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
+
+
+def _refuse_be_year(year: int, what: str, text: str) -> None:
+    if year > 2400:
+        raise InputError(f"{what} {text!r} looks like a Buddhist-Era year; write it in CE ({year} BE = {year - 543})")
+
+
+def read_input_file(path: Path) -> ProvinceInputs:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the input file: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError):
+        raise InputError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}") from None
+    if data is not None and not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping with keys plan, media, form1, dissemination, form2")
+    return parse_inputs(data, source=str(path))
+
+
+def _num(value: Any) -> float:
+    return round(float(value), 2)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema and load the provinces and every round file."""
+    from kpi6.tasks.rounds import available_rounds, load_round
+    from kpi6.tasks.steps import default_actor, prepare_database
+
+    rounds = [load_round(rid) for rid in available_rounds()]
+    for config in rounds:
+        prepare_database(config, actor=default_actor())
+    out.print(f"database ready: {_safe_url(get_settings().db_url)}; "
+              f"{len(registry())} provinces, rounds: {', '.join(r.id for r in rounds) or 'none'}")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+@app.command()
+def provinces(as_json: Annotated[bool, typer.Option("--json", help="JSON list of code, name_th, name_en")] = False) -> None:
+    """List the 76 provincial offices."""
+    if as_json:
+        out.print_json(json.dumps([p.model_dump() for p in registry()], ensure_ascii=False))
+        return
+    table = Table(title="สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด (76)")
+    for col in ("code", "ชื่อจังหวัด", "Province"):
+        table.add_column(col)
+    for p in registry():
+        table.add_row(p.code, p.name_th, p.name_en)
+    out.print(table)
+
+
+@round_app.command("show")
+def round_show(round_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show a round's steps, deadlines, scoring rules and calendar additions."""
+    from kpi6.tasks.rounds import load_round
+
+    config = load_round(round_id)
+    if as_json:
+        out.print_json(config.model_dump_json())
+        return
+    start, end = config.period
+    out.print(f"[bold]round {config.id}[/] — ปีงบประมาณ {config.fiscal_year_be} รอบที่ {config.round_number} "
+              f"({start} – {end})")
+    if config.sample_dates:
+        out.print("[yellow]sample dates: these deadlines are examples, not DLA's[/]")
+    table = Table()
+    for col in ("step", "ขั้นตอน", "deadline", "report", "needs", "points"):
+        table.add_column(col)
+    for s in config.steps:
+        table.add_row(str(s.number), f"{s.name_th}\n{s.name_en}", s.deadline.isoformat(),
+                      f"Form {s.form}" if s.report else "", ", ".join(map(str, s.requires)),
+                      str(config.scoring.points[s.number]))
+    out.print(table)
+    out.print(f"penalty: {config.scoring.penalty_per_working_day} per working day late on each report; "
+              f"floor {config.scoring.floor}")
+    for d in config.calendar.extra_holidays:
+        out.print(f"extra holiday: {d.date} {d.name}")
+    for d in config.calendar.extra_working_days:
+        out.print(f"extra working day: {d.date} {d.name}")
+    out.print(f"reminders: {', '.join(map(str, config.reminders.before_deadline_working_days))} "
+              "working days before each deadline")
+
+
+@app.command()
+def penalty(
+    deadline: Annotated[str, typer.Option(help="The deadline, YYYY-MM-DD")],
+    submitted: Annotated[str, typer.Option(help="Submission date or date-time (Bangkok time if no zone)")],
+    round_id: Annotated[str | None, typer.Option("--round", help="Use this round's holidays and penalty")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Working days late and the penalty for a report submitted after its deadline."""
+    from kpi6.models.calendar import WorkingDayCalendar, bangkok_date
+    from kpi6.models.round import ScoringRules
+    from kpi6.tasks.rounds import load_round, round_for_date
+
+    day = parse_day(deadline, "--deadline")
+    moment = parse_moment(submitted, "--submitted")
+    config = load_round(round_id) if round_id else round_for_date(day)
+    cal = config.working_calendar() if config else WorkingDayCalendar()
+    rate = (config.scoring if config else ScoringRules(points={n: 1 for n in range(1, 6)})).penalty_per_working_day
+    late = cal.working_days_late(day, moment)
+    result = {"working_days_late": late, "penalty": _num(rate * late), "deadline": day.isoformat(),
+              "submitted_date": bangkok_date(moment).isoformat(), "round": config.id if config else None}
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    out.print(f"deadline {day} · submitted {bangkok_date(moment)} (Bangkok) · round {result['round'] or '-'}")
+    out.print(f"working days late (วันทำการที่ล่าช้า): {late}   penalty (หักคะแนน): {result['penalty']}")
+
+
+def _run_flow(fn, **kwargs):  # type: ignore[no-untyped-def]
+    """Run a flow on Prefect (the ephemeral API unless PREFECT_API_URL is set) and say how long it took."""
+    started = time.perf_counter()
+    result = fn(**kwargs)
+    return result, time.perf_counter() - started
+
+
+@app.command()
+def run(
+    province: Annotated[str, typer.Option(help="Province code, Thai or English name")],
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    step: Annotated[int | None, typer.Option(min=1, max=5, help="Run only this step")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input", help="YAML or JSON with the steps' inputs")] = None,
+    force: Annotated[bool, typer.Option(help="Re-run a completed step (audited)")] = False,
+) -> None:
+    """Run one province's steps for a round (Prefect flow `province-round`)."""
+    from prefect import tags
+
+    from kpi6.flows.province import province_round
+    from kpi6.models.rules import decide_step
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.steps import RunContext, check_inputs, current_states, default_actor, prepare_database
+
+    # Everything a clerk can get wrong is checked here, before Prefect starts and before any write.
+    prov = registry().get(province)
+    config = load_round(round_id)
+    inputs = read_input_file(input_file) if input_file else ProvinceInputs()
+    ctx = RunContext(province=prov, config=config, now=datetime.now(BANGKOK), actor=default_actor())
+    check_inputs(ctx, inputs)
+    prepare_database(config, actor=ctx.actor)
+    if step:
+        decide_step(config, step, current_states(ctx), has_input=inputs.for_step(step) is not None,
+                    force=force, explicit=True)
+    with tags(f"province:{prov.code}", f"round:{config.id}", *([f"step:{step}"] if step else [])):
+        summary, seconds = _run_flow(province_round, province=prov.code, round_id=config.id, step=step,
+                                     inputs=inputs, force=force)
+    table = Table(title=f"{prov.label} · {config.id}")
+    for col in ("step", "ขั้นตอน", "deadline", "this run", "state", "completed", "days late"):
+        table.add_column(col)
+    for s in summary.steps:
+        table.add_row(str(s.step), s.name_th, s.deadline.isoformat(), s.action.value,
+                      STATE_TH.get(s.state, s.state),
+                      s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else "",
+                      str(s.working_days_late) if s.completed_at else "")
+    out.print(table)
+    out.print(f"done in {seconds:.1f} s")
+
+
+def _score_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title)
+    for col, justify in (("code", "left"), ("จังหวัด", "left"), ("steps", "right"), ("points", "right"),
+                         ("late reports", "right"), ("days late", "right"), ("penalty", "right"),
+                         ("total", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        style = "red" if r["penalty"] else ""
+        table.add_row(r["code"], r["name_th"], f"{r['steps_done']}/5", f"{r['points']:.2f}", str(r["late_reports"]),
+                      str(r["working_days_late"]), f"{r['penalty']:.2f}", f"{r['total']:.2f}", style=style)
+    return table
+
+
+def _score_rows(scores) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    rows = []
+    for s in scores:
+        p = registry().get(s.province_code)
+        rows.append({"code": p.code, "name_th": p.name_th, "name_en": p.name_en, "steps_done": s.steps_done,
+                     "points": _num(s.points), "late_reports": s.late_reports,
+                     "working_days_late": s.working_days_late, "penalty": _num(s.penalty), "total": _num(s.total)})
+    return rows
+
+
+@app.command()
+def score(
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Compute, store and print every province's penalty-adjusted score for the round."""
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.scores import compute_round_scores, save_round_scores
+    from kpi6.tasks.steps import default_actor, prepare_database
+
+    config = load_round(round_id)
+    prepare_database(config, actor=default_actor())
+    scores = compute_round_scores(config)
+    save_round_scores(scores)
+    rows = _score_rows(scores)
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    out.print(_score_table(rows, f"คะแนนตัวชี้วัดที่ 6 · รอบ {config.id}"))
+
+
+@app.command()
+def status(
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
+    today: Annotated[str | None, typer.Option(help="As of this date (default today, Bangkok)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Provinces × steps: state, deadline and working days late (or overdue so far)."""
+    from kpi6.tasks.database import session_scope
+    from kpi6.tasks.records import all_progress
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.steps import default_actor, prepare_database
+
+    config = load_round(round_id)
+    as_of = parse_day(today, "--today") if today else datetime.now(BANGKOK).date()
+    only = registry().get(province) if province else None
+    prepare_database(config, actor=default_actor())
+    with session_scope() as session:
+        rows = {(r.province_code, r.step): r for r in all_progress(session=session, round_id=config.id)}
+    cal = config.working_calendar()
+    report: list[dict[str, Any]] = []
+    for p in registry():
+        if only and p.code != only.code:
+            continue
+        steps = []
+        for sc in config.steps:
+            r = rows.get((p.code, sc.number))
+            state = r.state if r else "pending"
+            done_at = r.completed_at if r and state == "done" else None
+            late = cal.working_days_late(sc.deadline, done_at if done_at else as_of)
+            steps.append({"step": sc.number, "state": state, "deadline": sc.deadline.isoformat(),
+                          "completed_at": done_at.isoformat() if done_at else None, "working_days_late": late})
+        report.append({"code": p.code, "name_th": p.name_th, "steps": steps})
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    table = Table(title=f"สถานะตัวชี้วัดที่ 6 · รอบ {config.id} · ณ {as_of.isoformat()}")
+    table.add_column("จังหวัด")
+    for sc in config.steps:
+        table.add_column(f"{sc.number}\n{sc.deadline.isoformat()}", justify="center")
+    for item in report:
+        cells = []
+        for s in item["steps"]:
+            if s["state"] == "done":
+                cells.append("[green]✓[/]" + (f" [red]+{s['working_days_late']}[/]" if s["working_days_late"] else ""))
+            elif s["working_days_late"]:
+                cells.append(f"[red]overdue {s['working_days_late']}[/]")
+            else:
+                cells.append(STATE_TH.get(s["state"], s["state"]))
+        table.add_row(f"{item['code']} {item['name_th']}", *cells)
+    out.print(table)
+    out.print("✓ done · +N working days late · overdue N = not done, N working days past the deadline")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where scores.csv goes")] = Path("out"),
+    round_id: Annotated[str, typer.Option("--round")] = "2567-1",
+    seed: Annotated[int, typer.Option(help="Seed of the sample inputs")] = 6,
+) -> None:
+    """The national demo: 76 provinces on sample inputs, then the national score table."""
+    from kpi6.flows.demo import national_demo
+    from kpi6.tasks.rounds import load_round
+
+    config = load_round(round_id)
+    out.print(f"national demo · round {config.id} · 76 provinces · database {_safe_url(get_settings().db_url)}")
+    scores, seconds = _run_flow(national_demo, round_id=config.id, seed=seed, out_dir=str(out_dir.resolve()))
+    rows = _score_rows(scores)
+    out.print(_score_table(rows, f"คะแนนตัวชี้วัดที่ 6 ระดับประเทศ · รอบ {config.id} (demo)"))
+    late = sum(1 for r in rows if r["penalty"])
+    out.print(f"{len(rows)} provinces · {late} with lateness penalties · "
+              f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s")
+
+
+def main() -> None:
+    try:
+        app()
+    except Kpi6Error as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

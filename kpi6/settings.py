@@ -1,0 +1,36 @@
+"""The one settings class: every knob comes from the environment with prefix KPI6_."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "kpi6"
+
+
+class Settings(BaseSettings):
+    """kpi6's settings; embedded defaults need no server (SQLite file, local folders)."""
+
+    model_config = SettingsConfigDict(env_prefix="KPI6_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file and outputs go")
+    database_url: str | None = Field(default=None, description="Any SQLAlchemy URL; default SQLite in data_dir")
+    rounds_dir: Path | None = Field(default=None, description="Extra folder of round files (<id>.yaml)")
+    actor: str | None = Field(default=None, description="Name recorded in the audit log; default the OS user")
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'kpi6.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Built lazily and once per process; tests clear the cache after changing the environment."""
+    return Settings()

@@ -1,0 +1,89 @@
+"""Thai government working days, and how many of them a submission is late. Pure: time is injected.
+
+A working day is Monday to Friday that is not a public holiday, a substitution day or a government
+holiday (cabinet bridge days, e.g. 29 Dec 2023) as the `holidays` package lists them, and not an
+extra holiday of the round; an extra working day of the round is a working day whatever else it is.
+Observances that the package files under its "workday" category (Loy Krathong, National Aviation
+Day, ...) are ordinary working days for government offices, so that category is never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+# The categories whose days close government offices (Cabinet resolutions on official holidays;
+# "government" carries the special bridge days such as 29 Dec 2023 and 12 Apr 2024).
+GOVERNMENT_CLOSED_CATEGORIES: tuple[str, ...] = (holidays.PUBLIC, holidays.GOVERNMENT)
+
+
+def bangkok_date(moment: date | datetime) -> date:
+    """The calendar date in Bangkok of a date or timestamp; a timestamp without zone is Bangkok time."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            return moment.date()
+        return moment.astimezone(BANGKOK).date()
+    return moment
+
+
+class WorkingDayCalendar:
+    """Working days for one round: the Thai holidays plus the round's late additions."""
+
+    def __init__(
+        self,
+        extra_holidays: Mapping[date, str] | None = None,
+        extra_working_days: Iterable[date] = (),
+        language: str = "th",
+    ) -> None:
+        self.extra_holidays = dict(extra_holidays or {})
+        self.extra_working_days = frozenset(extra_working_days)
+        self.language = language
+
+    @cached_property
+    def _thai(self) -> holidays.HolidayBase:
+        return holidays.Thailand(categories=GOVERNMENT_CLOSED_CATEGORIES, language=self.language)
+
+    def holiday_name(self, day: date) -> str | None:
+        """Why `day` is not a working day, or None if it is one (weekends give a name too)."""
+        if day in self.extra_working_days:
+            return None
+        if day in self.extra_holidays:
+            return self.extra_holidays[day]
+        name = self._thai.get(day)
+        if name:
+            return name
+        if day.weekday() >= 5:
+            return "วันเสาร์" if day.weekday() == 5 else "วันอาทิตย์"
+        return None
+
+    def is_working_day(self, day: date) -> bool:
+        return self.holiday_name(day) is None
+
+    def working_days_after(self, start: date, end: date) -> int:
+        """How many working days d satisfy start < d <= end (0 when end <= start)."""
+        count = 0
+        day = start + timedelta(days=1)
+        while day <= end:
+            count += self.is_working_day(day)
+            day += timedelta(days=1)
+        return count
+
+    def shift_working_days(self, day: date, n: int) -> date:
+        """The working day n working days after `day` (before it when n < 0); n=0 gives `day` itself."""
+        step = 1 if n >= 0 else -1
+        remaining = abs(n)
+        while remaining:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_late(self, deadline: date, submitted: date | datetime) -> int:
+        """Working days d with deadline < d <= the submission's Bangkok date."""
+        return self.working_days_after(deadline, bangkok_date(submitted))

@@ -1,0 +1,142 @@
+"""Database tables (SQLModel). Timestamps are timezone-aware and stored in UTC on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, also on SQLite (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; attach a time zone first")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _json(default_factory: Any) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class StepState(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ProvinceRow(SQLModel, table=True):
+    __tablename__ = "province"
+
+    code: str = Field(primary_key=True, max_length=8)
+    name_th: str
+    name_en: str
+
+
+class RoundRow(SQLModel, table=True):
+    """A round as loaded from its configuration file; the snapshot lets scores be explained later."""
+
+    __tablename__ = "round"
+
+    id: str = Field(primary_key=True, max_length=16)
+    fiscal_year_be: int
+    round_number: int
+    config: dict[str, Any] = _json(dict)
+    config_sha256: str = Field(max_length=64)
+    loaded_at: datetime = _ts(nullable=False)
+
+
+class StepProgress(SQLModel, table=True):
+    """One province's progress on one step of one round."""
+
+    __tablename__ = "step_progress"
+    __table_args__ = (UniqueConstraint("province_code", "round_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(foreign_key="province.code", index=True)
+    round_id: str = Field(foreign_key="round.id", index=True)
+    step: int
+    state: str = Field(default=StepState.pending.value, max_length=16)
+    started_at: datetime | None = _ts()
+    completed_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    inputs: dict[str, Any] = _json(dict)
+    evidence: list[str] = _json(list)
+    file_hashes: dict[str, str] = _json(dict)
+    error: str | None = None
+    runs: int = 0
+
+
+class ReportSubmission(SQLModel, table=True):
+    """A report (Form 1 or 2) sent to DLA; the latest version's submitted_at counts for lateness."""
+
+    __tablename__ = "report_submission"
+    __table_args__ = (UniqueConstraint("province_code", "round_id", "form", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(foreign_key="province.code", index=True)
+    round_id: str = Field(foreign_key="round.id", index=True)
+    step: int
+    form: int
+    version: int = 1
+    submitted_at: datetime = _ts(nullable=False)
+    channel: str = Field(max_length=32)
+    message_id: str | None = None
+    resubmission: bool = False
+    recorded_at: datetime = _ts(nullable=False)
+
+
+class ScoreRow(SQLModel, table=True):
+    """A province's penalty-adjusted score for a round, as last computed."""
+
+    __tablename__ = "score"
+    __table_args__ = (UniqueConstraint("province_code", "round_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(foreign_key="province.code", index=True)
+    round_id: str = Field(foreign_key="round.id", index=True)
+    points_by_step: dict[str, float] = _json(dict)
+    points: float
+    working_days_late: int
+    penalty: float
+    total: float
+    steps_done: int
+    late_reports: int
+    computed_at: datetime = _ts(nullable=False)
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only: one row for every state change, with who did it and when."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    actor: str
+    action: str = Field(max_length=32)
+    province_code: str | None = Field(default=None, index=True)
+    round_id: str | None = Field(default=None, index=True)
+    step: int | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    detail: dict[str, Any] = _json(dict)

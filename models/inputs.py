@@ -1,0 +1,142 @@
+"""What an office enters for each step, validated before anything is written."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kpi6.models.errors import InputError, describe_validation_error
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PlanActivity(_Input):
+    """One implementation step of the office's plan."""
+
+    activity: NonEmpty
+    start: date
+    end: date
+    responsible: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlanActivity:
+        if self.end < self.start:
+            raise ValueError(f"activity {self.activity!r} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class PlanInput(_Input):
+    """Step 1: the plan and implementation steps."""
+
+    activities: list[PlanActivity] = Field(min_length=1)
+    evidence: list[str] = []
+    done_at: datetime | None = None
+
+
+class MediaFormat(StrEnum):
+    infographic = "infographic"
+    ebook = "ebook"
+    handbook = "handbook"
+    video = "video"
+    website = "website"
+    other = "other"
+
+
+# The five elements every medium must contain (the letter, item 1), with the Thai a clerk reads.
+MEDIA_ELEMENTS: dict[str, str] = {
+    "title": "ชื่อเรื่อง (title)",
+    "lpa_aspect": "ด้านของ LPA ที่ช่วยยกระดับ (LPA aspect)",
+    "background": "ความเป็นมา/สาเหตุ (background)",
+    "content": "เนื้อหา ความรู้ แนวทาง วิธีการ (content)",
+    "agency": "หน่วยงานที่จัดทำ (producing agency)",
+}
+
+
+class MediaInput(_Input):
+    """One medium; all five required elements must be present and non-empty."""
+
+    title: str = ""
+    lpa_aspect: str = ""
+    background: str = ""
+    content: str = ""
+    agency: str = ""
+    format: MediaFormat = MediaFormat.infographic
+    link: str | None = None
+
+    def missing_elements(self) -> list[str]:
+        return [label for name, label in MEDIA_ELEMENTS.items() if not getattr(self, name).strip()]
+
+
+class MediaSetInput(_Input):
+    """Step 2: the two media."""
+
+    media: list[MediaInput]
+    evidence: list[str] = []
+    done_at: datetime | None = None
+
+    @field_validator("media")
+    @classmethod
+    def _two_complete_media(cls, media: list[MediaInput]) -> list[MediaInput]:
+        if len(media) != 2:
+            raise ValueError(f"the letter asks for media on exactly 2 topics; got {len(media)}")
+        for i, m in enumerate(media, start=1):
+            missing = m.missing_elements()
+            if missing:
+                raise ValueError(f"medium {i} ({m.title or 'untitled'}) lacks: {', '.join(missing)}")
+        return media
+
+
+class ReportInput(_Input):
+    """Steps 3 and 5: when and how the report was submitted to DLA."""
+
+    submitted_at: datetime | None = None
+    channel: str = "manual"
+    message_id: str | None = None
+
+
+class DisseminationEvent(_Input):
+    date: date
+    channel: NonEmpty
+    laos_reached: int = Field(ge=1)
+    participants: int = Field(default=0, ge=0)
+    description: str = ""
+
+
+class DisseminationInput(_Input):
+    """Step 4: where the media went and how the LAOs rated them."""
+
+    events: list[DisseminationEvent] = Field(min_length=1)
+    survey_respondents: int = Field(default=0, ge=0)
+    evidence: list[str] = []
+    done_at: datetime | None = None
+
+
+class ProvinceInputs(_Input):
+    """Everything an office may enter for one round; a step runs when its part is given."""
+
+    plan: PlanInput | None = None
+    media: MediaSetInput | None = None
+    form1: ReportInput | None = None
+    dissemination: DisseminationInput | None = None
+    form2: ReportInput | None = None
+
+    def for_step(self, step: int) -> _Input | None:
+        return {1: self.plan, 2: self.media, 3: self.form1, 4: self.dissemination, 5: self.form2}[step]
+
+
+STEP_INPUT_KEYS: dict[int, str] = {1: "plan", 2: "media", 3: "form1", 4: "dissemination", 5: "form2"}
+
+
+def parse_inputs(data: object, *, source: str) -> ProvinceInputs:
+    """Validate an input file's data; a problem becomes one line naming the file and the field."""
+    try:
+        return ProvinceInputs.model_validate(data or {})
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc, source=source)) from None

@@ -1,0 +1,173 @@
+"""A round's configuration: its five steps and deadlines, scoring rules, calendar additions, reminders.
+
+Everything DLA or an office may change is data here, read from one YAML file per round
+(`deployments/rounds/<id>.yaml`), never a constant in code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kpi6.models.calendar import WorkingDayCalendar
+from kpi6.models.errors import RoundConfigError, describe_validation_error
+
+ROUND_ID = re.compile(r"^(?P<year>25\d\d)-(?P<round>[12])$")
+STEP_NUMBERS = (1, 2, 3, 4, 5)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepConfig(_Strict):
+    """One of the five steps of indicator 6, with its deadline (inclusive, Bangkok date)."""
+
+    number: Annotated[int, Field(ge=1, le=5)]
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    deadline: date
+    report: bool = False
+    form: int | None = Field(default=None, description="Form number (1 or 2) that a report step sends")
+    requires: tuple[int, ...] = ()
+
+    @model_validator(mode="after")
+    def _report_has_form(self) -> StepConfig:
+        if self.report and self.form not in (1, 2):
+            raise ValueError("a report step needs form: 1 or form: 2")
+        if not self.report and self.form is not None:
+            raise ValueError("only a report step has a form")
+        if self.number in self.requires:
+            raise ValueError("a step cannot require itself")
+        return self
+
+
+class ScoringRules(_Strict):
+    """Points per completed step and the lateness penalty on each report (letter มท 0810.7/ว 5157)."""
+
+    points: dict[int, Decimal]
+    penalty_per_working_day: Decimal = Field(default=Decimal("0.2"), ge=0)
+    floor: Decimal = Decimal("0")
+
+    @field_validator("points")
+    @classmethod
+    def _five_steps(cls, v: dict[int, Decimal]) -> dict[int, Decimal]:
+        if sorted(v) != list(STEP_NUMBERS):
+            raise ValueError("give points for each of steps 1-5")
+        if any(p < 0 for p in v.values()):
+            raise ValueError("points cannot be negative")
+        return v
+
+    @property
+    def max_points(self) -> Decimal:
+        return sum(self.points.values(), Decimal("0"))
+
+
+class DatedName(_Strict):
+    date: date
+    name: str = Field(min_length=1)
+
+
+class CalendarOverrides(_Strict):
+    """Days the cabinet declares after the `holidays` package was released."""
+
+    extra_holidays: tuple[DatedName, ...] = ()
+    extra_working_days: tuple[DatedName, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CalendarOverrides:
+        both = {d.date for d in self.extra_holidays} & {d.date for d in self.extra_working_days}
+        if both:
+            raise ValueError(f"a day cannot be both an extra holiday and an extra working day: {sorted(both)}")
+        return self
+
+
+class ReminderRules(_Strict):
+    """When reminders go out; used by the reminder flow."""
+
+    before_deadline_working_days: tuple[Annotated[int, Field(ge=1)], ...] = (5, 3, 1)
+    on_deadline: bool = True
+    overdue_daily: bool = True
+
+
+class RoundConfig(_Strict):
+    """A fiscal year's evaluation round (1 = Oct-Mar, 2 = Apr-Sep) of indicator 6."""
+
+    id: str
+    title_th: str = "ตัวชี้วัดที่ 6 ความสำเร็จในการจัดทำสื่อส่งเสริม พัฒนา และเสริมสร้างความเข้มแข็ง อปท."
+    sample_dates: bool = Field(default=False, description="True when the deadlines are examples, not DLA's")
+    reference: str = ""
+    steps: tuple[StepConfig, ...]
+    scoring: ScoringRules
+    calendar: CalendarOverrides = CalendarOverrides()
+    reminders: ReminderRules = ReminderRules()
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not ROUND_ID.match(v):
+            raise ValueError("a round id is <fiscal year BE>-<round 1 or 2>, e.g. 2567-1")
+        return v
+
+    @model_validator(mode="after")
+    def _steps_consistent(self) -> RoundConfig:
+        numbers = [s.number for s in self.steps]
+        if numbers != list(STEP_NUMBERS):
+            raise ValueError("steps must be exactly steps 1-5, in order")
+        start, end = self.period
+        for s in self.steps:
+            if not start <= s.deadline <= end:
+                raise ValueError(
+                    f"step {s.number} deadline {s.deadline} is outside round {self.id} ({start} to {end})"
+                )
+            for r in s.requires:
+                if r not in STEP_NUMBERS or r >= s.number:
+                    raise ValueError(f"step {s.number} can only require earlier steps, not {r}")
+        forms = [s.form for s in self.steps if s.report]
+        if sorted(forms) != [1, 2]:
+            raise ValueError("exactly two report steps are expected: one for form 1 and one for form 2")
+        return self
+
+    @property
+    def fiscal_year_be(self) -> int:
+        return int(self.id.split("-")[0])
+
+    @property
+    def round_number(self) -> int:
+        return int(self.id.split("-")[1])
+
+    @property
+    def period(self) -> tuple[date, date]:
+        """First and last day of the round (fiscal year N BE runs 1 Oct N-544 to 30 Sep N-543 CE)."""
+        ce = self.fiscal_year_be - 543
+        if self.round_number == 1:
+            return date(ce - 1, 10, 1), date(ce, 3, 31)
+        return date(ce, 4, 1), date(ce, 9, 30)
+
+    def step(self, number: int) -> StepConfig:
+        for s in self.steps:
+            if s.number == number:
+                return s
+        raise RoundConfigError(f"round {self.id} has no step {number}; steps are 1-5")
+
+    @property
+    def report_steps(self) -> tuple[StepConfig, ...]:
+        return tuple(s for s in self.steps if s.report)
+
+    def working_calendar(self) -> WorkingDayCalendar:
+        return WorkingDayCalendar(
+            extra_holidays={d.date: d.name for d in self.calendar.extra_holidays},
+            extra_working_days=[d.date for d in self.calendar.extra_working_days],
+        )
+
+
+def parse_round(data: object, *, source: str) -> RoundConfig:
+    """Validate round data; a problem becomes one line naming the file and the field."""
+    try:
+        return RoundConfig.model_validate(data)
+    except ValidationError as exc:
+        raise RoundConfigError(describe_validation_error(exc, source=source)) from None

@@ -1,0 +1,133 @@
+"""Pure rules on step order and on the times an office may record. No I/O; `now` is injected."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from kpi6.models.calendar import BANGKOK, bangkok_date
+from kpi6.models.errors import InputError, StepOrderError
+from kpi6.models.inputs import STEP_INPUT_KEYS, DisseminationInput, MediaSetInput, PlanInput, ReportInput
+from kpi6.models.round import RoundConfig
+
+# A clock on a clerk's PC may run a little fast; more than this is a typing error.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def as_aware(moment: datetime) -> datetime:
+    """A timestamp without zone is Bangkok time (the letter's offices all keep it)."""
+    return moment.replace(tzinfo=BANGKOK) if moment.tzinfo is None else moment
+
+
+def missing_prerequisites(config: RoundConfig, step: int, done_steps: set[int]) -> list[int]:
+    return [r for r in config.step(step).requires if r not in done_steps]
+
+
+def check_prerequisites(config: RoundConfig, step: int, done_steps: set[int]) -> None:
+    """A step cannot complete before the steps it needs (no Form 1 without the plan and two media)."""
+    missing = missing_prerequisites(config, step, done_steps)
+    if missing:
+        names = "; ".join(f"step {m} {config.step(m).name_en} ({config.step(m).name_th})" for m in missing)
+        raise StepOrderError(
+            f"step {step} ({config.step(step).name_en}) cannot be done yet: first complete {names}"
+        )
+
+
+def check_moment(config: RoundConfig, moment: datetime, *, now: datetime, what: str) -> datetime:
+    """A recorded time must fall on or after the round's first day and not in the future."""
+    moment = as_aware(moment)
+    start, _end = config.period
+    if bangkok_date(moment) < start:
+        raise InputError(
+            f"{what} {moment.isoformat()} is before round {config.id} starts ({start.isoformat()}); "
+            "check the date (CE, not BE)"
+        )
+    if moment > as_aware(now) + CLOCK_SKEW:
+        raise InputError(f"{what} {moment.isoformat()} is in the future; record it once it has happened")
+    return moment
+
+
+def done_steps(states: Mapping[int, str]) -> set[int]:
+    return {n for n, s in states.items() if s == "done"}
+
+
+class ValidatedStep(BaseModel):
+    """A step's input after every check, ready to be recorded."""
+
+    step: int
+    inputs: dict = Field(default_factory=dict)
+    completed_at: datetime
+    evidence: list[str] = Field(default_factory=list)
+    file_hashes: dict[str, str] = Field(default_factory=dict)
+    channel: str | None = None
+    message_id: str | None = None
+
+
+def _inside_round(config: RoundConfig, day: date, what: str) -> None:
+    start, end = config.period
+    if not start <= day <= end:
+        raise InputError(f"{what} {day} is outside round {config.id} ({start} to {end})")
+
+
+def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datetime) -> ValidatedStep:
+    """Check one step's input against the round (dates inside it, nothing in the future)."""
+    dumped = data.model_dump(mode="json")
+    if isinstance(data, PlanInput):
+        for a in data.activities:
+            _inside_round(config, a.start, f"plan activity {a.activity!r} starts")
+            _inside_round(config, a.end, f"plan activity {a.activity!r} ends")
+        done = check_moment(config, data.done_at or now, now=now, what="the plan's completion time")
+        return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
+    if isinstance(data, MediaSetInput):
+        done = check_moment(config, data.done_at or now, now=now, what="the media's completion time")
+        links = [m.link for m in data.media if m.link]
+        return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence + links, completed_at=done)
+    if isinstance(data, ReportInput):
+        what = f"Form {config.step(step).form}'s submission time"
+        done = check_moment(config, data.submitted_at or now, now=now, what=what)
+        return ValidatedStep(step=step, inputs=dumped, completed_at=done, channel=data.channel,
+                             message_id=data.message_id)
+    if isinstance(data, DisseminationInput):
+        for e in data.events:
+            _inside_round(config, e.date, f"dissemination event {e.channel!r} on")
+            if e.date > bangkok_date(as_aware(now)):
+                raise InputError(f"dissemination event {e.channel!r} on {e.date} is in the future")
+        done = check_moment(config, data.done_at or now, now=now, what="the dissemination's completion time")
+        return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
+    raise InputError(f"step {step} got input of the wrong kind ({type(data).__name__})")
+
+
+class StepAction(StrEnum):
+    run = "run"
+    unchanged = "unchanged"  # done already and not forced
+    waiting = "waiting"  # no input given for it
+    blocked = "blocked"  # a step it needs is not done
+
+
+def decide_step(
+    config: RoundConfig,
+    step: int,
+    states: Mapping[int, str],
+    *,
+    has_input: bool,
+    force: bool,
+    explicit: bool,
+) -> StepAction:
+    """What a run does with a step; a step asked for by number must run or explain why not."""
+    if states.get(step) == "done" and not force:
+        return StepAction.unchanged
+    if not has_input:
+        if explicit:
+            raise InputError(
+                f"step {step} ({config.step(step).name_en}) needs its input: give `{STEP_INPUT_KEYS[step]}:` "
+                "in --input FILE (see deployments/examples/province-input.yaml)"
+            )
+        return StepAction.waiting
+    if missing_prerequisites(config, step, done_steps(states)):
+        if explicit:
+            check_prerequisites(config, step, done_steps(states))
+        return StepAction.blocked
+    return StepAction.run

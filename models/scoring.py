@@ -1,0 +1,77 @@
+"""Penalty-adjusted scores: points per completed step, minus the penalty per working day late on reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from kpi6.models.round import RoundConfig
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """What the database knows of one step of one province."""
+
+    done: bool
+    completed_at: datetime | None = None
+    submitted_at: datetime | None = None  # the counting submission of a report step
+
+
+class StepScore(BaseModel):
+    step: int
+    done: bool
+    points: Decimal
+    working_days_late: int
+    penalty: Decimal
+
+
+class ProvinceScore(BaseModel):
+    province_code: str
+    round_id: str
+    steps: list[StepScore]
+    points: Decimal
+    working_days_late: int
+    penalty: Decimal
+    total: Decimal
+    steps_done: int
+    late_reports: int
+
+
+def score_province(
+    config: RoundConfig, province_code: str, facts: Mapping[int, StepFacts]
+) -> ProvinceScore:
+    """Score one province: a late report loses the round's penalty per working day (floor applies to total)."""
+    cal = config.working_calendar()
+    rules = config.scoring
+    steps: list[StepScore] = []
+    for sc in config.steps:
+        f = facts.get(sc.number, StepFacts(done=False))
+        late = 0
+        if f.done and sc.report and f.submitted_at is not None:
+            late = cal.working_days_late(sc.deadline, f.submitted_at)
+        steps.append(
+            StepScore(
+                step=sc.number,
+                done=f.done,
+                points=rules.points[sc.number] if f.done else Decimal("0"),
+                working_days_late=late,
+                penalty=rules.penalty_per_working_day * late,
+            )
+        )
+    points = sum((s.points for s in steps), Decimal("0"))
+    penalty = sum((s.penalty for s in steps), Decimal("0"))
+    return ProvinceScore(
+        province_code=province_code,
+        round_id=config.id,
+        steps=steps,
+        points=points,
+        working_days_late=sum(s.working_days_late for s in steps),
+        penalty=penalty,
+        total=max(rules.floor, points - penalty),
+        steps_done=sum(s.done for s in steps),
+        late_reports=sum(1 for s in steps if s.working_days_late > 0),
+    )

@@ -1,0 +1,31 @@
+"""What a province run reports back: each step's deadline, state and lateness."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from kpi6.models.rules import StepAction
+
+
+class StepOutcome(BaseModel):
+    step: int
+    name_th: str
+    name_en: str
+    deadline: date
+    action: StepAction
+    state: str
+    completed_at: datetime | None = None
+    working_days_late: int = 0
+
+
+class ProvinceRunSummary(BaseModel):
+    province_code: str
+    province_name_th: str
+    round_id: str
+    steps: list[StepOutcome]
+
+    @property
+    def done(self) -> list[int]:
+        return [s.step for s in self.steps if s.state == "done"]

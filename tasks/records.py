@@ -1,0 +1,267 @@
+"""Database writes and reads (the repository). Keyword-only functions that take the session.
+
+Each write that changes a step's state also appends to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, delete, func, select
+
+from kpi6.models.db import (
+    AuditLog,
+    ProvinceRow,
+    ReportSubmission,
+    RoundRow,
+    ScoreRow,
+    StepProgress,
+    StepState,
+)
+from kpi6.models.errors import StepOrderError
+from kpi6.models.provinces import Province
+from kpi6.models.round import RoundConfig
+from kpi6.models.rules import check_prerequisites, done_steps
+from kpi6.models.scoring import ProvinceScore, StepFacts
+from kpi6.tasks.rounds import config_digest
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def audit(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    at: datetime,
+    province_code: str | None = None,
+    round_id: str | None = None,
+    step: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            at=at,
+            actor=actor,
+            action=action,
+            province_code=province_code,
+            round_id=round_id,
+            step=step,
+            from_state=from_state,
+            to_state=to_state,
+            detail=detail or {},
+        )
+    )
+
+
+def sync_provinces(*, session: Session, provinces: Iterable[Province]) -> int:
+    """Insert missing provinces and refresh names; returns how many rows changed."""
+    existing = {p.code: p for p in session.exec(select(ProvinceRow)).all()}
+    changed = 0
+    for p in provinces:
+        row = existing.get(p.code)
+        if row is None:
+            session.add(ProvinceRow(code=p.code, name_th=p.name_th, name_en=p.name_en))
+            changed += 1
+        elif (row.name_th, row.name_en) != (p.name_th, p.name_en):
+            row.name_th, row.name_en = p.name_th, p.name_en
+            changed += 1
+    session.flush()
+    return changed
+
+
+def sync_round(*, session: Session, config: RoundConfig, actor: str, at: datetime) -> bool:
+    """Store the round's configuration snapshot; audit when it is new or has changed."""
+    data, digest = config_digest(config)
+    row = session.get(RoundRow, config.id)
+    if row is not None and row.config_sha256 == digest:
+        return False
+    if row is None:
+        action, detail = "round_loaded", {"sha256": digest}
+        session.add(RoundRow(id=config.id, fiscal_year_be=config.fiscal_year_be,
+                             round_number=config.round_number, config=data, config_sha256=digest, loaded_at=at))
+    else:
+        action, detail = "round_changed", {"sha256": digest, "old_sha256": row.config_sha256}
+        row.config, row.config_sha256, row.loaded_at = data, digest, at
+    audit(session=session, actor=actor, action=action, at=at, round_id=config.id, detail=detail)
+    session.flush()
+    return True
+
+
+def step_states(
+    *, session: Session, province_code: str, round_id: str, lock: bool = False
+) -> dict[int, StepProgress]:
+    """The province's progress rows for the round by step (locked for update when asked)."""
+    query = select(StepProgress).where(
+        StepProgress.province_code == province_code, StepProgress.round_id == round_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return {row.step: row for row in session.exec(query).all()}
+
+
+def _progress_row(
+    *, session: Session, rows: dict[int, StepProgress], province_code: str, round_id: str, step: int
+) -> StepProgress:
+    row = rows.get(step)
+    if row is None:
+        row = StepProgress(province_code=province_code, round_id=round_id, step=step)
+        session.add(row)
+        rows[step] = row
+    return row
+
+
+def mark_step(
+    *,
+    session: Session,
+    province_code: str,
+    round_id: str,
+    step: int,
+    state: StepState,
+    actor: str,
+    at: datetime,
+    error: str | None = None,
+) -> None:
+    """Record that a step started running or failed (never `done`: see complete_step)."""
+    if state is StepState.done:
+        raise ValueError("use complete_step to mark a step done")
+    rows = step_states(session=session, province_code=province_code, round_id=round_id, lock=True)
+    row = _progress_row(session=session, rows=rows, province_code=province_code, round_id=round_id, step=step)
+    if row.state == StepState.done.value:
+        return  # a finished step stays finished; a failed forced re-run does not undo it
+    before = row.state
+    row.state = state.value
+    row.updated_at = at
+    if state is StepState.running:
+        row.started_at = at
+        row.error = None
+    else:
+        row.error = error
+    audit(session=session, actor=actor, action=f"step_{state.value}", at=at, province_code=province_code,
+          round_id=round_id, step=step, from_state=before, to_state=state.value,
+          detail={"error": error} if error else {})
+    session.flush()
+
+
+def complete_step(
+    *,
+    session: Session,
+    config: RoundConfig,
+    province_code: str,
+    step: int,
+    inputs: dict[str, Any],
+    completed_at: datetime,
+    actor: str,
+    at: datetime,
+    evidence: list[str] | None = None,
+    file_hashes: dict[str, str] | None = None,
+    channel: str | None = None,
+    message_id: str | None = None,
+    force: bool = False,
+) -> bool:
+    """Mark a step done in one transaction; False (and nothing written) if it was done already.
+
+    A report step also records its submission; a forced re-run of a report records a new version.
+    """
+    rows = step_states(session=session, province_code=province_code, round_id=config.id, lock=True)
+    check_prerequisites(config, step, done_steps({n: r.state for n, r in rows.items()}))
+    row = _progress_row(session=session, rows=rows, province_code=province_code, round_id=config.id, step=step)
+    before = row.state
+    if before == StepState.done.value and not force:
+        return False
+    row.state = StepState.done.value
+    row.completed_at = completed_at
+    row.started_at = row.started_at or at
+    row.updated_at = at
+    row.inputs = inputs
+    row.evidence = list(evidence or [])
+    row.file_hashes = dict(file_hashes or {})
+    row.error = None
+    row.runs += 1
+    detail: dict[str, Any] = {"completed_at": completed_at.isoformat(), "forced": force}
+    sc = config.step(step)
+    if sc.report:
+        if channel is None:
+            raise StepOrderError(f"step {step} is a report: its submission channel is needed")
+        version = (
+            session.exec(
+                select(func.max(ReportSubmission.version)).where(
+                    ReportSubmission.province_code == province_code,
+                    ReportSubmission.round_id == config.id,
+                    ReportSubmission.form == sc.form,
+                )
+            ).one()
+            or 0
+        ) + 1
+        session.add(
+            ReportSubmission(province_code=province_code, round_id=config.id, step=step, form=sc.form or 0,
+                             version=version, submitted_at=completed_at, channel=channel,
+                             message_id=message_id, resubmission=version > 1, recorded_at=at)
+        )
+        detail.update(form=sc.form, version=version)
+    action = "step_forced_rerun" if before == StepState.done.value else "step_done"
+    audit(session=session, actor=actor, action=action, at=at, province_code=province_code,
+          round_id=config.id, step=step, from_state=before, to_state=StepState.done.value, detail=detail)
+    session.flush()
+    return True
+
+
+def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) -> None:
+    """Forget every province's progress, submissions and scores for a round (the audit log stays)."""
+    for table in (ScoreRow, ReportSubmission, StepProgress):
+        session.exec(delete(table).where(table.round_id == round_id))  # type: ignore[call-overload]
+    audit(session=session, actor=actor, action="round_reset", at=at, round_id=round_id)
+    session.flush()
+
+
+def round_facts(*, session: Session, round_id: str) -> dict[str, dict[int, StepFacts]]:
+    """Per province and step: done or not, when, and the latest submission of each report."""
+    latest: dict[tuple[str, int], datetime] = {}
+    subs = session.exec(
+        select(ReportSubmission).where(ReportSubmission.round_id == round_id).order_by(ReportSubmission.version)
+    ).all()
+    for s in subs:
+        latest[(s.province_code, s.step)] = s.submitted_at
+    facts: dict[str, dict[int, StepFacts]] = {}
+    for row in session.exec(select(StepProgress).where(StepProgress.round_id == round_id)).all():
+        facts.setdefault(row.province_code, {})[row.step] = StepFacts(
+            done=row.state == StepState.done.value,
+            completed_at=row.completed_at,
+            submitted_at=latest.get((row.province_code, row.step)),
+        )
+    return facts
+
+
+def store_scores(*, session: Session, scores: Iterable[ProvinceScore], at: datetime) -> int:
+    """Upsert each province's score for the round; returns how many were stored."""
+    count = 0
+    for s in scores:
+        row = session.exec(
+            select(ScoreRow).where(ScoreRow.province_code == s.province_code, ScoreRow.round_id == s.round_id)
+        ).first()
+        if row is None:
+            row = ScoreRow(province_code=s.province_code, round_id=s.round_id, points=0, working_days_late=0,
+                           penalty=0, total=0, steps_done=0, late_reports=0, computed_at=at)
+            session.add(row)
+        row.points_by_step = {str(st.step): float(st.points) for st in s.steps}
+        row.points, row.penalty, row.total = float(s.points), float(s.penalty), float(s.total)
+        row.working_days_late, row.steps_done, row.late_reports = s.working_days_late, s.steps_done, s.late_reports
+        row.computed_at = at
+        count += 1
+    session.flush()
+    return count
+
+
+def read_scores(*, session: Session, round_id: str) -> list[ScoreRow]:
+    return list(session.exec(select(ScoreRow).where(ScoreRow.round_id == round_id)
+                             .order_by(ScoreRow.province_code)).all())
+
+
+def all_progress(*, session: Session, round_id: str) -> list[StepProgress]:
+    return list(session.exec(select(StepProgress).where(StepProgress.round_id == round_id)).all())

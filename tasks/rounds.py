@@ -1,0 +1,80 @@
+"""Round configuration files at the edge: find, read and validate `<id>.yaml`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from kpi6.models.errors import RoundConfigError, UnknownRoundError
+from kpi6.models.round import ROUND_ID, RoundConfig, parse_round
+from kpi6.settings import get_settings
+
+
+def round_dirs() -> list[Path]:
+    """Where round files are looked for, first match wins: KPI6_ROUNDS_DIR, data_dir/rounds, shipped."""
+    settings = get_settings()
+    dirs = [d for d in (settings.rounds_dir, settings.data_dir / "rounds") if d is not None]
+    dirs.append(Path(str(resources.files("kpi6.deployments") / "rounds")))
+    return dirs
+
+
+def read_round_file(path: Path) -> RoundConfig:
+    """Parse and validate one round file; any problem is one line naming the file and the field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RoundConfigError(f"{path}: cannot read the round file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise RoundConfigError(f"{path}: not valid YAML{where}") from None
+    config = parse_round(data, source=str(path))
+    if path.stem != config.id:
+        raise RoundConfigError(f"{path}: field id: {config.id!r} does not match the file name {path.stem!r}")
+    return config
+
+
+def available_rounds() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for d in reversed(round_dirs()):
+        if d.is_dir():
+            found.update({p.stem: p for p in sorted(d.glob("*.yaml")) if ROUND_ID.match(p.stem)})
+    return dict(sorted(found.items()))
+
+
+def load_round(round_id: str) -> RoundConfig:
+    """The round's configuration, or a clear error listing the rounds that exist."""
+    if not ROUND_ID.match(round_id.strip()):
+        raise UnknownRoundError(
+            f"round id {round_id!r} is not of the form <fiscal year BE>-<round>, e.g. 2567-1"
+        )
+    rounds = available_rounds()
+    path = rounds.get(round_id.strip())
+    if path is None:
+        known = ", ".join(rounds) or "none"
+        raise UnknownRoundError(
+            f"unknown round {round_id!r}; rounds available: {known}. "
+            f"Add deployments/rounds/{round_id}.yaml or a file in {get_settings().data_dir / 'rounds'}"
+        )
+    return read_round_file(path)
+
+
+def round_for_date(day) -> RoundConfig | None:  # type: ignore[no-untyped-def]
+    """The available round whose period contains `day`, if any."""
+    for rid in available_rounds():
+        config = load_round(rid)
+        start, end = config.period
+        if start <= day <= end:
+            return config
+    return None
+
+
+def config_digest(config: RoundConfig) -> tuple[dict, str]:
+    """The configuration as JSON data and its SHA-256, to store a snapshot and notice changes."""
+    data = json.loads(config.model_dump_json())
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return data, digest

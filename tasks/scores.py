@@ -1,0 +1,61 @@
+"""Scoring at the edge: read the facts, compute (pure, in models.scoring), store, export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from kpi6.models.provinces import registry
+from kpi6.models.round import RoundConfig
+from kpi6.models.scoring import ProvinceScore, score_province
+from kpi6.tasks import records
+from kpi6.tasks.database import session_scope
+
+SCORES_CSV_COLUMNS = ("code", "name_th", "name_en", "steps_done", "points", "late_reports",
+                      "working_days_late", "penalty", "total")
+
+
+def compute_round_scores(config: RoundConfig) -> list[ProvinceScore]:
+    """Scores of all 76 provinces from what the database records (no progress scores 0)."""
+    with session_scope() as session:
+        facts = records.round_facts(session=session, round_id=config.id)
+    return [score_province(config, p.code, facts.get(p.code, {})) for p in registry()]
+
+
+def save_round_scores(scores: list[ProvinceScore]) -> int:
+    with session_scope() as session:
+        return records.store_scores(session=session, scores=scores, at=records.utcnow())
+
+
+@task(cache_policy=NO_CACHE)
+def compute_scores(config: RoundConfig) -> list[ProvinceScore]:
+    """Compute every province's penalty-adjusted score for the round."""
+    return compute_round_scores(config)
+
+
+@task(cache_policy=NO_CACHE)
+def store_scores(scores: list[ProvinceScore]) -> int:
+    """Store the scores (one row per province and round)."""
+    return save_round_scores(scores)
+
+
+def write_scores_csv(scores: list[ProvinceScore], path: Path) -> Path:
+    """The national score table as UTF-8 CSV with a BOM, so Excel shows the Thai names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(SCORES_CSV_COLUMNS)
+        for s in scores:
+            p = registry().get(s.province_code)
+            w.writerow([p.code, p.name_th, p.name_en, s.steps_done, s.points, s.late_reports,
+                        s.working_days_late, s.penalty, s.total])
+    return path
+
+
+@task(cache_policy=NO_CACHE)
+def export_scores_csv(scores: list[ProvinceScore], path: str) -> str:
+    """Write scores.csv for DLA's spreadsheet."""
+    return str(write_scores_csv(scores, Path(path)))

@@ -1,0 +1,162 @@
+"""The units of work of the five steps, and the database writes that record them (Prefect tasks).
+
+Each step task checks what the office entered and prepares what is to be recorded; `record_step`
+then writes it in one transaction. Later work (documents, Drive, e-mail) slots into the step tasks.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+
+from kpi6.models.db import StepState
+from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ProvinceInputs, ReportInput
+from kpi6.models.provinces import Province, registry
+from kpi6.models.round import RoundConfig
+from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
+from kpi6.models.summary import ProvinceRunSummary, StepOutcome
+from kpi6.settings import get_settings
+from kpi6.tasks import records
+from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.rounds import load_round
+
+
+class RunContext(BaseModel):
+    """Who and what a province run is about; `now` is fixed once per run."""
+
+    province: Province
+    config: RoundConfig
+    now: datetime
+    actor: str
+
+
+def default_actor() -> str:
+    return get_settings().actor or getpass.getuser()
+
+
+def prepare_database(config: RoundConfig, *, actor: str) -> None:
+    """Create or upgrade the schema and make sure it knows the provinces and this round."""
+    migrate()
+    with session_scope() as session:
+        records.sync_provinces(session=session, provinces=registry())
+        records.sync_round(session=session, config=config, actor=actor, at=records.utcnow())
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_run(
+    province: str, round_id: str, inputs: ProvinceInputs, now: datetime | None = None, actor: str | None = None
+) -> tuple[RunContext, dict[int, str]]:
+    """Resolve province and round, check every input before anything is written; the steps' states."""
+    ctx = RunContext(
+        province=registry().get(province),
+        config=load_round(round_id),
+        now=as_aware(now) if now else records.utcnow(),
+        actor=actor or default_actor(),
+    )
+    check_inputs(ctx, inputs)
+    prepare_database(ctx.config, actor=ctx.actor)
+    return ctx, current_states(ctx)
+
+
+def current_states(ctx: RunContext) -> dict[int, str]:
+    """The state of each of the province's steps in this round."""
+    with session_scope() as session:
+        rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        return {n: rows[n].state if n in rows else StepState.pending.value for n in range(1, 6)}
+
+
+def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
+    """Write the step as done, with its submission and audit row, in one transaction; False if unchanged."""
+    with session_scope() as session:
+        return records.complete_step(
+            session=session, config=ctx.config, province_code=ctx.province.code, step=result.step,
+            inputs=result.inputs, completed_at=result.completed_at, actor=ctx.actor, at=records.utcnow(),
+            evidence=result.evidence, file_hashes=result.file_hashes, channel=result.channel,
+            message_id=result.message_id, force=force,
+        )
+
+
+def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
+    """Validate every step's input before anything is written; returns the steps that have input."""
+    given = [n for n in range(1, 6) if inputs.for_step(n) is not None]
+    for n in given:
+        validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
+    return given
+
+
+@task(cache_policy=NO_CACHE)
+def make_plan(ctx: RunContext, plan: PlanInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 1: check the plan and its implementation steps."""
+    return record_step(ctx, validate_step(ctx.config, 1, plan, now=ctx.now), force=force)
+
+
+@task(cache_policy=NO_CACHE)
+def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 2: check the two media carry the five required elements."""
+    return record_step(ctx, validate_step(ctx.config, 2, media, now=ctx.now), force=force)
+
+
+@task(cache_policy=NO_CACHE)
+def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 3: record the Form 1 report's submission to DLA."""
+    return record_step(ctx, validate_step(ctx.config, 3, report, now=ctx.now), force=force)
+
+
+@task(cache_policy=NO_CACHE)
+def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 4: check the dissemination events and the survey's response count."""
+    return record_step(ctx, validate_step(ctx.config, 4, dissemination, now=ctx.now), force=force)
+
+
+@task(cache_policy=NO_CACHE)
+def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 5: record the Form 2 report's submission to DLA."""
+    return record_step(ctx, validate_step(ctx.config, 5, report, now=ctx.now), force=force)
+
+
+@task(cache_policy=NO_CACHE)
+def record_failure(ctx: RunContext, step: int, error: str) -> None:
+    """Record that a step failed for a reason outside the office's input (audited)."""
+    with session_scope() as session:
+        records.mark_step(session=session, province_code=ctx.province.code, round_id=ctx.config.id, step=step,
+                          state=StepState.failed, actor=ctx.actor, at=records.utcnow(), error=error)
+
+
+@task(cache_policy=NO_CACHE)
+def summarize_run(ctx: RunContext, actions: dict[int, StepAction]) -> ProvinceRunSummary:
+    """Each step's deadline, state, completion time and working days late, as the database has them."""
+    cal = ctx.config.working_calendar()
+    with session_scope() as session:
+        rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+    outcomes = []
+    for sc in ctx.config.steps:
+        row = rows.get(sc.number)
+        done_at = row.completed_at if row and row.state == StepState.done.value else None
+        outcomes.append(StepOutcome(
+            step=sc.number, name_th=sc.name_th, name_en=sc.name_en, deadline=sc.deadline,
+            action=actions.get(sc.number, StepAction.unchanged), state=row.state if row else "pending",
+            completed_at=done_at,
+            working_days_late=cal.working_days_late(sc.deadline, done_at) if done_at else 0,
+        ))
+    return ProvinceRunSummary(province_code=ctx.province.code, province_name_th=ctx.province.name_th,
+                              round_id=ctx.config.id, steps=outcomes)
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_round(round_id: str, actor: str | None = None) -> RoundConfig:
+    """Load the round's configuration and make sure the database knows it."""
+    config = load_round(round_id)
+    prepare_database(config, actor=actor or default_actor())
+    return config
+
+
+@task(cache_policy=NO_CACHE)
+def reset_round_data(round_id: str, actor: str | None = None) -> None:
+    """Forget all provinces' progress, reports and scores for the round (audited)."""
+    with session_scope() as session:
+        records.reset_round(session=session, round_id=round_id, actor=actor or default_actor(),
+                            at=records.utcnow())
