@@ -13,12 +13,16 @@ from kpi6.tasks.steps import prepare_round, reset_round_data
 
 
 @flow(name="national-demo", flow_run_name="national demo · {round_id}")
-def national_demo(round_id: str = "2567-1", seed: int = 6, out_dir: str | None = None) -> list[ProvinceScore]:
-    """Start the round afresh, run every province on sample inputs and score them all."""
+def national_demo(
+    round_id: str = "2567-1", seed: int = 6, out_dir: str | None = None, provinces: list[str] | None = None
+) -> list[ProvinceScore]:
+    """Start the round afresh, run every province (or only `provinces`) on sample inputs, score them all."""
     config = prepare_round(round_id)
     reset_round_data(round_id)
     inputs = generate_demo_inputs(config, seed)
     for code, province_inputs in inputs.items():
+        if provinces and code not in provinces:
+            continue
         with tags(f"province:{code}", f"round:{round_id}", "demo"):
             province_round(province=code, round_id=round_id, inputs=province_inputs)
     scores = score_round(round_id)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.errors import InputError, Kpi6Error
@@ -21,13 +22,25 @@ from kpi6.models.inputs import ProvinceInputs, parse_inputs
 from kpi6.models.provinces import registry
 from kpi6.settings import get_settings
 
-app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.",
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Kpi6Group(TyperGroup):
+    """Turns an error the user can fix into one red line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Kpi6Error as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.", cls=Kpi6Group,
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 round_app = typer.Typer(help="Round configuration.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
 
@@ -342,8 +355,4 @@ def demo(
 
 
 def main() -> None:
-    try:
-        app()
-    except Kpi6Error as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+    app()

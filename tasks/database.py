@@ -20,10 +20,14 @@ def _url(url: str | None) -> str:
     return url or get_settings().db_url
 
 
-@cache
 def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url`, default the configured database."""
+    return _engine_for(_url(url))
+
+
+@cache
+def _engine_for(url: str) -> Engine:
     """One engine per URL per process; SQLite gets foreign keys, WAL and a busy timeout."""
-    url = _url(url)
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             from pathlib import Path
