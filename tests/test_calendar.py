@@ -223,7 +223,8 @@ ROUND_CAL = WorkingDayCalendar(
         pytest.param(D(2024, 1, 19), D(2024, 1, 20), 1, 0, id="extra-working-saturday-counts"),
         pytest.param(D(2024, 1, 19), D(2024, 1, 21), 1, 0, id="sunday-after-extra-working-saturday"),
         pytest.param(D(2024, 1, 19), D(2024, 1, 22), 2, 1, id="monday-after-extra-working-saturday"),
-        pytest.param(D(2024, 1, 12), D(2024, 1, 22), 5, 6, id="both-extras-in-range"),
+        pytest.param(D(2024, 1, 12), D(2024, 1, 19), 4, 5, id="week-with-extra-holiday"),
+        pytest.param(D(2024, 1, 12), D(2024, 1, 22), 6, 6, id="extras-cancel-out"),
     ],
 )
 def test_round_extra_days(
