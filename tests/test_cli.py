@@ -1,0 +1,127 @@
+"""The `kpi6` command as a clerk uses it: output, JSON, and exit code 2 with the database unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from kpi6.cli import app
+from kpi6.models.db import AuditLog, StepProgress
+from kpi6.tasks.database import migrate, session_scope
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).parent.parent / "deployments" / "examples" / "province-input.yaml"
+
+
+def kpi6(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def _db_rows() -> tuple[int, int]:
+    with session_scope() as s:
+        return (s.exec(select(func.count()).select_from(StepProgress)).one(),
+                s.exec(select(func.count()).select_from(AuditLog)).one())
+
+
+def test_penalty_json_for_the_constitution_day_substitution():
+    result = kpi6("penalty", "--deadline", "2023-12-08", "--submitted", "2023-12-12", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["working_days_late"] == 1 and data["penalty"] == pytest.approx(0.2)
+
+
+def test_penalty_takes_a_utc_timestamp_as_its_bangkok_date():
+    result = kpi6("penalty", "--deadline", "2023-12-08", "--submitted", "2023-12-11T17:30:00+00:00", "--json")
+    assert json.loads(result.stdout)["working_days_late"] == 1  # 00:30 on 12 Dec in Bangkok
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--deadline", "2023-13-08", "--submitted", "2023-12-12"], "is not a date"),
+    (["--deadline", "2566-12-08", "--submitted", "2023-12-12"], "Buddhist-Era"),
+    (["--deadline", "2023-12-08", "--submitted", "yesterday"], "is not a date or date-time"),
+    (["--deadline", "2023-12-08", "--submitted", "2023-12-12", "--round", "2599-3"], "round id"),
+    (["--deadline", "2023-12-08", "--submitted", "2023-12-12", "--round", "2590-1"], "unknown round"),
+])
+def test_penalty_bad_input_is_one_line_and_exit_2(args, message):
+    result = kpi6("penalty", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_provinces_json_lists_76_offices():
+    data = json.loads(kpi6("provinces", "--json").stdout)
+    assert len(data) == 76
+    assert set(data[0]) == {"code", "name_th", "name_en"}
+    assert {"code": "TH-50", "name_th": "เชียงใหม่", "name_en": "Chiang Mai"} in data
+
+
+def test_round_show_names_steps_and_sample_dates():
+    result = kpi6("round", "show", "2567-1")
+    assert result.exit_code == 0
+    assert "sample dates" in result.stdout and "2024-02-09" in result.stdout and "Form 2" in result.stdout
+
+
+def test_init_then_run_example_then_status_and_score(sqlite_url):
+    assert kpi6("init").exit_code == 0
+    result = kpi6("run", "--province", "เชียงใหม่", "--round", "2567-1", "--input", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert "TH-50 เชียงใหม่ · 2567-1" in result.stdout
+    status = json.loads(kpi6("status", "--round", "2567-1", "--province", "TH-50", "--json").stdout)
+    steps = status[0]["steps"]
+    assert [s["state"] for s in steps] == ["done"] * 5
+    assert steps[4]["working_days_late"] == 2  # Form 2 due Fri 22 Mar, sent Tue 26 Mar: Mon 25 + Tue 26
+    scores = {r["code"]: r for r in json.loads(kpi6("score", "--round", "2567-1", "--json").stdout)}
+    assert len(scores) == 76
+    assert scores["TH-50"]["total"] == pytest.approx(4.6)
+    assert scores["TH-50"]["penalty"] == pytest.approx(0.4)
+
+
+def test_run_errors_exit_2_and_leave_the_database_unchanged(sqlite_url, tmp_path):
+    migrate()
+    kpi6("init")
+    before = _db_rows()
+    bad_media = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    bad_media["media"]["media"][1]["background"] = ""
+    bad_file = tmp_path / "bad.yaml"
+    bad_file.write_text(yaml.safe_dump(bad_media, allow_unicode=True), encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("plan: [unclosed", encoding="utf-8")
+    early = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    early["plan"]["done_at"] = "2023-09-30T10:00:00"
+    early_file = tmp_path / "early.yaml"
+    early_file.write_text(yaml.safe_dump(early, allow_unicode=True), encoding="utf-8")
+    cases = [
+        (["--province", "Narnia", "--round", "2567-1"], "unknown province"),
+        (["--province", "TH-50", "--round", "2599-1"], "unknown round"),
+        (["--province", "TH-50", "--round", "2567-1", "--step", "3", "--input", str(EXAMPLE)], "first complete step 1"),
+        (["--province", "TH-50", "--round", "2567-1", "--input", str(bad_file)], "background"),
+        (["--province", "TH-50", "--round", "2567-1", "--input", str(broken)], "not valid YAML"),
+        (["--province", "TH-50", "--round", "2567-1", "--input", str(early_file)], "before round 2567-1 starts"),
+        (["--province", "TH-50", "--round", "2567-1", "--input", str(tmp_path / "none.yaml")], "cannot read"),
+        (["--province", "TH-50", "--round", "2567-1", "--step", "1"], "needs its input"),
+    ]
+    for args, message in cases:
+        result = kpi6("run", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert _db_rows() == before
+
+
+def test_console_script_exits_2_on_unknown_province(tmp_path):
+    exe = Path(sys.executable).with_name("kpi6")
+    env = {**os.environ, "KPI6_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run([str(exe), "run", "--province", "Chiang Mia", "--round", "2567-1"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "unknown province" in proc.stderr and "Chiang Mai" in proc.stderr
+    assert not (tmp_path / "kpi6.db").exists()  # nothing created for a bad request
