@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +24,8 @@ from kpi6.models.inputs import ProvinceInputs, parse_inputs
 from kpi6.models.provinces import registry
 from kpi6.settings import get_settings
 
-out = Console(soft_wrap=True)
+# Tables of 76 Thai names need ~100 columns; a pipe or a narrow terminal must not truncate them.
+out = Console(soft_wrap=True, width=max(shutil.get_terminal_size((120, 24)).columns, 110))
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -41,6 +44,16 @@ app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicat
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 round_app = typer.Typer(help="Round configuration.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs")] = False,
+) -> None:
+    """kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation."""
+    if not verbose:
+        # The clerk reads the result table; every run's full log stays one click away in the Prefect UI.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
 
@@ -346,7 +359,8 @@ def demo(
 
     config = load_round(round_id)
     out.print(f"national demo · round {config.id} · 76 provinces · database {_safe_url(get_settings().db_url)}")
-    scores, seconds = _run_flow(national_demo, round_id=config.id, seed=seed, out_dir=str(out_dir.resolve()))
+    with out.status("running the five steps for 76 provinces (about two minutes)…"):
+        scores, seconds = _run_flow(national_demo, round_id=config.id, seed=seed, out_dir=str(out_dir.resolve()))
     rows = _score_rows(scores)
     out.print(_score_table(rows, f"คะแนนตัวชี้วัดที่ 6 ระดับประเทศ · รอบ {config.id} (demo)"))
     late = sum(1 for r in rows if r["penalty"])

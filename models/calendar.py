@@ -18,8 +18,9 @@ import holidays
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
-# The categories whose days close government offices (Cabinet resolutions on official holidays;
-# "government" carries the special bridge days such as 29 Dec 2023 and 12 Apr 2024).
+# The categories whose days close government offices: "public" carries the official holidays,
+# substitution days and cabinet bridge days (29 Dec 2023, 12 Apr 2024); "government" adds days only
+# government offices close, such as the Royal Ploughing Ceremony (10 May 2024).
 GOVERNMENT_CLOSED_CATEGORIES: tuple[str, ...] = (holidays.PUBLIC, holidays.GOVERNMENT)
 
 

@@ -25,11 +25,21 @@ class StepOrderError(Kpi6Error):
     pass
 
 
+class FieldValueError(ValueError):
+    """Raised by a whole-model check to name the field at fault (e.g. `steps.4.deadline`)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def describe_validation_error(exc: Exception, *, source: str) -> str:
     """One line for a pydantic ValidationError: the source, the first bad field and what is wrong."""
     errors = exc.errors()  # type: ignore[attr-defined]
     err = errors[0]
-    field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    cause = err.get("ctx", {}).get("error")
+    loc = tuple(err["loc"]) + tuple(getattr(cause, "loc", ()))
+    field = ".".join(str(p) for p in loc) or "(top level)"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     msg = str(err["msg"]).removeprefix("Value error, ")
     return f"{source}: field {field}: {msg}{more}"

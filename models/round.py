@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kpi6.models.calendar import WorkingDayCalendar
-from kpi6.models.errors import RoundConfigError, describe_validation_error
+from kpi6.models.errors import FieldValueError, RoundConfigError, describe_validation_error
 
 ROUND_ID = re.compile(r"^(?P<year>25\d\d)-(?P<round>[12])$")
 STEP_NUMBERS = (1, 2, 3, 4, 5)
@@ -82,7 +82,8 @@ class CalendarOverrides(_Strict):
     def _disjoint(self) -> CalendarOverrides:
         both = {d.date for d in self.extra_holidays} & {d.date for d in self.extra_working_days}
         if both:
-            raise ValueError(f"a day cannot be both an extra holiday and an extra working day: {sorted(both)}")
+            days = ", ".join(d.isoformat() for d in sorted(both))
+            raise ValueError(f"a day cannot be both an extra holiday and an extra working day: {days}")
         return self
 
 
@@ -117,19 +118,24 @@ class RoundConfig(_Strict):
     def _steps_consistent(self) -> RoundConfig:
         numbers = [s.number for s in self.steps]
         if numbers != list(STEP_NUMBERS):
-            raise ValueError("steps must be exactly steps 1-5, in order")
+            raise FieldValueError(("steps",), f"steps must be exactly steps 1-5, in order; got {numbers}")
         start, end = self.period
-        for s in self.steps:
+        for i, s in enumerate(self.steps):
             if not start <= s.deadline <= end:
-                raise ValueError(
-                    f"step {s.number} deadline {s.deadline} is outside round {self.id} ({start} to {end})"
+                raise FieldValueError(
+                    ("steps", i, "deadline"),
+                    f"step {s.number} deadline {s.deadline} is outside round {self.id} ({start} to {end})",
                 )
             for r in s.requires:
                 if r not in STEP_NUMBERS or r >= s.number:
-                    raise ValueError(f"step {s.number} can only require earlier steps, not {r}")
+                    raise FieldValueError(
+                        ("steps", i, "requires"), f"step {s.number} can only require earlier steps, not {r}"
+                    )
         forms = [s.form for s in self.steps if s.report]
         if sorted(forms) != [1, 2]:
-            raise ValueError("exactly two report steps are expected: one for form 1 and one for form 2")
+            raise FieldValueError(
+                ("steps",), "exactly two report steps are expected: one for form 1 and one for form 2"
+            )
         return self
 
     @property

@@ -16,6 +16,8 @@ not copied from what the code returns. The days the cases rely on:
     Sat  6 Apr 2024 -> Mon 8 Apr substitution      Mon 2 Jun 2025 bridge, Tue 3 Jun Queen's Birthday
     Fri 12 Apr 2024  cabinet bridge day            Mon 11 Aug 2025 bridge, Tue 12 Aug Mother's Day
     Sat 13 - Mon 15 Apr 2024 Songkran, Tue 16 Apr substitution
+    Sat 4 May 2024 -> Mon 6 May substitution       Fri 9 May 2025 Royal Ploughing (government)
+    Fri 10 May 2024  Royal Ploughing (government)  Sun 11 May 2025 -> Mon 12 May substitution
     Sat 20 / Sun 21 Jul 2024 -> Mon 22 Jul substitution
 """
 
@@ -100,6 +102,12 @@ LATE_CASES = [
     # Asarnha Bucha Sat 20 Jul + Buddhist Lent Sun 21 Jul 2024 -> Mon 22 Jul substitution.
     case(D(2024, 7, 19), D(2024, 7, 22), 0, "asarnha-2024-substitution-monday"),
     case(D(2024, 7, 19), D(2024, 7, 23), 1, "day-after-asarnha-2024-substitution"),
+    # Coronation Day Sat 4 May 2024 -> Mon 6 May 2024 substitution.
+    case(D(2024, 5, 3), D(2024, 5, 6), 0, "coronation-2024-substitution-monday"),
+    case(D(2024, 5, 3), D(2024, 5, 7), 1, "day-after-coronation-2024-substitution"),
+    # Royal Ploughing Ceremony Fri 10 May 2024: a government (not private-sector) holiday.
+    case(D(2024, 5, 9), D(2024, 5, 10), 0, "royal-ploughing-2024-government-holiday"),
+    case(D(2024, 5, 9), D(2024, 5, 13), 1, "monday-after-royal-ploughing-2024"),
     # FY 2568: King Bhumibol Memorial Day Sun 13 Oct 2024 -> Mon 14 Oct 2024.
     case(D(2024, 10, 11), D(2024, 10, 14), 0, "bhumibol-memorial-2024-substitution"),
     case(D(2024, 10, 11), D(2024, 10, 15), 1, "day-after-bhumibol-memorial-2024-substitution"),
@@ -119,6 +127,10 @@ LATE_CASES = [
     case(D(2025, 4, 11), D(2025, 4, 14), 0, "songkran-2025-monday"),
     case(D(2025, 4, 11), D(2025, 4, 16), 0, "songkran-2025-substitution-wednesday"),
     case(D(2025, 4, 11), D(2025, 4, 17), 1, "thursday-after-songkran-2025"),
+    # Royal Ploughing Fri 9 May 2025, weekend, Visakha Bucha Sun 11 May -> Mon 12 May substitution.
+    case(D(2025, 5, 8), D(2025, 5, 9), 0, "royal-ploughing-2025-government-holiday"),
+    case(D(2025, 5, 8), D(2025, 5, 12), 0, "visakha-bucha-2025-substitution-monday"),
+    case(D(2025, 5, 8), D(2025, 5, 13), 1, "tuesday-after-visakha-bucha-2025"),
     # Bridge Mon 2 Jun 2025 + Queen Suthida's Birthday Tue 3 Jun 2025.
     case(D(2025, 5, 30), D(2025, 6, 3), 0, "bridge-and-queens-birthday-2025"),
     case(D(2025, 5, 30), D(2025, 6, 4), 1, "day-after-queens-birthday-2025"),
@@ -147,6 +159,8 @@ NOT_WORKING = [
     pytest.param(D(2024, 4, 15), id="songkran-2024-15"),
     pytest.param(D(2024, 4, 16), id="songkran-2024-16-substitution"),
     pytest.param(D(2024, 5, 1), id="labour-day-2024"),
+    pytest.param(D(2024, 5, 10), id="royal-ploughing-2024"),
+    pytest.param(D(2025, 5, 9), id="royal-ploughing-2025"),
     pytest.param(D(2024, 12, 30), id="bridge-2024-12-30"),
     pytest.param(D(2025, 6, 2), id="bridge-2025-06-02"),
     pytest.param(D(2025, 8, 11), id="bridge-2025-08-11"),

@@ -236,7 +236,7 @@ def _bad_deadline(d: dict) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        pytest.param(_bad_id, ["field id", "2567-1"], id="bad-id"),
+        pytest.param(_bad_id, ["field id", "round id is <fiscal year BE>-<round 1 or 2>"], id="bad-id"),
         pytest.param(_deadline_after_round, ["step 5", "deadline", "2024-04-01", "outside round 2567-1"],
                      id="deadline-after-round"),
         pytest.param(_deadline_before_round, ["step 1", "deadline", "2023-09-30", "outside"],
@@ -250,7 +250,7 @@ def _bad_deadline(d: dict) -> None:
         pytest.param(_points_negative, ["field scoring.points", "negative"], id="negative-points"),
         pytest.param(_negative_penalty, ["field scoring.penalty_per_working_day", "greater than or equal to 0"],
                      id="negative-penalty"),
-        pytest.param(_holiday_and_working_day, ["field calendar", "both", "2024, 1, 2"],
+        pytest.param(_holiday_and_working_day, ["field calendar", "both an extra holiday and an extra working day"],
                      id="extra-holiday-and-working-day"),
         pytest.param(_misspelled_key, ["field scoring.penalty_per_workday", "not permitted"],
                      id="misspelled-key"),
@@ -270,6 +270,30 @@ def test_invalid_file(tmp_path: Path, mutate: Callable[[dict], None], expected: 
     for text in expected:
         assert text in msg
     assert "\n" not in msg  # one line
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        pytest.param(_deadline_after_round, "field steps.4.deadline", id="deadline-after-round"),
+        pytest.param(_requires_later_step, "field steps.1.requires", id="requires-later-step"),
+    ],
+)
+def test_cross_field_errors_name_the_field_path(tmp_path: Path, mutate: Callable[[dict], None], field: str) -> None:
+    data = shipped_data()
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(RoundConfigError) as info:
+        read_round_file(path)
+    assert f"{path}: {field}:" in str(info.value)
+
+
+def test_clashing_calendar_day_is_shown_as_an_iso_date(tmp_path: Path) -> None:
+    data = shipped_data()
+    _holiday_and_working_day(data)
+    with pytest.raises(RoundConfigError) as info:
+        read_round_file(write(tmp_path, data))
+    assert "2024-01-02" in str(info.value)
 
 
 def test_file_name_must_match_id(tmp_path: Path) -> None:
