@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from prefect import flow, tags
-
 from kpi6.flows.province import province_round
 from kpi6.flows.scoring import score_round
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.samples import generate_demo_inputs
 from kpi6.tasks.scores import export_scores_csv
 from kpi6.tasks.steps import prepare_round, reset_round_data
+from prefect import flow, tags
 
 
 @flow(name="national-demo", flow_run_name="national demo · {round_id}")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow
-from prefect.runtime import flow_run
-
 from kpi6.models.errors import Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
@@ -22,6 +19,8 @@ from kpi6.tasks.steps import (
     report_form2,
     summarize_run,
 )
+from prefect import flow
+from prefect.runtime import flow_run
 
 STEP_TASKS = {1: make_plan, 2: produce_media, 3: report_form1, 4: disseminate_and_survey, 5: report_form2}
 

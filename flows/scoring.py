@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.scores import compute_scores, store_scores
 from kpi6.tasks.steps import prepare_round
+from prefect import flow
 
 
 @flow(name="score-round", flow_run_name="scores · {round_id}")

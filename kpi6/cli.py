@@ -129,7 +129,9 @@ def _safe_url(url: str) -> str:
 
 
 @app.command()
-def provinces(as_json: Annotated[bool, typer.Option("--json", help="JSON list of code, name_th, name_en")] = False) -> None:
+def provinces(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list of code, name_th, name_en")] = False,
+) -> None:
     """List the 76 provincial offices."""
     if as_json:
         out.print_json(json.dumps([p.model_dump() for p in registry()], ensure_ascii=False))

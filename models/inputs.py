@@ -6,9 +6,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from kpi6.models.errors import InputError, describe_validation_error
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 

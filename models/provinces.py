@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict
-
 from kpi6.models.errors import UnknownProvinceError
+from pydantic import BaseModel, ConfigDict
 
 # Prefixes a clerk may type before a Thai province name ("จังหวัดเชียงใหม่", "จ.เชียงใหม่").
 _THAI_PREFIXES = ("จังหวัด", "จ.")

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
-
 from kpi6.models.calendar import BANGKOK, bangkok_date
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import STEP_INPUT_KEYS, DisseminationInput, MediaSetInput, PlanInput, ReportInput
 from kpi6.models.round import RoundConfig
+from pydantic import BaseModel, Field
 
 # A clock on a clerk's PC may run a little fast; more than this is a typing error.
 CLOCK_SKEW = timedelta(minutes=10)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
-
 from kpi6.models.rules import StepAction
+from pydantic import BaseModel
 
 
 class StepOutcome(BaseModel):

@@ -9,8 +9,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, delete, func, select
-
 from kpi6.models.db import (
     AuditLog,
     ProvinceRow,
@@ -26,6 +24,7 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.rules import check_prerequisites, done_steps
 from kpi6.models.scoring import ProvinceScore, StepFacts
 from kpi6.tasks.rounds import config_digest
+from sqlmodel import Session, delete, func, select
 
 
 def utcnow() -> datetime:

@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-
 from kpi6.models.errors import RoundConfigError, UnknownRoundError
 from kpi6.models.round import ROUND_ID, RoundConfig, parse_round
+
 from kpi6.settings import get_settings
 
 

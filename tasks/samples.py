@@ -9,9 +9,6 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from kpi6.models.calendar import BANGKOK, WorkingDayCalendar
 from kpi6.models.inputs import (
     DisseminationEvent,
@@ -25,6 +22,8 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 # (profile, how many offices): late_1 = Form 1 late, late_2 = Form 2 late, stop_N = nothing after step N.
 PROFILES: tuple[tuple[str, int], ...] = (

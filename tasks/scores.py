@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 SCORES_CSV_COLUMNS = ("code", "name_th", "name_en", "steps_done", "points", "late_reports",
                       "working_days_late", "penalty", "total")

@@ -9,20 +9,20 @@ from __future__ import annotations
 import getpass
 from datetime import datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel
-
 from kpi6.models.db import StepState
 from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ProvinceInputs, ReportInput
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
-from kpi6.settings import get_settings
 from kpi6.tasks import records
 from kpi6.tasks.database import migrate, session_scope
 from kpi6.tasks.rounds import load_round
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+
+from kpi6.settings import get_settings
 
 
 class RunContext(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.inputs import (
@@ -15,7 +15,6 @@ from kpi6.models.inputs import (
     ProvinceInputs,
     ReportInput,
 )
-from datetime import date
 
 
 def bkk(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:

@@ -27,7 +27,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from kpi6.models.calendar import BANGKOK, WorkingDayCalendar, bangkok_date
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kpi6.models.db import AuditLog, StepProgress
+from kpi6.tasks.database import migrate, session_scope
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
-from kpi6.models.db import AuditLog, StepProgress
-from kpi6.tasks.database import migrate, session_scope
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).parent.parent / "deployments" / "examples" / "province-input.yaml"

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect
-from sqlmodel import select
-
 from kpi6.models.db import AuditLog, ReportSubmission, RoundRow, ScoreRow, StepProgress, StepState
 from kpi6.models.errors import StepOrderError
 from kpi6.models.provinces import registry
@@ -16,6 +13,9 @@ from kpi6.tasks import records
 from kpi6.tasks.database import get_engine, migrate, session_scope
 from kpi6.tasks.rounds import load_round
 from kpi6.tasks.steps import prepare_database
+from sqlalchemy import inspect
+from sqlmodel import select
+
 from tests.factories import bkk
 
 NOW = datetime(2024, 3, 30, 12, tzinfo=UTC)

@@ -7,9 +7,6 @@ import csv
 from datetime import date
 
 import pytest
-from prefect.client.orchestration import get_client
-from sqlmodel import func, select
-
 from kpi6.flows.demo import national_demo
 from kpi6.flows.province import province_round
 from kpi6.flows.scoring import score_round
@@ -17,6 +14,9 @@ from kpi6.models.db import AuditLog, ReportSubmission, StepProgress
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import PlanActivity, ProvinceInputs
 from kpi6.tasks.database import migrate, session_scope
+from prefect.client.orchestration import get_client
+from sqlmodel import func, select
+
 from tests.factories import bkk, full_inputs
 
 NOW = bkk(2024, 3, 30, 12)

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
-
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import MediaSetInput, ProvinceInputs, parse_inputs
 from kpi6.models.round import RoundConfig, parse_round
@@ -29,6 +27,8 @@ from kpi6.models.rules import (
 )
 from kpi6.models.scoring import StepFacts, score_province
 from kpi6.tasks.rounds import read_round_file
+from pydantic import ValidationError
+
 from tests.factories import bkk, medium
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deployments" / "rounds" / "2567-1.yaml"

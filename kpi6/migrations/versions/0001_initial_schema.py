@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-28
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import kpi6.models.db
+from alembic import op
 
+import kpi6.models.db
 
 revision = '0001'
 down_revision = None
