@@ -49,8 +49,8 @@ def write_scores_csv(scores: list[ProvinceScore], path: Path) -> Path:
         w.writerow(SCORES_CSV_COLUMNS)
         for s in scores:
             p = registry().get(s.province_code)
-            w.writerow([p.code, p.name_th, p.name_en, s.steps_done, s.points, s.late_reports,
-                        s.working_days_late, s.penalty, s.total])
+            w.writerow([p.code, p.name_th, p.name_en, s.steps_done, f"{s.points:.2f}", s.late_reports,
+                        s.working_days_late, f"{s.penalty:.2f}", f"{s.total:.2f}"])
     return path
 
 
