@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.round import RoundConfig
 from pydantic import BaseModel
 
@@ -41,10 +42,16 @@ class ProvinceScore(BaseModel):
 
 
 def score_province(
-    config: RoundConfig, province_code: str, facts: Mapping[int, StepFacts]
+    config: RoundConfig,
+    province_code: str,
+    facts: Mapping[int, StepFacts],
+    calendar: WorkingDayCalendar | None = None,
 ) -> ProvinceScore:
-    """Score one province: a late report loses the round's penalty per working day (floor applies to total)."""
-    cal = config.working_calendar()
+    """Score one province: a late report loses the round's penalty per working day (floor applies to total).
+
+    Pass the round's `calendar` when scoring many provinces, so its holiday tables are built once.
+    """
+    cal = calendar or config.working_calendar()
     rules = config.scoring
     steps: list[StepScore] = []
     for sc in config.steps:

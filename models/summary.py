@@ -24,7 +24,3 @@ class ProvinceRunSummary(BaseModel):
     province_name_th: str
     round_id: str
     steps: list[StepOutcome]
-
-    @property
-    def done(self) -> list[int]:
-        return [s.step for s in self.steps if s.state == "done"]

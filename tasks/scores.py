@@ -21,7 +21,8 @@ def compute_round_scores(config: RoundConfig) -> list[ProvinceScore]:
     """Scores of all 76 provinces from what the database records (no progress scores 0)."""
     with session_scope() as session:
         facts = records.round_facts(session=session, round_id=config.id)
-    return [score_province(config, p.code, facts.get(p.code, {})) for p in registry()]
+    cal = config.working_calendar()
+    return [score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()]
 
 
 def save_round_scores(scores: list[ProvinceScore]) -> int:
