@@ -28,7 +28,7 @@ def main() -> None:
     started = time.perf_counter()
     for _ in range(100):
         for code in range(76):
-            score_province(config, f"TH-{code}", facts)
+            score_province(config, f"TH-{code}", facts, cal)
     per_round = (time.perf_counter() - started) / 100
     print(f"working_days_late over up to a year: {per_count * 1e3:.3f} ms per call")
     print(f"scoring 76 provinces: {per_round * 1e3:.1f} ms per round")
