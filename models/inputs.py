@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from kpi6.models.errors import InputError, describe_validation_error
+from kpi6.models.lpa import parse_aspect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -67,10 +68,24 @@ class MediaInput(_Input):
     content: str = ""
     agency: str = ""
     format: MediaFormat = MediaFormat.infographic
+    key_points: list[str] = []
     link: str | None = None
+
+    @field_validator("lpa_aspect")
+    @classmethod
+    def _known_aspect(cls, value: str) -> str:
+        return parse_aspect(value).value if value else value
 
     def missing_elements(self) -> list[str]:
         return [label for name, label in MEDIA_ELEMENTS.items() if not getattr(self, name).strip()]
+
+    @property
+    def generated(self) -> bool:
+        """kpi6 makes the file itself: an infographic, or a handbook/e-book, when no link is given."""
+        return not self.link and self.format in GENERATED_FORMATS
+
+
+GENERATED_FORMATS = (MediaFormat.infographic, MediaFormat.handbook, MediaFormat.ebook)
 
 
 class MediaSetInput(_Input):
@@ -89,15 +104,42 @@ class MediaSetInput(_Input):
             missing = m.missing_elements()
             if missing:
                 raise ValueError(f"medium {i} ({m.title or 'untitled'}) lacks: {', '.join(missing)}")
+            if not m.link and m.format not in GENERATED_FORMATS:
+                raise ValueError(
+                    f"medium {i} ({m.title}) is a {m.format.value}: give its link "
+                    "(สื่อประเภทนี้ต้องระบุลิงก์); kpi6 generates infographics, handbooks and e-books itself"
+                )
         return media
 
 
 class ReportInput(_Input):
-    """Steps 3 and 5: when and how the report was submitted to DLA."""
+    """Steps 3 and 5: the report's signer and options, and when and how it was submitted to DLA."""
 
     submitted_at: datetime | None = None
     channel: str = "manual"
     message_id: str | None = None
+    signer_name: str = ""
+    signer_position: str = ""
+    summary: str = ""
+    arabic_digits: bool = False
+
+
+# The five levels of a satisfaction survey, most satisfied first.
+SATISFACTION_LEVELS: tuple[str, ...] = ("มากที่สุด", "มาก", "ปานกลาง", "น้อย", "น้อยที่สุด")
+
+
+class SatisfactionItem(_Input):
+    """One survey question and how many respondents chose each level (most satisfied first)."""
+
+    item: NonEmpty
+    counts: list[int] = Field(min_length=5, max_length=5)
+
+    @field_validator("counts")
+    @classmethod
+    def _not_negative(cls, counts: list[int]) -> list[int]:
+        if any(c < 0 for c in counts):
+            raise ValueError("counts cannot be negative")
+        return counts
 
 
 class DisseminationEvent(_Input):
@@ -112,7 +154,9 @@ class DisseminationInput(_Input):
     """Step 4: where the media went and how the LAOs rated them."""
 
     events: list[DisseminationEvent] = Field(min_length=1)
+    strategy: str = ""
     survey_respondents: int = Field(default=0, ge=0)
+    satisfaction: list[SatisfactionItem] = []
     evidence: list[str] = []
     done_at: datetime | None = None
 

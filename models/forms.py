@@ -1,0 +1,337 @@
+"""What Form 1 and Form 2 say, as display-ready text, built by pure functions from the recorded steps.
+
+Both renderers (.docx and .pdf) lay out the same context, so the two files carry the same content.
+Every field a reader sees is a string here, already in Thai digits (or Arabic, per document) and
+Buddhist-Era dates; the chart's bar lengths are the only numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from kpi6.models.inputs import (
+    SATISFACTION_LEVELS,
+    DisseminationInput,
+    MediaFormat,
+    MediaInput,
+    MediaSetInput,
+    PlanInput,
+    ReportInput,
+    SatisfactionItem,
+)
+from kpi6.models.lpa import parse_aspect
+from kpi6.models.provinces import Province
+from kpi6.models.round import RoundConfig
+from kpi6.models.thai import digits, thai_date, thai_number
+from pydantic import BaseModel
+
+DEPARTMENT = "กรมส่งเสริมการปกครองท้องถิ่น"
+INDICATOR = (
+    "ตัวชี้วัดที่ 6 ความสำเร็จของการจัดทำสื่อเพื่อส่งเสริม พัฒนา และสร้างความเข้มแข็งให้องค์กรปกครองส่วนท้องถิ่น "
+    "รวมทั้งช่วยยกระดับผลการประเมินประสิทธิภาพขององค์กรปกครองส่วนท้องถิ่น (LPA)"
+)
+FORMAT_NAMES: dict[MediaFormat, str] = {
+    MediaFormat.infographic: "อินโฟกราฟิก (Infographic)",
+    MediaFormat.ebook: "หนังสืออิเล็กทรอนิกส์ (e-Book)",
+    MediaFormat.handbook: "คู่มือ (Handbook)",
+    MediaFormat.video: "คลิปวิดีโอ (Video clip)",
+    MediaFormat.website: "เว็บไซต์ (Website)",
+    MediaFormat.other: "สื่ออื่น ๆ (Other)",
+}
+
+
+class EvidenceQR(BaseModel):
+    """One evidence field: the QR code encodes `url`, printed under the code as well."""
+
+    label: str
+    url: str
+
+
+class Header(BaseModel):
+    department: str
+    indicator: str
+    period: str  # รอบการประเมินที่ ๑ ประจำปีงบประมาณ พ.ศ. ๒๕๖๗
+    office: str
+    title: str  # แบบฟอร์ม ๑ ...
+    steps: str  # (ขั้นตอนที่ ๑ - ๓)
+
+
+class Signature(BaseModel):
+    name: str
+    position: str
+    office: str
+
+
+class PlanRow(BaseModel):
+    number: str
+    activity: str
+    period: str
+    responsible: str
+
+
+class StepRow(BaseModel):
+    number: str
+    name: str
+    deadline: str
+    done: str
+
+
+class MediumBlock(BaseModel):
+    number: str
+    title: str
+    aspect: str
+    background: str
+    content: str
+    key_points: list[str]
+    agency: str
+    format: str
+    qr: EvidenceQR
+
+
+class Form1Context(BaseModel):
+    form: Literal[1] = 1
+    header: Header
+    plan_rows: list[PlanRow]
+    plan_qr: EvidenceQR
+    steps: list[StepRow]
+    media: list[MediumBlock]
+    report_date: str
+    signature: Signature
+    arabic_digits: bool = False
+
+
+class EventRow(BaseModel):
+    number: str
+    date: str
+    channel: str
+    laos: str
+    participants: str
+    description: str
+
+
+class SatisfactionRow(BaseModel):
+    item: str
+    counts: list[str]
+    mean: str
+    percent: str
+    band: str
+
+
+class ChartBar(BaseModel):
+    label: str
+    value: str
+    fraction: float  # 0..1, bar length
+
+
+class SatisfactionSummary(BaseModel):
+    levels: list[str]
+    respondents: str
+    rows: list[SatisfactionRow]
+    overall_mean: str
+    overall_percent: str
+    overall_band: str
+    chart_title: str
+    bars: list[ChartBar]
+
+
+class Form2Context(BaseModel):
+    form: Literal[2] = 2
+    header: Header
+    strategy: str
+    events: list[EventRow]
+    total_laos: str
+    total_participants: str
+    satisfaction: SatisfactionSummary | None
+    no_survey_note: str
+    results: str
+    evidence: list[EvidenceQR]
+    report_date: str
+    signature: Signature
+    arabic_digits: bool = False
+
+
+def office_name(province: Province) -> str:
+    return f"สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด{province.name_th}"
+
+
+def header(province: Province, config: RoundConfig, *, form: int, arabic: bool) -> Header:
+    first, last = (1, 3) if form == 1 else (4, 5)
+    return Header(
+        department=DEPARTMENT,
+        indicator=digits(INDICATOR, arabic=arabic),
+        period=digits(f"รอบการประเมินที่ {config.round_number} ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}",
+                      arabic=arabic),
+        office=office_name(province),
+        title="แบบรายงานผลการดำเนินงาน",
+        steps=digits(f"(ขั้นตอนที่ {first} - {last})", arabic=arabic),
+    )
+
+
+def signature(report: ReportInput, province: Province) -> Signature:
+    return Signature(
+        name=f"({report.signer_name})" if report.signer_name else "(" + "." * 30 + ")",
+        position=report.signer_position or "ตำแหน่ง " + "." * 30,
+        office=office_name(province),
+    )
+
+
+def _period(start: date, end: date, *, arabic: bool) -> str:
+    if start == end:
+        return thai_date(start, arabic=arabic, short=True)
+    return f"{thai_date(start, arabic=arabic, short=True)} – {thai_date(end, arabic=arabic, short=True)}"
+
+
+def step_rows(config: RoundConfig, steps: list[int], done: dict[int, date], *, arabic: bool) -> list[StepRow]:
+    return [
+        StepRow(
+            number=digits(n, arabic=arabic),
+            name=digits(config.step(n).name_th, arabic=arabic),
+            deadline=thai_date(config.step(n).deadline, arabic=arabic),
+            done=thai_date(done[n], arabic=arabic) if n in done else "-",
+        )
+        for n in steps
+    ]
+
+
+def medium_block(number: int, medium: MediaInput, *, arabic: bool) -> MediumBlock:
+    aspect = parse_aspect(medium.lpa_aspect)
+    return MediumBlock(
+        number=digits(number, arabic=arabic),
+        title=digits(medium.title, arabic=arabic),
+        aspect=aspect.name_th,
+        background=digits(medium.background, arabic=arabic),
+        content=digits(medium.content, arabic=arabic),
+        key_points=[digits(p, arabic=arabic) for p in medium.key_points],
+        agency=digits(medium.agency, arabic=arabic),
+        format=FORMAT_NAMES[medium.format],
+        qr=EvidenceQR(label=digits(f"สื่อเรื่องที่ {number}", arabic=arabic), url=medium.link or ""),
+    )
+
+
+def build_form1(
+    *,
+    province: Province,
+    config: RoundConfig,
+    plan: PlanInput,
+    media: MediaSetInput,
+    report: ReportInput,
+    plan_link: str,
+    done: dict[int, date],
+    report_day: date,
+) -> Form1Context:
+    """Form 1 (steps 1–3) from the recorded plan and media; `done` maps step to its completion date."""
+    arabic = report.arabic_digits
+    return Form1Context(
+        header=header(province, config, form=1, arabic=arabic),
+        plan_rows=[
+            PlanRow(number=digits(i, arabic=arabic), activity=digits(a.activity, arabic=arabic),
+                    period=_period(a.start, a.end, arabic=arabic), responsible=a.responsible or "-")
+            for i, a in enumerate(plan.activities, start=1)
+        ],
+        plan_qr=EvidenceQR(label="แผนและขั้นตอนการดำเนินงาน", url=plan_link),
+        steps=step_rows(config, [1, 2, 3], {**done, 3: report_day}, arabic=arabic),
+        media=[medium_block(i, m, arabic=arabic) for i, m in enumerate(media.media, start=1)],
+        report_date=thai_date(report_day, arabic=arabic),
+        signature=signature(report, province),
+        arabic_digits=arabic,
+    )
+
+
+# The usual five-level interpretation of a mean score (Best's criteria), as Thai survey reports print it.
+BANDS: tuple[tuple[float, str], ...] = (
+    (4.50, "มากที่สุด"), (3.50, "มาก"), (2.50, "ปานกลาง"), (1.50, "น้อย"), (0.0, "น้อยที่สุด"),
+)
+
+
+def band(mean: float) -> str:
+    return next(name for floor, name in BANDS if mean >= floor)
+
+
+def _mean(counts: list[int]) -> float:
+    total = sum(counts)
+    return sum(c * (5 - i) for i, c in enumerate(counts)) / total if total else 0.0
+
+
+def _satisfied(counts: list[int]) -> float:
+    total = sum(counts)
+    return 100 * (counts[0] + counts[1]) / total if total else 0.0
+
+
+def summarize_satisfaction(
+    items: list[SatisfactionItem], respondents: int, *, arabic: bool
+) -> SatisfactionSummary | None:
+    """Per item and overall: mean of 5 levels, share satisfied (the top two levels), Thai band."""
+    if not items:
+        return None
+    pooled = [sum(i.counts[k] for i in items) for k in range(5)]
+    overall = _mean(pooled)
+    rows = [
+        SatisfactionRow(
+            item=digits(i.item, arabic=arabic),
+            counts=[thai_number(c, arabic=arabic) for c in i.counts],
+            mean=thai_number(_mean(i.counts), arabic=arabic, decimals=2),
+            percent=thai_number(_satisfied(i.counts), arabic=arabic, decimals=2),
+            band=band(_mean(i.counts)),
+        )
+        for i in items
+    ]
+    return SatisfactionSummary(
+        levels=list(SATISFACTION_LEVELS),
+        respondents=thai_number(respondents, arabic=arabic),
+        rows=rows,
+        overall_mean=thai_number(overall, arabic=arabic, decimals=2),
+        overall_percent=thai_number(_satisfied(pooled), arabic=arabic, decimals=2),
+        overall_band=band(overall),
+        chart_title="ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม 5)" if arabic else "ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม ๕)",
+        bars=[ChartBar(label=r.item, value=r.mean, fraction=_mean(i.counts) / 5)
+              for r, i in zip(rows, items, strict=True)],
+    )
+
+
+def build_form2(
+    *,
+    province: Province,
+    config: RoundConfig,
+    dissemination: DisseminationInput,
+    report: ReportInput,
+    dissemination_link: str,
+    survey_link: str,
+    done: dict[int, date],
+    report_day: date,
+) -> Form2Context:
+    """Form 2 (steps 4–5) from the recorded dissemination and survey."""
+    arabic = report.arabic_digits
+    events = dissemination.events
+    laos = sum(e.laos_reached for e in events)
+    people = sum(e.participants for e in events)
+    summary = summarize_satisfaction(dissemination.satisfaction, dissemination.survey_respondents, arabic=arabic)
+    results = report.summary or (
+        f"สำนักงานได้นำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น จำนวน {len(events)} ครั้ง "
+        f"รวม {laos:,} แห่ง ผู้เข้าร่วม {people:,} คน และสำรวจความพึงพอใจ มีผู้ตอบแบบสำรวจ "
+        f"{dissemination.survey_respondents:,} ราย"
+        + (f" ความพึงพอใจโดยรวมอยู่ในระดับ{summary.overall_band}" if summary else "")
+    )
+    return Form2Context(
+        header=header(province, config, form=2, arabic=arabic),
+        strategy=digits(dissemination.strategy or "-", arabic=arabic),
+        events=[
+            EventRow(number=digits(i, arabic=arabic), date=thai_date(e.date, arabic=arabic, short=True),
+                     channel=digits(e.channel, arabic=arabic), laos=thai_number(e.laos_reached, arabic=arabic),
+                     participants=thai_number(e.participants, arabic=arabic),
+                     description=digits(e.description or "-", arabic=arabic))
+            for i, e in enumerate(events, start=1)
+        ],
+        total_laos=thai_number(laos, arabic=arabic),
+        total_participants=thai_number(people, arabic=arabic),
+        satisfaction=summary,
+        no_survey_note="" if summary else "ยังไม่มีผลการสำรวจความพึงพอใจรายข้อ",
+        results=digits(results, arabic=arabic),
+        evidence=[
+            EvidenceQR(label="หลักฐานการนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ", url=dissemination_link),
+            EvidenceQR(label="หลักฐานการประเมินความพึงพอใจ", url=survey_link),
+        ],
+        report_date=thai_date(report_day, arabic=arabic),
+        signature=signature(report, province),
+        arabic_digits=arabic,
+    )

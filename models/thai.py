@@ -1,0 +1,42 @@
+"""Thai as a government office writes it: Buddhist-Era dates, Thai month names, Thai digits. Pure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+THAI_MONTHS = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)
+THAI_MONTHS_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)
+_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+BE_OFFSET = 543
+
+
+def thai_digits(text: object) -> str:
+    """`13 ธ.ค. 2566` -> `๑๓ ธ.ค. ๒๕๖๖`; anything else in the text stays as it is."""
+    return str(text).translate(_TO_THAI)
+
+
+def digits(text: object, *, arabic: bool) -> str:
+    """Thai digits unless the document asks for Arabic ones."""
+    return str(text) if arabic else thai_digits(text)
+
+
+def be_year(day: date) -> int:
+    return day.year + BE_OFFSET
+
+
+def thai_date(day: date, *, arabic: bool = False, short: bool = False) -> str:
+    """`๑๓ ธันวาคม ๒๕๖๖` (or `13 ธ.ค. 2566` with arabic and short); a short date never breaks a line."""
+    month = (THAI_MONTHS_SHORT if short else THAI_MONTHS)[day.month - 1]
+    space = "\u00a0" if short else " "
+    return digits(f"{day.day}{space}{month}{space}{be_year(day)}", arabic=arabic)
+
+
+def thai_number(value: float | int, *, arabic: bool = False, decimals: int = 0) -> str:
+    """`1,234` or `๔.๕๐`; thousands separated as Thai offices write them."""
+    text = f"{value:,.{decimals}f}" if decimals else f"{round(value):,d}"
+    return digits(text, arabic=arabic)

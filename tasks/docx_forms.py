@@ -1,0 +1,270 @@
+"""Form 1 and Form 2 as .docx with python-docx, laid out like the PDF.
+
+Thai is a complex script in Word: every run names "TH Sarabun New" in `w:rFonts w:cs` (and the other
+slots), with `w:szCs`, `w:bCs` and `w:lang w:bidi="th-TH"`, and the `w:cs` flag on runs with Thai text;
+the Normal style and the document defaults say the same, with the theme attributes removed (they would
+win over an explicit font). So Word on a government PC uses the standard font and Thai word breaking.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header
+from kpi6.models.thai import digits
+
+FONT = "TH Sarabun New"
+BODY_PT = 16
+THAI = re.compile("[\u0e00-\u0e7f]")
+
+
+def _font_elements(parent, *, size_pt: float, bold: bool = False, thai: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """rFonts, b/bCs, sz/szCs, cs, lang in schema order, replacing what was there."""
+    for tag in ("w:rFonts", "w:b", "w:bCs", "w:sz", "w:szCs", "w:cs", "w:lang"):
+        for old in parent.findall(qn(tag)):
+            parent.remove(old)
+    fonts = OxmlElement("w:rFonts")
+    for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{slot}"), FONT)
+    elements = [fonts]
+    if bold:
+        elements += [OxmlElement("w:b"), OxmlElement("w:bCs")]
+    half_points = str(round(size_pt * 2))
+    for tag in ("w:sz", "w:szCs"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), half_points)
+        elements.append(el)
+    if thai:
+        elements.append(OxmlElement("w:cs"))
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:bidi"), "th-TH")
+    elements.append(lang)
+    # Insert before anything that must follow them in CT_RPr (e.g. w:color stays where it is).
+    anchor = parent.find(qn("w:rStyle"))
+    index = list(parent).index(anchor) + 1 if anchor is not None else 0
+    for offset, el in enumerate(elements):
+        parent.insert(index + offset, el)
+
+
+def _setup_styles(doc) -> None:  # type: ignore[no-untyped-def]
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _font_elements(rpr, size_pt=BODY_PT, thai=False)
+    normal = doc.styles["Normal"]
+    _font_elements(normal.element.get_or_add_rPr(), size_pt=BODY_PT, thai=False)
+    pf = normal.paragraph_format
+    pf.space_after = Pt(0)
+    pf.space_before = Pt(0)
+    pf.line_spacing = 1.0
+
+
+def _page(doc) -> None:  # type: ignore[no-untyped-def]
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(2.5), Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.header_distance = Cm(1.2)
+
+
+def run(paragraph: Paragraph, text: str, *, bold: bool = False, size: float = BODY_PT):  # type: ignore[no-untyped-def]
+    r = paragraph.add_run(text)
+    _font_elements(r._r.get_or_add_rPr(), size_pt=size, bold=bold, thai=bool(THAI.search(text)))
+    return r
+
+
+def para(container, text: str = "", *, bold: bool = False, align: str | None = None, size: float = BODY_PT,  # type: ignore[no-untyped-def]
+         indent_first: float | None = None, left: float | None = None) -> Paragraph:
+    p = container.add_paragraph()
+    if text:
+        run(p, text, bold=bold, size=size)
+    if align:
+        p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+                       "justify": WD_ALIGN_PARAGRAPH.THAI_JUSTIFY}[align]
+    if indent_first is not None:
+        p.paragraph_format.first_line_indent = Cm(indent_first)
+    if left is not None:
+        p.paragraph_format.left_indent = Cm(left)
+    return p
+
+
+def _cell(table: Table, row: int, col: int, text: str, *, bold: bool = False, align: str | None = None) -> None:
+    cell = table.cell(row, col)
+    p = cell.paragraphs[0]
+    run(p, text, bold=bold)
+    if align:
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER if align == "center" else WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def grid(doc, head: list[str], rows: list[list[str]], *, widths: list[float] | None = None,  # type: ignore[no-untyped-def]
+         numeric: set[int] = frozenset()) -> Table:
+    table = doc.add_table(rows=len(rows) + (1 if head else 0), cols=len(head or rows[0]))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    offset = 0
+    if head:
+        for c, text in enumerate(head):
+            _cell(table, 0, c, text, bold=True, align="center")
+        offset = 1
+    for r, values in enumerate(rows):
+        for c, text in enumerate(values):
+            _cell(table, r + offset, c, text, align="right" if c in numeric else None)
+    if widths:
+        for row in table.rows:
+            for c, w in enumerate(widths):
+                row.cells[c].width = Cm(w)
+    return table
+
+
+def page_numbers(doc, *, arabic: bool) -> None:  # type: ignore[no-untyped-def]
+    """`- ๒ -` at the top centre from page 2, as Thai official documents number their pages."""
+    section = doc.sections[0]
+    section.different_first_page_header_footer = True
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run(p, "- ")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE" if arabic else r"PAGE \* ThaiArabic")
+    r = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    _font_elements(rpr, size_pt=BODY_PT)
+    r.append(rpr)
+    t = OxmlElement("w:t")
+    t.text = digits(2, arabic=arabic)
+    r.append(t)
+    field.append(r)
+    p._p.append(field)
+    run(p, " -")
+
+
+def qr_block(doc, item: EvidenceQR, png: bytes) -> None:  # type: ignore[no-untyped-def]
+    table = doc.add_table(rows=1, cols=2)
+    pic = table.cell(0, 0).paragraphs[0]
+    pic.add_run().add_picture(io.BytesIO(png), width=Cm(3))
+    table.cell(0, 0).width = Cm(3.4)
+    text = table.cell(0, 1)
+    text.width = Cm(12.5)
+    run(text.paragraphs[0], item.label, bold=True)
+    run(text.add_paragraph(), item.url, size=11)
+
+
+def heading(doc, h: Header, number: int, *, arabic: bool) -> None:  # type: ignore[no-untyped-def]
+    para(doc, digits(f"แบบฟอร์ม {number}", arabic=arabic), bold=True, align="right")
+    para(doc, h.title, bold=True, align="center", size=18)
+    para(doc, h.steps, bold=True, align="center", size=18)
+    para(doc, h.indicator, align="center")
+    para(doc, h.period, align="center")
+    para(doc, h.department, bold=True, align="center")
+    p = para(doc)
+    run(p, "หน่วยงาน ", bold=True)
+    run(p, h.office)
+
+
+def signature(doc, ctx: Form1Context | Form2Context) -> None:  # type: ignore[no-untyped-def]
+    para(doc)
+    for i, text in enumerate([
+        f"{digits('รายงาน ณ วันที่', arabic=ctx.arabic_digits)} {ctx.report_date}",
+        "ลงชื่อ ............................ ผู้รายงาน",
+        ctx.signature.name, ctx.signature.position, ctx.signature.office,
+    ]):
+        p = para(doc, text, align="center", left=7.5)
+        p.paragraph_format.keep_with_next = i < 4
+
+
+def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
+    d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
+    heading(doc, ctx.header, 1, arabic=ctx.arabic_digits)
+    para(doc, d("1. แผนและขั้นตอนการดำเนินงาน"), bold=True)
+    grid(doc, ["ที่", "กิจกรรม", "ระยะเวลา", "ผู้รับผิดชอบ"],
+         [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows], widths=[1.2, 7.3, 4.5, 3])
+    qr_block(doc, ctx.plan_qr, qrs[ctx.plan_qr.url])
+    para(doc, d("2. การดำเนินงานตามขั้นตอนที่ 1 - 3"), bold=True)
+    grid(doc, ["ขั้นตอน", "การดำเนินงาน", "กำหนดแล้วเสร็จ", "วันที่ดำเนินการ"],
+         [[s.number, s.name, s.deadline, s.done] for s in ctx.steps], widths=[1.6, 7, 3.7, 3.7])
+    para(doc, d("3. สื่อเพื่อส่งเสริม พัฒนา และสร้างความเข้มแข็งให้องค์กรปกครองส่วนท้องถิ่น จำนวน 2 เรื่อง"), bold=True)
+    for m in ctx.media:
+        para(doc, f"สื่อเรื่องที่ {m.number}", bold=True)
+        content = m.content + "".join(f"\n• {p}" for p in m.key_points)
+        table = grid(doc, [], [
+            ["ชื่อเรื่อง", m.title], ["ด้านที่ช่วยยกระดับผลการประเมิน LPA", m.aspect],
+            ["ที่มา/สาเหตุ", m.background], ["เนื้อหา (ความรู้ แนวทาง และวิธีปฏิบัติ)", content],
+            ["หน่วยงานผู้จัดทำ", m.agency], ["รูปแบบสื่อ", m.format],
+        ], widths=[5, 11])
+        for row in table.rows:
+            for r in row.cells[0].paragraphs[0].runs:
+                _font_elements(r._r.get_or_add_rPr(), size_pt=BODY_PT, bold=True)
+        qr_block(doc, m.qr, qrs[m.qr.url])
+    signature(doc, ctx)
+
+
+def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -> None:  # type: ignore[no-untyped-def]
+    d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
+    heading(doc, ctx.header, 2, arabic=ctx.arabic_digits)
+    para(doc, d("1. ยุทธศาสตร์การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ"), bold=True)
+    para(doc, ctx.strategy, indent_first=2.5)
+    para(doc, d("2. การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น"), bold=True)
+    rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
+    rows.append(["", "รวม", "", ctx.total_laos, ctx.total_participants, ""])
+    grid(doc, ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"], rows,
+         widths=[1, 2.8, 4, 2.2, 2.5, 3.5], numeric={3, 4})
+    para(doc, d("3. ผลการประเมินความพึงพอใจ"), bold=True)
+    s = ctx.satisfaction
+    if s:
+        para(doc, f"ผู้ตอบแบบสำรวจ {s.respondents} ราย")
+        rows = [[r.item, *r.counts, r.mean, r.percent, r.band] for r in s.rows]
+        rows.append(["ภาพรวม", *[""] * len(s.levels), s.overall_mean, s.overall_percent, s.overall_band])
+        table = grid(doc, ["ประเด็น", *s.levels, "ค่าเฉลี่ย", "ร้อยละพึงพอใจ", "ระดับ"], rows,
+                     numeric=set(range(1, len(s.levels) + 3)))
+        for cell in table.rows[0].cells:
+            for r in cell.paragraphs[0].runs:
+                _font_elements(r._r.get_or_add_rPr(), size_pt=13, bold=True)
+        para(doc, s.chart_title, bold=True, align="center")
+        if chart:
+            p = para(doc, align="center")
+            p.add_run().add_picture(io.BytesIO(chart), width=Cm(15))
+    else:
+        para(doc, ctx.no_survey_note)
+    para(doc, d("4. สรุปผลการดำเนินงาน"), bold=True)
+    para(doc, ctx.results, indent_first=2.5)
+    para(doc, d("5. หลักฐานการดำเนินงาน"), bold=True)
+    for ev in ctx.evidence:
+        qr_block(doc, ev, qrs[ev.url])
+    signature(doc, ctx)
+
+
+def render(ctx: Form1Context | Form2Context, *, qrs: dict[str, bytes], chart: bytes | None) -> bytes:
+    doc = Document()
+    _setup_styles(doc)
+    _page(doc)
+    page_numbers(doc, arabic=ctx.arabic_digits)
+    core = doc.core_properties
+    core.title = f"{ctx.header.title} {ctx.header.steps} {ctx.header.office}"
+    core.author = ctx.header.office
+    core.language = "th-TH"
+    if isinstance(ctx, Form1Context):
+        _form1(doc, ctx, qrs)
+    else:
+        _form2(doc, ctx, qrs, chart)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def docx_text(data: bytes) -> str:
+    """All text of a .docx body (tables included), paragraph by paragraph."""
+    doc = Document(io.BytesIO(data))
+    body = doc.element.body
+    return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))

@@ -1,0 +1,217 @@
+"""HTML to PDF with WeasyPrint, made safe and right for Thai; PDF pages to PNG with pypdfium2.
+
+- Fonts: Sarabun from the `fontpkg-sarabun` package, loaded by `@font-face` from its files, never
+  assumed to be on the machine. A font that fails to load would make WeasyPrint fall back silently to
+  a non-Thai font; `render_pdf` checks the embedded font names and raises instead.
+- Fetching: only our templates, the font files and `data:` images; user text cannot read local files or
+  reach the network (a title `<img src="file:///etc/passwd">` is escaped text anyway).
+- Extraction: HarfBuzz shapes ำ (SARA AM) as two glyphs, nikhahit + sara aa, and WeasyPrint's ToUnicode
+  map gives a glyph the text of its cluster at first use: `ดำเนินงาน` came back as `ดาเนินงาน`, or every
+  later `า` as `ำ`. `_fix_to_unicode` maps such glyphs to their own characters from the font's glyph
+  names, so the text extracts as the source does under Unicode NFKC normalization.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+from functools import cache
+from pathlib import Path
+
+import fontpkg
+import pydyf
+import weasyprint
+from fontTools.ttLib import TTFont
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from kpi6.models.errors import Kpi6Error
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+FONT_FAMILY = "Sarabun"
+FONT_WEIGHTS = (400, 700)
+LOGGER = logging.getLogger("kpi6.pdf")
+
+
+class RenderError(Kpi6Error):
+    """A document could not be produced correctly (e.g. the Thai font did not load)."""
+
+
+@cache
+def font_files() -> dict[tuple[int, str], Path]:
+    """(weight, style) -> the Sarabun file shipped by fontpkg-sarabun."""
+    return {
+        (w, s): Path(fontpkg.path("sarabun", weight=w, style=s))
+        for w in FONT_WEIGHTS for s in ("normal", "italic")
+    }
+
+
+def font_face_css() -> str:
+    rules = []
+    for (weight, style), path in font_files().items():
+        rules.append(
+            f"@font-face {{ font-family: '{FONT_FAMILY}'; font-weight: {weight}; font-style: {style}; "
+            f"src: url('{path.as_uri()}'); }}"
+        )
+    return "\n".join(rules)
+
+
+class LocalOnlyFetcher(URLFetcher):
+    """Reads `data:` URIs and files under the allowed folders; everything else is refused."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+        self.roots = [r.resolve() for r in roots]
+
+    def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+        if url.startswith("file:"):
+            from urllib.parse import unquote, urlparse
+
+            path = Path(unquote(urlparse(url).path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                raise ValueError(f"kpi6 reads only its own templates and fonts, not {url}")
+        return super().fetch(url, headers)
+
+
+def allowed_roots() -> list[Path]:
+    return [TEMPLATES_DIR, *{p.parent for p in font_files().values()}]
+
+
+_AGL = re.compile(r"^uni((?:[0-9A-F]{4})+)(?:\..*)?$")
+NIKHAHIT = "\u0e4d"
+
+
+@cache
+def _glyph_texts(font_data_key: str, font_data: bytes, index: int) -> dict[int, str]:
+    """Glyph id -> the characters its `uniXXXX[XXXX…][.suffix]` name stands for."""
+    font = TTFont(io.BytesIO(font_data), fontNumber=index, lazy=True)
+    texts: dict[int, str] = {}
+    for gid, name in enumerate(font.getGlyphOrder()):
+        m = _AGL.match(name)
+        if m:
+            hexes = m.group(1)
+            text = "".join(chr(int(hexes[i:i + 4], 16)) for i in range(0, len(hexes), 4))
+            if NIKHAHIT in text and len(text) > 1:
+                # A nikhahit+tone ligature comes from ำ after the tone mark: keep the source order.
+                text = text.replace(NIKHAHIT, "") + NIKHAHIT
+            texts[gid] = text
+    return texts
+
+
+def _original_font_data(font) -> bytes | None:  # type: ignore[no-untyped-def]
+    try:
+        from weasyprint.pdf.fonts import get_hb_object_data
+
+        return get_hb_object_data(font.hb_face)
+    except Exception:  # noqa: BLE001 - an internal that may move; the extraction test would catch it
+        return None
+
+
+def _fix_to_unicode(document, pdf: pydyf.PDF) -> None:  # type: ignore[no-untyped-def]
+    """Finisher: give glyphs split off a cluster (nikhahit, sara aa of ำ) their own characters."""
+    by_name = {font.name: font for font in document.fonts.values()}
+    objects = {o.number: o for o in pdf.objects if hasattr(o, "number")}
+    for obj in pdf.objects:
+        if not isinstance(obj, dict) or "ToUnicode" not in obj or obj.get("BaseFont") not in by_name:
+            continue
+        font = by_name[obj["BaseFont"]]
+        data = _original_font_data(font)
+        if data is None:
+            continue
+        texts = _glyph_texts(font.hash, data, font.index)
+        stream = objects[int(obj["ToUnicode"].split()[0])]
+        for i, line in enumerate(stream.stream):
+            m = re.fullmatch(rb"<([0-9a-f]+)> <([0-9a-f]*)>", line)
+            if not m:
+                continue
+            gid, text = int(m.group(1), 16), bytes.fromhex(m.group(2).decode()).decode("utf-16-be")
+            if (text == "" or "\u0e33" in text) and gid in texts and texts[gid] != text:
+                new = texts[gid].encode("utf-16-be").hex()
+                stream.stream[i] = f"<{m.group(1).decode()}> <{new}>".encode()
+
+
+# What WeasyPrint logs when a font does not load or a character has no glyph (then it falls back silently).
+FONT_FAILURES = ("load font", "cannot be loaded", ".notdef", "not supported by fonts")
+
+
+class _FontWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+_lock = threading.Lock()
+_font_config: FontConfiguration | None = None
+
+
+def render_pdf(html: str, *, base_url: Path = TEMPLATES_DIR) -> bytes:
+    """One HTML string to PDF bytes, with the Thai font embedded and extractable text."""
+    global _font_config  # noqa: PLW0603 - one font configuration per process: fonts load once
+    watcher = _FontWarnings()
+    wp_logger = logging.getLogger("weasyprint")
+    with _lock:
+        if _font_config is None:
+            _font_config = FontConfiguration()
+        wp_logger.addHandler(watcher)
+        try:
+            doc = weasyprint.HTML(string=html, base_url=str(base_url) + "/", url_fetcher=LocalOnlyFetcher(
+                allowed_roots()))
+            rendered = doc.render(font_config=_font_config, stylesheets=[
+                weasyprint.CSS(string=font_face_css(), font_config=_font_config)])
+            used: set[str] = set()
+
+            def finish(document, pdf_obj):  # type: ignore[no-untyped-def]
+                used.update(f.name.decode().split("+", 1)[-1] for f in document.fonts.values())
+                _fix_to_unicode(document, pdf_obj)
+
+            pdf = rendered.write_pdf(finisher=finish)
+        finally:
+            wp_logger.removeHandler(watcher)
+    font_problems = [m for m in watcher.messages if any(k in m for k in FONT_FAILURES)]
+    if font_problems:
+        raise RenderError(f"the Thai font did not load or lacks a character: {font_problems[0]}")
+    if any(not n.startswith(FONT_FAMILY) for n in used):
+        raise RenderError(f"the PDF embeds {sorted(used)} besides {FONT_FAMILY}; is fontpkg-sarabun installed?")
+    return pdf
+
+
+def embedded_font_names(pdf: bytes) -> set[str]:
+    """The names of the fonts the text of a PDF is drawn in, as a PDF reader sees them (all pages)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    names: set[str] = set()
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for page in doc:
+            textpage = page.get_textpage()
+            buf = ctypes.create_string_buffer(256)
+            flags = ctypes.c_int()
+            for i in range(textpage.count_chars()):
+                n = raw.FPDFText_GetFontInfo(textpage, i, buf, 256, ctypes.byref(flags))
+                if n:
+                    names.add(buf.value.decode(errors="replace").split("+", 1)[-1])
+    finally:
+        doc.close()
+    return names
+
+
+def pdf_to_png(pdf: bytes, *, page: int = 0, dpi: int = 150) -> bytes:
+    """One page of a PDF as PNG bytes."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        image = doc[page].render(scale=dpi / 72).to_pil()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
