@@ -13,6 +13,7 @@ $(BIN)/kpi6: pyproject.toml
 	touch $@
 
 setup: $(BIN)/kpi6
+	bash scripts/system-packages.sh
 
 demo: setup
 	$(BIN)/kpi6 demo --out out

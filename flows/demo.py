@@ -15,7 +15,10 @@ from prefect import flow, tags
 def national_demo(
     round_id: str = "2567-1", seed: int = 6, out_dir: str | None = None, provinces: list[str] | None = None
 ) -> list[ProvinceScore]:
-    """Start the round afresh, run every province (or only `provinces`) on sample inputs, score them all."""
+    """Start the round afresh, run every province (or only `provinces`) on sample inputs, score them all.
+
+    With `out_dir`, each province's forms and media land in `<out_dir>/<round>/<code>/` and the scores in
+    `<out_dir>/scores.csv`."""
     config = prepare_round(round_id)
     reset_round_data(round_id)
     inputs = generate_demo_inputs(config, seed)
@@ -23,7 +26,7 @@ def national_demo(
         if provinces and code not in provinces:
             continue
         with tags(f"province:{code}", f"round:{round_id}", "demo"):
-            province_round(province=code, round_id=round_id, inputs=province_inputs)
+            province_round(province=code, round_id=round_id, inputs=province_inputs, output_dir=out_dir)
     scores = score_round(round_id)
     if out_dir:
         export_scores_csv(scores, f"{out_dir}/scores.csv")

@@ -44,10 +44,13 @@ def province_round(
     inputs: ProvinceInputs | None = None,
     force: bool = False,  # noqa: FBT001, FBT002
     now: datetime | None = None,
+    output_dir: str | None = None,
 ) -> ProvinceRunSummary:
-    """Run one province's steps for a round (or only `step`); completed steps are left alone unless forced."""
+    """Run one province's steps for a round (or only `step`); completed steps are left alone unless forced.
+
+    Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder)."""
     inputs = inputs or ProvinceInputs()
-    ctx, states = prepare_run(province, round_id, inputs, now)
+    ctx, states = prepare_run(province, round_id, inputs, now, output_dir=output_dir)
     actions: dict[int, StepAction] = {}
     for n in [step] if step else range(1, 6):
         data = inputs.for_step(n)

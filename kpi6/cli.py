@@ -217,8 +217,10 @@ def run(
     step: Annotated[int | None, typer.Option(min=1, max=5, help="Run only this step")] = None,
     input_file: Annotated[Path | None, typer.Option("--input", help="YAML or JSON with the steps' inputs")] = None,
     force: Annotated[bool, typer.Option(help="Re-run a completed step (audited)")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where forms and media go (default: data folder)")]
+    = None,
 ) -> None:
-    """Run one province's steps for a round (Prefect flow `province-round`)."""
+    """Run one province's steps for a round (Prefect flow `province-round`); writes Form 1, Form 2 and media."""
     from prefect import tags
 
     from kpi6.flows.province import province_round
@@ -238,7 +240,8 @@ def run(
                     force=force, explicit=True)
     with tags(f"province:{prov.code}", f"round:{config.id}", *([f"step:{step}"] if step else [])):
         summary, seconds = _run_flow(province_round, province=prov.code, round_id=config.id, step=step,
-                                     inputs=inputs, force=force)
+                                     inputs=inputs, force=force,
+                                     output_dir=str(out_dir.resolve()) if out_dir else None)
     table = Table(title=f"{prov.label} · {config.id}")
     for col in ("step", "ขั้นตอน", "deadline", "this run", "state", "completed", "days late"):
         table.add_column(col)
@@ -248,6 +251,12 @@ def run(
                       s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else "",
                       str(s.working_days_late) if s.completed_at else "")
     out.print(table)
+    from kpi6.tasks.production import output_root
+
+    folder = output_root(str(out_dir.resolve()) if out_dir else None) / config.id / prov.code
+    files = sorted(p.name for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+    if files:
+        out.print(f"files in {folder}: {', '.join(files)}")
     out.print(f"done in {seconds:.1f} s")
 
 
@@ -351,7 +360,8 @@ def status(
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where scores.csv goes")] = Path("out"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Where scores.csv and each province's forms go")] = Path(
+        "out"),
     round_id: Annotated[str, typer.Option("--round")] = "2567-1",
     seed: Annotated[int, typer.Option(help="Seed of the sample inputs")] = 6,
 ) -> None:
@@ -368,6 +378,8 @@ def demo(
     late = sum(1 for r in rows if r["penalty"])
     out.print(f"{len(rows)} provinces · {late} with lateness penalties · "
               f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s")
+    out.print(f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
+              "form2.pdf, media)")
 
 
 def main() -> None:

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="Any SQLAlchemy URL; default SQLite in data_dir")
     rounds_dir: Path | None = Field(default=None, description="Extra folder of round files (<id>.yaml)")
     actor: str | None = Field(default=None, description="Name recorded in the audit log; default the OS user")
+    output_dir: Path | None = Field(default=None, description="Where forms and media go; default data_dir")
+    evidence_dir: Path | None = Field(default=None, description="The local evidence store; default <output>/evidence")
+    evidence_base_url: str | None = Field(
+        default=None, description="URL the evidence folder is served at; links (and QR codes) use it"
+    )
 
     @property
     def db_url(self) -> str:

@@ -335,3 +335,42 @@ def build_form2(
         signature=signature(report, province),
         arabic_digits=arabic,
     )
+
+
+class MediumDocument(BaseModel):
+    """What kpi6 prints on a medium it generates (infographic or handbook)."""
+
+    title: str
+    aspect: str
+    background: str
+    content: str
+    key_points: list[str]
+    agency: str
+    period: str
+    arabic_digits: bool = False
+
+
+class Chapter(BaseModel):
+    title: str
+    text: str = ""
+    items: list[str] = []
+
+
+def medium_document(medium: MediaInput, config: RoundConfig, *, arabic: bool = False) -> MediumDocument:
+    d = lambda text: digits(text, arabic=arabic)  # noqa: E731
+    return MediumDocument(
+        title=d(medium.title), aspect=parse_aspect(medium.lpa_aspect).label, background=d(medium.background),
+        content=d(medium.content), key_points=[d(p) for p in medium.key_points], agency=d(medium.agency),
+        period=d(f"ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}"), arabic_digits=arabic,
+    )
+
+
+def handbook_chapters(doc: MediumDocument) -> list[Chapter]:
+    chapters = [
+        Chapter(title="ความเป็นมาและสาเหตุ", text=doc.background),
+        Chapter(title="ความรู้ แนวทาง และวิธีปฏิบัติ", text=doc.content),
+    ]
+    if doc.key_points:
+        chapters.append(Chapter(title="ประเด็นสำคัญ", items=doc.key_points))
+    chapters.append(Chapter(title="หน่วยงานผู้จัดทำ", text=f"{doc.agency} {doc.period}"))
+    return chapters

@@ -12,10 +12,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
-from kpi6.models.forms import ChartBar, Form1Context, Form2Context
+from kpi6.models.forms import ChartBar, Form1Context, Form2Context, MediumDocument, handbook_chapters
 from kpi6.models.thai import digits
 from kpi6.tasks import docx_forms
-from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, render_pdf as html_to_pdf
+from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
+from kpi6.tasks.pdf import render_pdf as html_to_pdf
 
 FormContext = Form1Context | Form2Context
 
@@ -112,3 +113,19 @@ def render_docx(ctx: FormContext) -> bytes:
     """The form as .docx: every run in TH Sarabun New (complex script) 16 pt, Thai language."""
     qrs, chart = images(ctx)
     return docx_forms.render(ctx, qrs=qrs, chart=chart)
+
+
+def render_infographic(doc: MediumDocument) -> tuple[bytes, bytes]:
+    """An A4 infographic of the medium's five elements and key points: (PDF, PNG of page 1)."""
+    html = jinja().get_template("infographic.html.j2").render(
+        m=doc, d=lambda text: digits(text, arabic=doc.arabic_digits))
+    pdf = html_to_pdf(html)
+    return pdf, pdf_to_png(pdf, dpi=110)
+
+
+def render_handbook(doc: MediumDocument) -> bytes:
+    """A handbook: cover, table of contents with page numbers, one chapter per element, page numbers."""
+    html = jinja().get_template("handbook.html.j2").render(
+        m=doc, chapters=handbook_chapters(doc), arabic=doc.arabic_digits,
+        d=lambda text: digits(text, arabic=doc.arabic_digits))
+    return html_to_pdf(html)

@@ -145,6 +145,14 @@ class _FontWarnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+class _QuietFallback(logging.Filter):
+    """WeasyPrint says so at every PDF when HarfBuzz's subsetter is missing; fontTools does the job."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "instead of HarfBuzz-Subset" not in record.getMessage()
+
+
+logging.getLogger("weasyprint").addFilter(_QuietFallback())
 _lock = threading.Lock()
 _font_config: FontConfiguration | None = None
 

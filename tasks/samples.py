@@ -19,6 +19,7 @@ from kpi6.models.inputs import (
     PlanInput,
     ProvinceInputs,
     ReportInput,
+    SatisfactionItem,
 )
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
@@ -40,6 +41,18 @@ TOPICS: tuple[tuple[str, str, str], ...] = (
     ("การจัดการศึกษา", "ด้านการบริหารจัดการ", "handbook"),
 )
 
+NAMES = ("สมชาย ใจดี", "ประเสริฐ มั่นคง", "วิชัย สุขสวัสดิ์", "อนุชา ศรีสุข", "ธนพล วงศ์ไทย")
+SURVEY_ITEMS = ("ความชัดเจนของเนื้อหา", "ประโยชน์ต่อการปฏิบัติงาน", "ความเหมาะสมของช่องทางการเผยแพร่")
+
+
+def _answers(rng: random.Random, respondents: int) -> list[int]:
+    """How many respondents chose each level, most satisfied first; mostly satisfied."""
+    weights = [rng.uniform(3, 6), rng.uniform(3, 5), rng.uniform(1, 2), rng.uniform(0, 0.6), rng.uniform(0, 0.3)]
+    counts = [int(respondents * w / sum(weights)) for w in weights]
+    counts[0] += respondents - sum(counts)
+    return counts
+
+
 CHANNELS = ("การประชุมชี้แจง", "การฝึกอบรม", "การประชุมออนไลน์", "หนังสือราชการ", "กลุ่มไลน์", "เว็บไซต์")
 
 
@@ -47,8 +60,10 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BANGKOK)
 
 
-def _medium(topic: tuple[str, str, str], office: str) -> MediaInput:
+def _medium(topic: tuple[str, str, str], office: str, code: str, n: int) -> MediaInput:
     title, aspect, fmt = topic
+    # Videos and websites are the office's own; kpi6 generates infographics, handbooks and e-books.
+    link = f"https://media.example.go.th/{code}/{n}" if fmt in ("video", "website") else None
     return MediaInput(
         title=f"{title} เพื่อยกระดับผลการประเมิน LPA",
         lpa_aspect=aspect,
@@ -56,6 +71,8 @@ def _medium(topic: tuple[str, str, str], office: str) -> MediaInput:
         content=f"ความรู้ แนวทาง และขั้นตอนการดำเนินงานเรื่อง{title}ที่ อปท. นำไปใช้ได้ทันที",
         agency=office,
         format=fmt,
+        key_points=[f"ศึกษาหลักเกณฑ์เรื่อง{title}", "ตรวจสอบข้อมูลของ อปท. ให้ครบถ้วน", "ดำเนินการตามขั้นตอนและรายงานผล"],
+        link=link,
     )
 
 
@@ -84,12 +101,14 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
         ],
         done_at=early(1),
     )
-    media = MediaSetInput(media=[_medium(t, office) for t in topics], done_at=early(2))
+    media = MediaSetInput(media=[_medium(t, office, code, i) for i, t in enumerate(topics, start=1)],
+                          done_at=early(2))
     inputs = ProvinceInputs(plan=plan, media=media)
     if profile == "stop_2":
         return inputs
     late1 = profile in ("late_1", "late_both")
-    inputs.form1 = ReportInput(submitted_at=late(3) if late1 else early(3), channel="email")
+    signer = {"signer_name": f"นาย{rng.choice(NAMES)}", "signer_position": f"ท้องถิ่นจังหวัด{province.name_th}"}
+    inputs.form1 = ReportInput(submitted_at=late(3) if late1 else early(3), channel="email", **signer)
     event_days = sorted({cal.shift_working_days(d[3], k) for k in rng.sample(range(2, 15), 3)})
     inputs.dissemination = DisseminationInput(
         events=[
@@ -97,13 +116,15 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
                                participants=rng.randint(20, 200))
             for day in event_days
         ],
-        survey_respondents=rng.randint(30, 150),
+        strategy="ชี้แจงในการประชุมประจำเดือน อปท. ถ่ายทอดผ่านช่องทางออนไลน์ และติดตามผลด้วยแบบสำรวจความพึงพอใจ",
+        survey_respondents=(respondents := rng.randint(30, 150)),
+        satisfaction=[SatisfactionItem(item=q, counts=_answers(rng, respondents)) for q in SURVEY_ITEMS],
         done_at=early(4),
     )
     if profile == "stop_4":
         return inputs
     late2 = profile in ("late_2", "late_both")
-    inputs.form2 = ReportInput(submitted_at=late(5) if late2 else early(5), channel="email")
+    inputs.form2 = ReportInput(submitted_at=late(5) if late2 else early(5), channel="email", **signer)
     return inputs
 
 

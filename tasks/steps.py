@@ -9,14 +9,16 @@ from __future__ import annotations
 import getpass
 from datetime import datetime
 
+from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepState
 from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ProvinceInputs, ReportInput
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
-from kpi6.tasks import records
+from kpi6.tasks import production, records
 from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.evidence import check_evidence, store_evidence
 from kpi6.tasks.rounds import load_round
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -32,6 +34,7 @@ class RunContext(BaseModel):
     config: RoundConfig
     now: datetime
     actor: str
+    output_dir: str | None = None  # forms and media go to <output_dir>/<round>/<code>/; default data_dir
 
 
 def default_actor() -> str:
@@ -48,7 +51,8 @@ def prepare_database(config: RoundConfig, *, actor: str) -> None:
 
 @task(cache_policy=NO_CACHE)
 def prepare_run(
-    province: str, round_id: str, inputs: ProvinceInputs, now: datetime | None = None, actor: str | None = None
+    province: str, round_id: str, inputs: ProvinceInputs, now: datetime | None = None, actor: str | None = None,
+    output_dir: str | None = None,
 ) -> tuple[RunContext, dict[int, str]]:
     """Resolve province and round, check every input before anything is written; the steps' states."""
     ctx = RunContext(
@@ -56,6 +60,7 @@ def prepare_run(
         config=load_round(round_id),
         now=as_aware(now) if now else records.utcnow(),
         actor=actor or default_actor(),
+        output_dir=output_dir,
     )
     check_inputs(ctx, inputs)
     prepare_database(ctx.config, actor=ctx.actor)
@@ -85,37 +90,60 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     given = [n for n in range(1, 6) if inputs.for_step(n) is not None]
     for n in given:
         validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
+    for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
+        if part is not None:
+            check_evidence(part.evidence, what=f"step {n} ({ctx.config.step(n).name_en})")
     return given
+
+
+def _store(ctx: RunContext, fields: list[str], entries: list[str]) -> list[str]:
+    """The evidence fields' folder links, then the office's evidence (files copied into the first folder)."""
+    store = production.evidence_store(ctx.output_dir)
+    links = [store.folder_link(ctx.config.id, ctx.province.code, f) for f in fields]
+    return links + store_evidence(store, ctx.config.id, ctx.province.code, fields[0], entries)[1:]
 
 
 @task(cache_policy=NO_CACHE)
 def make_plan(ctx: RunContext, plan: PlanInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 1: check the plan and its implementation steps."""
-    return record_step(ctx, validate_step(ctx.config, 1, plan, now=ctx.now), force=force)
+    """Step 1: check the plan and its implementation steps; its evidence goes to the `plan` folder."""
+    result = validate_step(ctx.config, 1, plan, now=ctx.now)
+    result.evidence = _store(ctx, ["plan"], plan.evidence)
+    return record_step(ctx, result, force=force)
 
 
 @task(cache_policy=NO_CACHE)
 def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 2: check the two media carry the five required elements."""
-    return record_step(ctx, validate_step(ctx.config, 2, media, now=ctx.now), force=force)
+    """Step 2: check the two media carry the five required elements; generate those the office did not link."""
+    validate_step(ctx.config, 2, media, now=ctx.now)
+    media, hashes = production.produce_media(ctx, media)
+    result = validate_step(ctx.config, 2, media, now=ctx.now)
+    result.evidence = [m.link for m in media.media if m.link] + _store(ctx, ["media"], media.evidence)[1:]
+    result.file_hashes = hashes
+    return record_step(ctx, result, force=force)
 
 
 @task(cache_policy=NO_CACHE)
 def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 3: record the Form 1 report's submission to DLA."""
-    return record_step(ctx, validate_step(ctx.config, 3, report, now=ctx.now), force=force)
+    """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
+    result = validate_step(ctx.config, 3, report, now=ctx.now)
+    result.file_hashes = production.produce_form1(ctx, report, bangkok_date(result.completed_at))
+    return record_step(ctx, result, force=force)
 
 
 @task(cache_policy=NO_CACHE)
 def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 4: check the dissemination events and the survey's response count."""
-    return record_step(ctx, validate_step(ctx.config, 4, dissemination, now=ctx.now), force=force)
+    """Step 4: check the dissemination events and the survey; evidence goes to two folders."""
+    result = validate_step(ctx.config, 4, dissemination, now=ctx.now)
+    result.evidence = _store(ctx, ["dissemination", "survey"], dissemination.evidence)
+    return record_step(ctx, result, force=force)
 
 
 @task(cache_policy=NO_CACHE)
 def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 5: record the Form 2 report's submission to DLA."""
-    return record_step(ctx, validate_step(ctx.config, 5, report, now=ctx.now), force=force)
+    """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
+    result = validate_step(ctx.config, 5, report, now=ctx.now)
+    result.file_hashes = production.produce_form2(ctx, report, bangkok_date(result.completed_at))
+    return record_step(ctx, result, force=force)
 
 
 @task(cache_policy=NO_CACHE)

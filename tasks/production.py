@@ -1,0 +1,118 @@
+"""The files a step produces: generated media (step 2), Form 1 (step 3) and Form 2 (step 5), written to
+`<output>/<round>/<province code>/` with their SHA-256, and the evidence put in the evidence store."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+from kpi6.models.calendar import bangkok_date
+from kpi6.models.db import StepProgress, StepState
+from kpi6.models.errors import StepOrderError
+from kpi6.models.forms import build_form1, build_form2, medium_document
+from kpi6.models.inputs import DisseminationInput, MediaFormat, MediaSetInput, PlanInput, ReportInput
+from kpi6.tasks import records
+from kpi6.tasks.database import session_scope
+from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
+from kpi6.tasks.evidence import LocalEvidenceStore
+
+from kpi6.settings import get_settings
+
+
+def output_root(output_dir: str | None) -> Path:
+    s = get_settings()
+    return Path(output_dir) if output_dir else (s.output_dir or s.data_dir)
+
+
+def evidence_store(output_dir: str | None) -> LocalEvidenceStore:
+    s = get_settings()
+    return LocalEvidenceStore(s.evidence_dir or output_root(output_dir) / "evidence", s.evidence_base_url)
+
+
+def province_folder(output_dir: str | None, round_id: str, code: str) -> Path:
+    folder = output_root(output_dir) / round_id / code
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> dict[str, str]:
+    """Write each file whole (via a temporary name) and return its SHA-256 by name."""
+    hashes = {}
+    for name, data in files.items():
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(data)
+        tmp.replace(folder / name)
+        hashes[name] = hashlib.sha256(data).hexdigest()
+    return hashes
+
+
+def media_files(index: int, medium_doc, fmt: MediaFormat) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    if fmt is MediaFormat.infographic:
+        pdf, png = render_infographic(medium_doc)
+        return {f"medium-{index}-infographic.pdf": pdf, f"medium-{index}-infographic.png": png}
+    return {f"medium-{index}-{fmt.value}.pdf": render_handbook(medium_doc)}
+
+
+def produce_media(ctx, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Generate the media the office did not link (infographic, handbook, e-book); each gets its link."""
+    code, round_id = ctx.province.code, ctx.config.id
+    store = evidence_store(ctx.output_dir)
+    folder = province_folder(ctx.output_dir, round_id, code)
+    hashes: dict[str, str] = {}
+    media_out = []
+    for i, m in enumerate(media.media, start=1):
+        if m.generated:
+            files = media_files(i, medium_document(m, ctx.config), m.format)
+            hashes.update(write_files(folder, files))
+            links = [store.put_bytes(round_id, code, f"medium-{i}", name, data) for name, data in files.items()]
+            m = m.model_copy(update={"link": links[0]})
+        media_out.append(m)
+    return media.model_copy(update={"media": media_out}), hashes
+
+
+def _done_rows(ctx, steps: list[int]) -> dict[int, StepProgress]:  # type: ignore[no-untyped-def]
+    with session_scope() as session:
+        rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        for row in rows.values():
+            session.expunge(row)
+    missing = [n for n in steps if n not in rows or rows[n].state != StepState.done.value]
+    if missing:
+        raise StepOrderError(f"the report needs step(s) {', '.join(map(str, missing))} done first")
+    return rows
+
+
+def _done_dates(rows: dict[int, StepProgress], steps: list[int]) -> dict[int, date]:
+    return {n: bangkok_date(rows[n].completed_at) for n in steps if rows[n].completed_at}
+
+
+def produce_form1(ctx, report: ReportInput, report_day: date) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Form 1 (.docx and .pdf) from the recorded plan and media."""
+    rows = _done_rows(ctx, [1, 2])
+    store = evidence_store(ctx.output_dir)
+    plan_link = rows[1].evidence[0] if rows[1].evidence else store.folder_link(
+        ctx.config.id, ctx.province.code, "plan")
+    form = build_form1(
+        province=ctx.province, config=ctx.config, plan=PlanInput.model_validate(rows[1].inputs),
+        media=MediaSetInput.model_validate(rows[2].inputs), report=report, plan_link=plan_link,
+        done=_done_dates(rows, [1, 2]), report_day=report_day,
+    )
+    folder = province_folder(ctx.output_dir, ctx.config.id, ctx.province.code)
+    return write_files(folder, {"form1.pdf": render_pdf(form), "form1.docx": render_docx(form)})
+
+
+def produce_form2(ctx, report: ReportInput, report_day: date) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Form 2 (.docx and .pdf) from the recorded dissemination and survey."""
+    rows = _done_rows(ctx, [4])
+    store = evidence_store(ctx.output_dir)
+    links = rows[4].evidence
+    form = build_form2(
+        province=ctx.province, config=ctx.config, dissemination=DisseminationInput.model_validate(rows[4].inputs),
+        report=report,
+        dissemination_link=links[0] if links else store.folder_link(ctx.config.id, ctx.province.code,
+                                                                    "dissemination"),
+        survey_link=links[1] if len(links) > 1 else store.folder_link(ctx.config.id, ctx.province.code, "survey"),
+        done=_done_dates(rows, [4]), report_day=report_day,
+    )
+    folder = province_folder(ctx.output_dir, ctx.config.id, ctx.province.code)
+    return write_files(folder, {"form2.pdf": render_pdf(form), "form2.docx": render_docx(form)})
