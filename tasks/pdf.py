@@ -8,7 +8,10 @@
 - Extraction: HarfBuzz shapes ำ (SARA AM) as two glyphs, nikhahit + sara aa, and WeasyPrint's ToUnicode
   map gives a glyph the text of its cluster at first use: `ดำเนินงาน` came back as `ดาเนินงาน`, or every
   later `า` as `ำ`. `_fix_to_unicode` maps such glyphs to their own characters from the font's glyph
-  names, so the text extracts as the source does under Unicode NFKC normalization.
+  names, so the glyphs extract as the source does under Unicode NFKC normalization.
+- Readers that order glyphs by position (pdfium, poppler) moved a tone mark stacked on an upper vowel
+  (ขึ้น) after the next letter or onto another line. `_actual_text` gives each line with Thai marks its
+  text in logical order as `/ActualText`, with ำ as typed, so copy-paste and search find the source text.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def allowed_roots() -> list[Path]:
 
 _AGL = re.compile(r"^uni((?:[0-9A-F]{4})+)(?:\..*)?$")
 NIKHAHIT = "\u0e4d"
+SARA_AM = "\u0e33"
 
 
 @cache
@@ -109,27 +113,113 @@ def _original_font_data(font) -> bytes | None:  # type: ignore[no-untyped-def]
         return None
 
 
-def _fix_to_unicode(document, pdf: pydyf.PDF) -> None:  # type: ignore[no-untyped-def]
-    """Finisher: give glyphs split off a cluster (nikhahit, sara aa of ำ) their own characters."""
-    by_name = {font.name: font for font in document.fonts.values()}
+def _fixed_maps(document) -> dict[str, dict[int, str]]:  # type: ignore[no-untyped-def]
+    """Font resource name -> glyph id -> text, with glyphs split off a cluster given their own characters."""
+    maps: dict[str, dict[int, str]] = {}
+    for font in document.fonts.values():
+        mapping = dict(font.to_unicode)
+        data = _original_font_data(font)
+        if data is not None:
+            texts = _glyph_texts(font.hash, data, font.index)
+            for gid, text in mapping.items():
+                if (text == "" or SARA_AM in text) and gid in texts:
+                    mapping[gid] = texts[gid]
+        maps[font.hash] = mapping
+    return maps
+
+
+def _fix_to_unicode(document, pdf: pydyf.PDF, maps: dict[str, dict[int, str]]) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite each font's ToUnicode map from `maps`."""
+    by_name = {font.name: font.hash for font in document.fonts.values()}
     objects = {o.number: o for o in pdf.objects if hasattr(o, "number")}
     for obj in pdf.objects:
         if not isinstance(obj, dict) or "ToUnicode" not in obj or obj.get("BaseFont") not in by_name:
             continue
-        font = by_name[obj["BaseFont"]]
-        data = _original_font_data(font)
-        if data is None:
-            continue
-        texts = _glyph_texts(font.hash, data, font.index)
+        mapping = maps[by_name[obj["BaseFont"]]]
         stream = objects[int(obj["ToUnicode"].split()[0])]
         for i, line in enumerate(stream.stream):
-            m = re.fullmatch(rb"<([0-9a-f]+)> <([0-9a-f]*)>", line)
-            if not m:
-                continue
-            gid, text = int(m.group(1), 16), bytes.fromhex(m.group(2).decode()).decode("utf-16-be")
-            if (text == "" or "\u0e33" in text) and gid in texts and texts[gid] != text:
-                new = texts[gid].encode("utf-16-be").hex()
+            m = re.fullmatch(rb"<([0-9a-f]+)> <([0-9a-f]*)>", line) if isinstance(line, bytes) else None
+            if m and int(m.group(1), 16) in mapping:
+                new = mapping[int(m.group(1), 16)].encode("utf-16-be").hex()
                 stream.stream[i] = f"<{m.group(1).decode()}> <{new}>".encode()
+
+
+_GLYPHS = re.compile(rb"<([0-9a-fA-F]*)>")
+# Thai marks drawn above or below their base (and SARA AM's pieces): readers that order glyphs by position
+# put them after the next letter or on another line, so lines with them carry their text as ActualText.
+THAI_MARKS = re.compile("[\u0e31\u0e33-\u0e3a\u0e47-\u0e4e]")
+
+
+def _line_text(ops: list[bytes], font: str | None, maps: dict[str, dict[int, str]]) -> tuple[str, str | None]:
+    text = []
+    for op in ops:
+        if op.endswith(b" Tf"):
+            font = op.split()[0][1:].decode()
+        elif op.endswith(b" TJ") or op.endswith(b" Tj"):
+            mapping = maps.get(font or "", {})
+            for hexes in _GLYPHS.findall(op):
+                for i in range(0, len(hexes), 4):
+                    text.append(mapping.get(int(hexes[i:i + 4], 16), ""))
+    return "".join(text), font
+
+
+def _actual_text(pdf: pydyf.PDF, maps: dict[str, dict[int, str]]) -> None:
+    """Wrap each line of Thai text in `/Span <</ActualText …>> BDC … EMC`, in logical order.
+
+    The glyphs are drawn in logical order but marks sit at offsets; pdfium and poppler order text by
+    position and moved a tone mark stacked on an upper vowel (ขึ้น) after the next letter or to another line.
+    """
+    for obj in pdf.objects:
+        ops = getattr(obj, "stream", None)
+        if not isinstance(ops, list) or b"BT" not in ops:
+            continue
+        out: list[bytes] = []
+        line: list[bytes] | None = None
+        font: str | None = None
+
+        def flush() -> None:
+            nonlocal line, font
+            if line is None:
+                return
+            text, font = _line_text(line, font, maps)
+            if THAI_MARKS.search(text):
+                text = text.replace(NIKHAHIT + "\u0e32", SARA_AM)  # ำ as typed, so search finds it
+                out.append(b"/Span <</ActualText <feff" + text.encode("utf-16-be").hex().encode() + b">>> BDC")
+                out.extend(line)
+                out.append(b"EMC")
+            else:
+                out.extend(line)
+            line = None
+
+        in_text = False
+        for op in ops:
+            if not isinstance(op, bytes):
+                flush()
+                out.append(op)
+            elif op == b"BT":
+                in_text = True
+                out.append(op)
+            elif op == b"ET":
+                flush()
+                in_text = False
+                out.append(op)
+            elif in_text and op.endswith(b" Tm"):
+                flush()
+                out.append(op)
+                line = []
+            elif in_text and line is not None:
+                line.append(op)
+            else:
+                if in_text and op.endswith(b" Tf"):
+                    font = op.split()[0][1:].decode()
+                out.append(op)
+        ops[:] = out
+
+
+def _finish(document, pdf: pydyf.PDF) -> None:  # type: ignore[no-untyped-def]
+    maps = _fixed_maps(document)
+    _fix_to_unicode(document, pdf, maps)
+    _actual_text(pdf, maps)
 
 
 # What WeasyPrint logs when a font does not load or a character has no glyph (then it falls back silently).
@@ -175,7 +265,7 @@ def render_pdf(html: str, *, base_url: Path = TEMPLATES_DIR) -> bytes:
 
             def finish(document, pdf_obj):  # type: ignore[no-untyped-def]
                 used.update(f.name.decode().split("+", 1)[-1] for f in document.fonts.values())
-                _fix_to_unicode(document, pdf_obj)
+                _finish(document, pdf_obj)
 
             pdf = rendered.write_pdf(finisher=finish)
         finally:
