@@ -98,18 +98,26 @@ class MediaSetInput(_Input):
     @field_validator("media")
     @classmethod
     def _two_complete_media(cls, media: list[MediaInput]) -> list[MediaInput]:
-        if len(media) != 2:
-            raise ValueError(f"the letter asks for media on exactly 2 topics; got {len(media)}")
-        for i, m in enumerate(media, start=1):
-            missing = m.missing_elements()
-            if missing:
-                raise ValueError(f"medium {i} ({m.title or 'untitled'}) lacks: {', '.join(missing)}")
-            if not m.link and m.format not in GENERATED_FORMATS:
-                raise ValueError(
-                    f"medium {i} ({m.title}) is a {m.format.value}: give its link "
-                    "(สื่อประเภทนี้ต้องระบุลิงก์); kpi6 generates infographics, handbooks and e-books itself"
-                )
+        problem = media_problem(media)
+        if problem:
+            raise ValueError(problem)
         return media
+
+
+def media_problem(media: list[MediaInput]) -> str | None:
+    """What keeps a media set from being reported: not two, an element missing, a link missing."""
+    if len(media) != 2:
+        return f"the letter asks for media on exactly 2 topics; got {len(media)}"
+    for i, m in enumerate(media, start=1):
+        missing = m.missing_elements()
+        if missing:
+            return f"medium {i} ({m.title or 'untitled'}) lacks: {', '.join(missing)}"
+        if not m.link and m.format not in GENERATED_FORMATS:
+            return (
+                f"medium {i} ({m.title}) is a {m.format.value}: give its link "
+                "(สื่อประเภทนี้ต้องระบุลิงก์); kpi6 generates infographics, handbooks and e-books itself"
+            )
+    return None
 
 
 class ReportInput(_Input):

@@ -9,14 +9,13 @@ from functools import cache
 
 import qrcode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from PIL import Image, ImageDraw, ImageFont
-from qrcode.constants import ERROR_CORRECT_M
-
 from kpi6.models.forms import ChartBar, Form1Context, Form2Context, MediumDocument, handbook_chapters
 from kpi6.models.thai import digits
 from kpi6.tasks import docx_forms
 from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
 from kpi6.tasks.pdf import render_pdf as html_to_pdf
+from PIL import Image, ImageDraw, ImageFont
+from qrcode.constants import ERROR_CORRECT_M
 
 FormContext = Form1Context | Form2Context
 

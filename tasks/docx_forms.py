@@ -20,7 +20,6 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-
 from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header
 from kpi6.models.thai import digits
 

@@ -27,10 +27,9 @@ import fontpkg
 import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
+from kpi6.models.errors import Kpi6Error
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
-
-from kpi6.models.errors import Kpi6Error
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 FONT_FAMILY = "Sarabun"
@@ -163,57 +162,52 @@ def _line_text(ops: list[bytes], font: str | None, maps: dict[str, dict[int, str
     return "".join(text), font
 
 
+def _span(text: str, line: list[bytes]) -> list[bytes]:
+    if not THAI_MARKS.search(text):
+        return line
+    text = text.replace(NIKHAHIT + "\u0e32", SARA_AM)  # ำ as typed, so search finds it
+    return [b"/Span <</ActualText <feff" + text.encode("utf-16-be").hex().encode() + b">>> BDC", *line, b"EMC"]
+
+
+def _wrap_lines(ops: list, maps: dict[str, dict[int, str]]) -> list:  # type: ignore[type-arg]
+    """One content stream with each text line (from one `Tm` to the next or to `ET`) given its ActualText."""
+    out: list = []  # type: ignore[type-arg]
+    line: list[bytes] | None = None
+    font: str | None = None
+    in_text = False
+    for op in ops:
+        ends_line = not isinstance(op, bytes) or op == b"ET" or (in_text and op.endswith(b" Tm"))
+        if ends_line and line is not None:
+            text, font = _line_text(line, font, maps)
+            out.extend(_span(text, line))
+            line = None
+        if isinstance(op, bytes) and in_text and line is not None:
+            line.append(op)
+            continue
+        out.append(op)
+        if not isinstance(op, bytes):
+            continue
+        if op == b"BT":
+            in_text = True
+        elif op == b"ET":
+            in_text = False
+        elif in_text and op.endswith(b" Tm"):
+            line = []
+        elif in_text and op.endswith(b" Tf"):
+            font = op.split()[0][1:].decode()
+    return out
+
+
 def _actual_text(pdf: pydyf.PDF, maps: dict[str, dict[int, str]]) -> None:
-    """Wrap each line of Thai text in `/Span <</ActualText …>> BDC … EMC`, in logical order.
+    """Give each line of Thai text its text in logical order: `/Span <</ActualText …>> BDC … EMC`.
 
     The glyphs are drawn in logical order but marks sit at offsets; pdfium and poppler order text by
     position and moved a tone mark stacked on an upper vowel (ขึ้น) after the next letter or to another line.
     """
     for obj in pdf.objects:
         ops = getattr(obj, "stream", None)
-        if not isinstance(ops, list) or b"BT" not in ops:
-            continue
-        out: list[bytes] = []
-        line: list[bytes] | None = None
-        font: str | None = None
-
-        def flush() -> None:
-            nonlocal line, font
-            if line is None:
-                return
-            text, font = _line_text(line, font, maps)
-            if THAI_MARKS.search(text):
-                text = text.replace(NIKHAHIT + "\u0e32", SARA_AM)  # ำ as typed, so search finds it
-                out.append(b"/Span <</ActualText <feff" + text.encode("utf-16-be").hex().encode() + b">>> BDC")
-                out.extend(line)
-                out.append(b"EMC")
-            else:
-                out.extend(line)
-            line = None
-
-        in_text = False
-        for op in ops:
-            if not isinstance(op, bytes):
-                flush()
-                out.append(op)
-            elif op == b"BT":
-                in_text = True
-                out.append(op)
-            elif op == b"ET":
-                flush()
-                in_text = False
-                out.append(op)
-            elif in_text and op.endswith(b" Tm"):
-                flush()
-                out.append(op)
-                line = []
-            elif in_text and line is not None:
-                line.append(op)
-            else:
-                if in_text and op.endswith(b" Tf"):
-                    font = op.split()[0][1:].decode()
-                out.append(op)
-        ops[:] = out
+        if isinstance(ops, list) and b"BT" in ops:
+            ops[:] = _wrap_lines(ops, maps)
 
 
 def _finish(document, pdf: pydyf.PDF) -> None:  # type: ignore[no-untyped-def]

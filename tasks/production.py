@@ -9,9 +9,16 @@ from pathlib import Path
 
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepProgress, StepState
-from kpi6.models.errors import StepOrderError
+from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.forms import build_form1, build_form2, medium_document
-from kpi6.models.inputs import DisseminationInput, MediaFormat, MediaSetInput, PlanInput, ReportInput
+from kpi6.models.inputs import (
+    DisseminationInput,
+    MediaFormat,
+    MediaSetInput,
+    PlanInput,
+    ReportInput,
+    media_problem,
+)
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
@@ -56,6 +63,9 @@ def media_files(index: int, medium_doc, fmt: MediaFormat) -> dict[str, bytes]:  
 
 def produce_media(ctx, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, str]]:  # type: ignore[no-untyped-def]
     """Generate the media the office did not link (infographic, handbook, e-book); each gets its link."""
+    problem = media_problem(media.media)
+    if problem:  # checked before any file is made, even for inputs built without validation
+        raise InputError(problem)
     code, round_id = ctx.province.code, ctx.config.id
     store = evidence_store(ctx.output_dir)
     folder = province_folder(ctx.output_dir, round_id, code)

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepState
-from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ProvinceInputs, ReportInput
+from kpi6.models.errors import InputError
+from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ProvinceInputs, ReportInput, media_problem
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
@@ -90,6 +91,9 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     given = [n for n in range(1, 6) if inputs.for_step(n) is not None]
     for n in given:
         validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
+    problem = media_problem(inputs.media.media) if inputs.media is not None else None
+    if problem:
+        raise InputError(problem)
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
             check_evidence(part.evidence, what=f"step {n} ({ctx.config.step(n).name_en})")

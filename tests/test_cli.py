@@ -70,11 +70,16 @@ def test_round_show_names_steps_and_sample_dates():
     assert "sample dates" in result.stdout and "2024-02-09" in result.stdout and "Form 2" in result.stdout
 
 
-def test_init_then_run_example_then_status_and_score(sqlite_url):
+def test_init_then_run_example_then_status_and_score(sqlite_url, tmp_path):
     assert kpi6("init").exit_code == 0
-    result = kpi6("run", "--province", "เชียงใหม่", "--round", "2567-1", "--input", str(EXAMPLE))
+    result = kpi6("run", "--province", "เชียงใหม่", "--round", "2567-1", "--input", str(EXAMPLE),
+                  "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "TH-50 เชียงใหม่ · 2567-1" in result.stdout
+    folder = tmp_path / "2567-1" / "TH-50"
+    assert "form1.docx, form1.pdf, form2.docx, form2.pdf" in " ".join(result.stdout.split())
+    assert (folder / "form2.pdf").read_bytes()[:4] == b"%PDF"
+    assert (folder / "medium-1-handbook.pdf").exists() and (folder / "medium-2-infographic.png").exists()
     status = json.loads(kpi6("status", "--round", "2567-1", "--province", "TH-50", "--json").stdout)
     steps = status[0]["steps"]
     assert [s["state"] for s in steps] == ["done"] * 5
