@@ -41,11 +41,11 @@ def qr_png(url: str) -> bytes:
     """A QR code for `url` as PNG bytes (error correction M, quiet zone of 2 modules)."""
     if not url:
         raise ValueError("an evidence field has no link to encode")
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=2)
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=6, border=2)
     code.add_data(url)
     code.make(fit=True)
     out = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    code.make_image(fill_color="black", back_color="white").save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
@@ -55,7 +55,13 @@ def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def chart_png(bars: list[ChartBar], *, arabic: bool) -> bytes:
-    """Horizontal bars of each item's mean out of 5, Thai labels shaped by Raqm/HarfBuzz."""
+    return _chart_png(tuple((b.label, b.value, b.fraction) for b in bars), arabic=arabic)
+
+
+@cache
+def _chart_png(bars_data: tuple[tuple[str, str, float], ...], *, arabic: bool) -> bytes:
+    """Horizontal bars of each item's mean out of 5, Thai labels shaped by Raqm/HarfBuzz (cached)."""
+    bars = [ChartBar(label=label, value=value, fraction=fraction) for label, value, fraction in bars_data]
     width, row, pad = 1200, 64, 30
     size = 30
     label_font = _font(size)
@@ -80,7 +86,7 @@ def chart_png(bars: list[ChartBar], *, arabic: bool) -> bytes:
         draw.text((left + plot * bar.fraction + 14, y + row / 2), bar.value, font=value_font, fill="black",
                   anchor="lm")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
@@ -105,7 +111,7 @@ def render_html(ctx: FormContext) -> str:
 
 def render_pdf(ctx: FormContext) -> bytes:
     """The form as PDF: A4, Sarabun embedded, QR codes, page numbers from page 2."""
-    return html_to_pdf(render_html(ctx))
+    return html_to_pdf(render_html(ctx), stylesheets=("forms.css",))
 
 
 def render_docx(ctx: FormContext) -> bytes:
@@ -118,7 +124,7 @@ def render_infographic(doc: MediumDocument) -> tuple[bytes, bytes]:
     """An A4 infographic of the medium's five elements and key points: (PDF, PNG of page 1)."""
     html = jinja().get_template("infographic.html.j2").render(
         m=doc, d=lambda text: digits(text, arabic=doc.arabic_digits))
-    pdf = html_to_pdf(html)
+    pdf = html_to_pdf(html, stylesheets=("media.css",))
     return pdf, pdf_to_png(pdf, dpi=110)
 
 
@@ -127,4 +133,4 @@ def render_handbook(doc: MediumDocument) -> bytes:
     html = jinja().get_template("handbook.html.j2").render(
         m=doc, chapters=handbook_chapters(doc), arabic=doc.arabic_digits,
         d=lambda text: digits(text, arabic=doc.arabic_digits))
-    return html_to_pdf(html)
+    return html_to_pdf(html, stylesheets=("media.css",))

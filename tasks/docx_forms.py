@@ -100,31 +100,37 @@ def para(container, text: str = "", *, bold: bool = False, align: str | None = N
     return p
 
 
-def _cell(table: Table, row: int, col: int, text: str, *, bold: bool = False, align: str | None = None) -> None:
-    cell = table.cell(row, col)
+def _cell(cell, text: str, *, bold: bool = False, align: str | None = None, size: float = BODY_PT) -> None:  # type: ignore[no-untyped-def]
     p = cell.paragraphs[0]
-    run(p, text, bold=bold)
+    run(p, text, bold=bold, size=size)
     if align:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER if align == "center" else WD_ALIGN_PARAGRAPH.RIGHT
 
 
-def grid(doc, head: list[str], rows: list[list[str]], *, widths: list[float] | None = None,  # type: ignore[no-untyped-def]
-         numeric: set[int] = frozenset()) -> Table:
+def set_widths(table: Table, widths: list[float]) -> None:
+    """Fixed column widths in the grid and every cell, so Word and LibreOffice lay the table out alike."""
+    table.autofit = False
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        col.set(qn("w:w"), str(round(w / 2.54 * 1440)))
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths, strict=True):
+            cell.width = Cm(w)
+
+
+def grid(doc, head: list[str], rows: list[list[str]], *, widths: list[float],  # type: ignore[no-untyped-def]
+         numeric: set[int] = frozenset(), size: float = BODY_PT, head_size: float | None = None) -> Table:
     table = doc.add_table(rows=len(rows) + (1 if head else 0), cols=len(head or rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    offset = 0
+    table_rows = list(table.rows)
     if head:
-        for c, text in enumerate(head):
-            _cell(table, 0, c, text, bold=True, align="center")
-        offset = 1
-    for r, values in enumerate(rows):
+        for cell, text in zip(table_rows[0].cells, head, strict=True):
+            _cell(cell, text, bold=True, align="center", size=head_size or size)
+    for row, values in zip(table_rows[1 if head else 0:], rows, strict=True):
+        cells = row.cells
         for c, text in enumerate(values):
-            _cell(table, r + offset, c, text, align="right" if c in numeric else None)
-    if widths:
-        for row in table.rows:
-            for c, w in enumerate(widths):
-                row.cells[c].width = Cm(w)
+            _cell(cells[c], text, align="right" if c in numeric else None, size=size)
+    set_widths(table, widths)
     return table
 
 
@@ -136,7 +142,15 @@ def page_numbers(doc, *, arabic: bool) -> None:  # type: ignore[no-untyped-def]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run(p, "- ")
     field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), "PAGE" if arabic else r"PAGE \* ThaiArabic")
+    field.set(qn("w:instr"), "PAGE")
+    if not arabic:  # the section's number format: Thai digits (Word and LibreOffice both honour it)
+        number_type = section._sectPr.find(qn("w:pgNumType"))
+        if number_type is None:
+            number_type = OxmlElement("w:pgNumType")
+            section._sectPr.insert_element_before(
+                number_type, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
+                "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings", "w:sectPrChange")
+        number_type.set(qn("w:fmt"), "thaiNumbers")
     r = OxmlElement("w:r")
     rpr = OxmlElement("w:rPr")
     _font_elements(rpr, size_pt=BODY_PT)
@@ -151,11 +165,10 @@ def page_numbers(doc, *, arabic: bool) -> None:  # type: ignore[no-untyped-def]
 
 def qr_block(doc, item: EvidenceQR, png: bytes) -> None:  # type: ignore[no-untyped-def]
     table = doc.add_table(rows=1, cols=2)
+    set_widths(table, [3.6, 12.4])
     pic = table.cell(0, 0).paragraphs[0]
     pic.add_run().add_picture(io.BytesIO(png), width=Cm(3))
-    table.cell(0, 0).width = Cm(3.4)
     text = table.cell(0, 1)
-    text.width = Cm(12.5)
     run(text.paragraphs[0], item.label, bold=True)
     run(text.add_paragraph(), item.url, size=11)
 
@@ -218,7 +231,7 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
     rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
     rows.append(["", "รวม", "", ctx.total_laos, ctx.total_participants, ""])
     grid(doc, ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"], rows,
-         widths=[1, 2.8, 4, 2.2, 2.5, 3.5], numeric={3, 4})
+         widths=[1, 3.8, 3.4, 2, 2.4, 3.4], numeric={3, 4}, size=14)
     para(doc, d("3. ผลการประเมินความพึงพอใจ"), bold=True)
     s = ctx.satisfaction
     if s:
@@ -226,10 +239,12 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
         rows = [[r.item, *r.counts, r.mean, r.percent, r.band] for r in s.rows]
         rows.append(["ภาพรวม", *[""] * len(s.levels), s.overall_mean, s.overall_percent, s.overall_band])
         table = grid(doc, ["ประเด็น", *s.levels, "ค่าเฉลี่ย", "ร้อยละพึงพอใจ", "ระดับ"], rows,
-                     numeric=set(range(1, len(s.levels) + 3)))
-        for cell in table.rows[0].cells:
+                     widths=[3.0, 1.4, 1.2, 1.9, 1.2, 1.4, 1.6, 2.1, 1.9], numeric=set(range(1, len(s.levels) + 3)),
+                     size=14, head_size=12)
+        last = table.rows[-1].cells
+        for cell in (last[0], *last[-3:]):
             for r in cell.paragraphs[0].runs:
-                _font_elements(r._r.get_or_add_rPr(), size_pt=13, bold=True)
+                _font_elements(r._r.get_or_add_rPr(), size_pt=14, bold=True)
         para(doc, s.chart_title, bold=True, align="center")
         if chart:
             p = para(doc, align="center")

@@ -241,8 +241,22 @@ _lock = threading.Lock()
 _font_config: FontConfiguration | None = None
 
 
-def render_pdf(html: str, *, base_url: Path = TEMPLATES_DIR) -> bytes:
-    """One HTML string to PDF bytes, with the Thai font embedded and extractable text."""
+_stylesheets: dict[tuple[str, ...], list[weasyprint.CSS]] = {}
+
+
+def _sheets(names: tuple[str, ...], fetcher: URLFetcher) -> list[weasyprint.CSS]:
+    """The font faces and the named stylesheets of `templates/`, parsed once per process."""
+    if names not in _stylesheets:
+        assert _font_config is not None
+        _stylesheets[names] = [weasyprint.CSS(string=font_face_css(), font_config=_font_config), *(
+            weasyprint.CSS(filename=str(TEMPLATES_DIR / n), url_fetcher=fetcher, font_config=_font_config)
+            for n in names)]
+    return _stylesheets[names]
+
+
+def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path = TEMPLATES_DIR) -> bytes:
+    """One HTML string (plus stylesheets of `templates/` by name) to PDF bytes, with the Thai font embedded
+    and extractable text."""
     global _font_config  # noqa: PLW0603 - one font configuration per process: fonts load once
     watcher = _FontWarnings()
     wp_logger = logging.getLogger("weasyprint")
@@ -251,10 +265,9 @@ def render_pdf(html: str, *, base_url: Path = TEMPLATES_DIR) -> bytes:
             _font_config = FontConfiguration()
         wp_logger.addHandler(watcher)
         try:
-            doc = weasyprint.HTML(string=html, base_url=str(base_url) + "/", url_fetcher=LocalOnlyFetcher(
-                allowed_roots()))
-            rendered = doc.render(font_config=_font_config, stylesheets=[
-                weasyprint.CSS(string=font_face_css(), font_config=_font_config)])
+            fetcher = LocalOnlyFetcher(allowed_roots())
+            doc = weasyprint.HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher)
+            rendered = doc.render(font_config=_font_config, stylesheets=_sheets(stylesheets, fetcher))
             used: set[str] = set()
 
             def finish(document, pdf_obj):  # type: ignore[no-untyped-def]

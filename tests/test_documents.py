@@ -117,6 +117,8 @@ def test_a_font_that_does_not_load_is_an_error_not_a_silent_fallback(monkeypatch
     missing = tmp_path / "Sarabun-Missing.ttf"
     monkeypatch.setattr(pdfmod, "font_files", lambda: {(400, "normal"): missing})
     monkeypatch.setattr(pdfmod, "allowed_roots", lambda: [pdfmod.TEMPLATES_DIR, tmp_path])
+    monkeypatch.setattr(pdfmod, "_stylesheets", {})  # parsed font faces are kept per process
+    monkeypatch.setattr(pdfmod, "_font_config", None)
     with pytest.raises(RenderError, match="font"):
         html_to_pdf("<body style='font-family:Sarabun'><p>ดำเนินงาน</p></body>")
 
