@@ -38,6 +38,10 @@ class Kpi6Group(TyperGroup):
         except Kpi6Error as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None
+        except OSError as exc:  # a disk or folder problem met mid-run; the step is recorded as failed
+            where = f" ({exc.filename})" if exc.filename else ""
+            err.print(f"[bold red]error:[/] {exc.strerror or exc}{where}", highlight=False)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.", cls=Kpi6Group,
@@ -234,6 +238,9 @@ def run(
     inputs = read_input_file(input_file) if input_file else ProvinceInputs()
     ctx = RunContext(province=prov, config=config, now=datetime.now(BANGKOK), actor=default_actor())
     check_inputs(ctx, inputs)
+    from kpi6.tasks.production import check_output_dir
+
+    check_output_dir(str(out_dir.resolve()) if out_dir else None)
     prepare_database(config, actor=ctx.actor)
     if step:
         decide_step(config, step, current_states(ctx), has_input=inputs.for_step(step) is not None,
@@ -370,6 +377,9 @@ def demo(
     from kpi6.tasks.rounds import load_round
 
     config = load_round(round_id)
+    from kpi6.tasks.production import check_output_dir
+
+    check_output_dir(str(out_dir.resolve()))
     out.print(f"national demo · round {config.id} · 76 provinces · database {_safe_url(get_settings().db_url)}")
     with out.status("running the five steps for 76 provinces and writing their forms (about three minutes)…"):
         scores, seconds = _run_flow(national_demo, round_id=config.id, seed=seed, out_dir=str(out_dir.resolve()))

@@ -17,6 +17,10 @@ class RoundConfigError(Kpi6Error):
     pass
 
 
+class OutputError(Kpi6Error):
+    """A folder kpi6 must write to (forms, media, evidence) cannot be written."""
+
+
 class InputError(Kpi6Error):
     pass
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepProgress, StepState
-from kpi6.models.errors import InputError, StepOrderError
+from kpi6.models.errors import InputError, OutputError, StepOrderError
 from kpi6.models.forms import build_form1, build_form2, medium_document
 from kpi6.models.inputs import (
     DisseminationInput,
@@ -35,6 +35,21 @@ def output_root(output_dir: str | None) -> Path:
 def evidence_store(output_dir: str | None) -> LocalEvidenceStore:
     s = get_settings()
     return LocalEvidenceStore(s.evidence_dir or output_root(output_dir) / "evidence", s.evidence_base_url)
+
+
+def check_output_dir(output_dir: str | None) -> Path:
+    """The output folder exists (or is made) and takes files; else one clear error before any write."""
+    root = output_root(output_dir)
+    probe = root / ".kpi6-write-test"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+        store = evidence_store(output_dir).root
+        store.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write forms and media to {exc.filename or root}: {exc.strerror or exc}") from None
+    return root
 
 
 def province_folder(output_dir: str | None, round_id: str, code: str) -> Path:

@@ -64,6 +64,8 @@ def prepare_run(
         output_dir=output_dir,
     )
     check_inputs(ctx, inputs)
+    if any(inputs.for_step(n) is not None for n in range(1, 6)):
+        production.check_output_dir(output_dir)
     prepare_database(ctx.config, actor=ctx.actor)
     return ctx, current_states(ctx)
 

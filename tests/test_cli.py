@@ -104,7 +104,11 @@ def test_run_errors_exit_2_and_leave_the_database_unchanged(sqlite_url, tmp_path
     early["plan"]["done_at"] = "2023-09-30T10:00:00"
     early_file = tmp_path / "early.yaml"
     early_file.write_text(yaml.safe_dump(early, allow_unicode=True), encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
     cases = [
+        (["--province", "TH-50", "--round", "2567-1", "--input", str(EXAMPLE), "--out", str(a_file / "out")],
+         "cannot write forms and media"),
         (["--province", "Narnia", "--round", "2567-1"], "unknown province"),
         (["--province", "TH-50", "--round", "2599-1"], "unknown round"),
         (["--province", "TH-50", "--round", "2567-1", "--step", "3", "--input", str(EXAMPLE)], "first complete step 1"),
