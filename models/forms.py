@@ -138,6 +138,7 @@ class SatisfactionSummary(BaseModel):
 class Form2Context(BaseModel):
     form: Literal[2] = 2
     header: Header
+    steps: list[StepRow]
     strategy: str
     events: list[EventRow]
     total_laos: str
@@ -314,6 +315,7 @@ def build_form2(
     )
     return Form2Context(
         header=header(province, config, form=2, arabic=arabic),
+        steps=step_rows(config, [4, 5], {**done, 5: report_day}, arabic=arabic),
         strategy=digits(dissemination.strategy or "-", arabic=arabic),
         events=[
             EventRow(number=digits(i, arabic=arabic), date=thai_date(e.date, arabic=arabic, short=True),

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header
+from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header, StepRow
 from kpi6.models.thai import digits
 
 FONT = "TH Sarabun New"
@@ -196,6 +196,11 @@ def signature(doc, ctx: Form1Context | Form2Context) -> None:  # type: ignore[no
         p.paragraph_format.keep_with_next = i < 4
 
 
+def steps_table(doc, steps: list[StepRow]) -> None:  # type: ignore[no-untyped-def]
+    grid(doc, ["ขั้นตอน", "การดำเนินงาน", "กำหนดแล้วเสร็จ", "วันที่ดำเนินการ"],
+         [[s.number, s.name, s.deadline, s.done] for s in steps], widths=[1.6, 7, 3.7, 3.7])
+
+
 def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
     d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
     heading(doc, ctx.header, 1, arabic=ctx.arabic_digits)
@@ -204,8 +209,7 @@ def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: igno
          [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows], widths=[1.2, 7.3, 4.5, 3])
     qr_block(doc, ctx.plan_qr, qrs[ctx.plan_qr.url])
     para(doc, d("2. การดำเนินงานตามขั้นตอนที่ 1 - 3"), bold=True)
-    grid(doc, ["ขั้นตอน", "การดำเนินงาน", "กำหนดแล้วเสร็จ", "วันที่ดำเนินการ"],
-         [[s.number, s.name, s.deadline, s.done] for s in ctx.steps], widths=[1.6, 7, 3.7, 3.7])
+    steps_table(doc, ctx.steps)
     para(doc, d("3. สื่อเพื่อส่งเสริม พัฒนา และสร้างความเข้มแข็งให้องค์กรปกครองส่วนท้องถิ่น จำนวน 2 เรื่อง"), bold=True)
     for m in ctx.media:
         para(doc, f"สื่อเรื่องที่ {m.number}", bold=True)
@@ -225,14 +229,16 @@ def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: igno
 def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -> None:  # type: ignore[no-untyped-def]
     d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
     heading(doc, ctx.header, 2, arabic=ctx.arabic_digits)
-    para(doc, d("1. ยุทธศาสตร์การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ"), bold=True)
+    para(doc, d("1. การดำเนินงานตามขั้นตอนที่ 4 - 5"), bold=True)
+    steps_table(doc, ctx.steps)
+    para(doc, d("2. ยุทธศาสตร์การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ"), bold=True)
     para(doc, ctx.strategy, indent_first=2.5)
-    para(doc, d("2. การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น"), bold=True)
+    para(doc, d("3. การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น"), bold=True)
     rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
     rows.append(["", "รวม", "", ctx.total_laos, ctx.total_participants, ""])
     grid(doc, ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"], rows,
          widths=[1, 3.8, 3.4, 2, 2.4, 3.4], numeric={3, 4}, size=14)
-    para(doc, d("3. ผลการประเมินความพึงพอใจ"), bold=True)
+    para(doc, d("4. ผลการประเมินความพึงพอใจ"), bold=True)
     s = ctx.satisfaction
     if s:
         para(doc, f"ผู้ตอบแบบสำรวจ {s.respondents} ราย")
@@ -251,9 +257,9 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
             p.add_run().add_picture(io.BytesIO(chart), width=Cm(15))
     else:
         para(doc, ctx.no_survey_note)
-    para(doc, d("4. สรุปผลการดำเนินงาน"), bold=True)
+    para(doc, d("5. สรุปผลการดำเนินงาน"), bold=True)
     para(doc, ctx.results, indent_first=2.5)
-    para(doc, d("5. หลักฐานการดำเนินงาน"), bold=True)
+    para(doc, d("6. หลักฐานการดำเนินงาน"), bold=True)
     for ev in ctx.evidence:
         qr_block(doc, ev, qrs[ev.url])
     signature(doc, ctx)
