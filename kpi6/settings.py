@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,14 @@ class Settings(BaseSettings):
     evidence_base_url: str | None = Field(
         default=None, description="URL the evidence folder is served at; links (and QR codes) use it"
     )
+    evidence_backend: Literal["local", "gdrive"] = Field(default="local", description="Where evidence goes")
+    evidence_max_mb: float = Field(default=500, gt=0, description="Largest evidence file accepted, in MB")
+    google_credentials: Path | None = Field(
+        default=None, description="Service-account JSON or OAuth user token file for Google Drive"
+    )
+    drive_root_folder_id: str | None = Field(default=None, description="Drive folder (or shared drive) to work in")
+    drive_public_links: bool = Field(default=True, description="Anyone with the link can view each step folder")
+    drive_api_root: str | None = Field(default=None, description="Drive API root URL (tests: a fake server)")
 
     @property
     def db_url(self) -> str:

@@ -22,7 +22,7 @@ from kpi6.models.inputs import (
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
-from kpi6.tasks.evidence import LocalEvidenceStore
+from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
 
 from kpi6.settings import get_settings
 
@@ -32,7 +32,7 @@ def output_root(output_dir: str | None) -> Path:
     return Path(output_dir) if output_dir else (s.output_dir or s.data_dir)
 
 
-def evidence_store(output_dir: str | None) -> LocalEvidenceStore:
+def evidence_store(output_dir: str | None) -> EvidenceStore:
     s = get_settings()
     return LocalEvidenceStore(s.evidence_dir or output_root(output_dir) / "evidence", s.evidence_base_url)
 
@@ -45,8 +45,9 @@ def check_output_dir(output_dir: str | None) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         probe.write_bytes(b"")
         probe.unlink()
-        store = evidence_store(output_dir).root
-        store.mkdir(parents=True, exist_ok=True)
+        store = evidence_store(output_dir)
+        if isinstance(store, LocalEvidenceStore):
+            store.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write forms and media to {exc.filename or root}: {exc.strerror or exc}") from None
     return root
@@ -90,7 +91,8 @@ def produce_media(ctx, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, s
         if m.generated:
             files = media_files(i, medium_document(m, ctx.config), m.format)
             hashes.update(write_files(folder, files))
-            links = [store.put_bytes(round_id, code, f"medium-{i}", name, data) for name, data in files.items()]
+            parts = folder_parts(round_id, code, "media")
+            links = [store.put_bytes(parts, name, data).link for name, data in files.items()]
             m = m.model_copy(update={"link": links[0]})
         media_out.append(m)
     return media.model_copy(update={"media": media_out}), hashes
@@ -116,7 +118,7 @@ def produce_form1(ctx, report: ReportInput, report_day: date) -> dict[str, str]:
     rows = _done_rows(ctx, [1, 2])
     store = evidence_store(ctx.output_dir)
     plan_link = rows[1].evidence[0] if rows[1].evidence else store.folder_link(
-        ctx.config.id, ctx.province.code, "plan")
+        folder_parts(ctx.config.id, ctx.province.code, "plan"))
     form = build_form1(
         province=ctx.province, config=ctx.config, plan=PlanInput.model_validate(rows[1].inputs),
         media=MediaSetInput.model_validate(rows[2].inputs), report=report, plan_link=plan_link,
@@ -134,9 +136,10 @@ def produce_form2(ctx, report: ReportInput, report_day: date) -> dict[str, str]:
     form = build_form2(
         province=ctx.province, config=ctx.config, dissemination=DisseminationInput.model_validate(rows[4].inputs),
         report=report,
-        dissemination_link=links[0] if links else store.folder_link(ctx.config.id, ctx.province.code,
-                                                                    "dissemination"),
-        survey_link=links[1] if len(links) > 1 else store.folder_link(ctx.config.id, ctx.province.code, "survey"),
+        dissemination_link=links[0] if links else store.folder_link(
+            folder_parts(ctx.config.id, ctx.province.code, "dissemination")),
+        survey_link=links[1] if len(links) > 1 else store.folder_link(
+            folder_parts(ctx.config.id, ctx.province.code, "survey")),
         done=_done_dates(rows, [4]), report_day=report_day,
     )
     folder = province_folder(ctx.output_dir, ctx.config.id, ctx.province.code)

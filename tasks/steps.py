@@ -19,7 +19,7 @@ from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.tasks import production, records
 from kpi6.tasks.database import migrate, session_scope
-from kpi6.tasks.evidence import check_evidence, store_evidence
+from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -103,10 +103,10 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
 
 
 def _store(ctx: RunContext, fields: list[str], entries: list[str]) -> list[str]:
-    """The evidence fields' folder links, then the office's evidence (files copied into the first folder)."""
+    """The evidence fields' folder links, then the office's evidence (files put in the first folder)."""
     store = production.evidence_store(ctx.output_dir)
-    links = [store.folder_link(ctx.config.id, ctx.province.code, f) for f in fields]
-    return links + store_evidence(store, ctx.config.id, ctx.province.code, fields[0], entries)[1:]
+    parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in fields]
+    return [store.folder_link(p) for p in parts] + store_evidence(store, parts[0], entries)
 
 
 @task(cache_policy=NO_CACHE)

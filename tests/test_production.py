@@ -74,13 +74,13 @@ def test_evidence_base_url_makes_http_links_and_office_files_are_copied(sqlite_u
     finally:
         get_settings.cache_clear()
     rows = _rows()
-    assert rows[1].evidence[0] == "https://evidence.example/kpi6/2567-1/TH-50/plan/"
+    assert rows[1].evidence[0] == "https://evidence.example/kpi6/2567-1/TH-50/step-1/"
     diss = rows[4].evidence
-    assert diss[:2] == ["https://evidence.example/kpi6/2567-1/TH-50/dissemination/",
-                        "https://evidence.example/kpi6/2567-1/TH-50/survey/"]
-    assert diss[2].startswith("https://evidence.example/kpi6/2567-1/TH-50/dissemination/%E0%B8%9B")
+    assert diss[:2] == ["https://evidence.example/kpi6/2567-1/TH-50/step-4/",
+                        "https://evidence.example/kpi6/2567-1/TH-50/step-4/survey/"]
+    assert diss[2].startswith("https://evidence.example/kpi6/2567-1/TH-50/step-4/%E0%B8%9B")
     assert diss[3] == "https://photos.example/album/1"
-    copied = tmp_path / "out" / "evidence" / "2567-1" / "TH-50" / "dissemination" / photo.name
+    copied = tmp_path / "out" / "evidence" / "2567-1" / "TH-50" / "step-4" / photo.name
     assert copied.read_bytes() == photo.read_bytes()
 
 
