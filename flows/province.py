@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kpi6.models.errors import Kpi6Error
+from kpi6.models.errors import DeliveryError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
@@ -60,6 +60,9 @@ def province_round(
             continue
         try:
             STEP_TASKS[n](ctx, data, force)
+        except DeliveryError as exc:  # the mail server or Drive failed: the step stays not done, and says why
+            record_failure(ctx, n, str(exc))
+            raise
         except Kpi6Error:
             raise
         except Exception as exc:

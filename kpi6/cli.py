@@ -55,6 +55,17 @@ def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs")] = False,
 ) -> None:
     """kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation."""
+    from pydantic import ValidationError
+
+    from kpi6.models.errors import SettingsError
+    from kpi6.tasks.mail import check_secrets
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise SettingsError(f"setting KPI6_{str(problem['loc'][0]).upper()}: {problem['msg']}") from None
+    check_secrets(settings)
     if not verbose:
         # The clerk reads the result table; every run's full log stays one click away in the Prefect UI.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -261,7 +272,8 @@ def run(
     from kpi6.tasks.production import output_root
 
     folder = output_root(str(out_dir.resolve()) if out_dir else None) / config.id / prov.code
-    files = sorted(p.name for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+    files = sorted(p.name for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) \
+        if folder.is_dir() else []
     if files:
         out.print(f"files in {folder}: {', '.join(files)}")
     out.print(f"done in {seconds:.1f} s")

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     drive_root_folder_id: str | None = Field(default=None, description="Drive folder (or shared drive) to work in")
     drive_public_links: bool = Field(default=True, description="Anyone with the link can view each step folder")
     drive_api_root: str | None = Field(default=None, description="Drive API root URL (tests: a fake server)")
+    smtp_url: SecretStr | None = Field(
+        default=None, description="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; default: the outbox"
+    )
+    smtp_attempts: int = Field(default=3, ge=1, description="Tries per message when the server is unreachable")
+    smtp_from: str | None = Field(default=None, description="Sender address of the reports")
+    dla_mailbox: str = Field(default="dla0810.7@dla.go.th", description="Where reports go (the letter's address)")
+    office_email: str | None = Field(default=None, description="The office's own address, copied on each report")
+    outbox_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default data/outbox")
 
     @property
     def db_url(self) -> str:

@@ -21,6 +21,14 @@ class OutputError(Kpi6Error):
     """A folder kpi6 must write to (forms, media, evidence) cannot be written."""
 
 
+class DeliveryError(Kpi6Error):
+    """Sending or uploading failed (mail server or Google Drive down, recipient refused): nothing recorded."""
+
+
+class SettingsError(Kpi6Error):
+    """A setting is missing, malformed or still a placeholder."""
+
+
 class InputError(Kpi6Error):
     pass
 

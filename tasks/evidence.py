@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 from kpi6.models.errors import InputError
+from pydantic import BaseModel
 
 WEB_SCHEMES = ("http://", "https://")
 

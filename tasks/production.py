@@ -10,7 +10,7 @@ from pathlib import Path
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepProgress, StepState
 from kpi6.models.errors import InputError, OutputError, StepOrderError
-from kpi6.models.forms import build_form1, build_form2, medium_document
+from kpi6.models.forms import build_form1, build_form2, medium_document, office_name
 from kpi6.models.inputs import (
     DisseminationInput,
     MediaFormat,
@@ -19,10 +19,13 @@ from kpi6.models.inputs import (
     ReportInput,
     media_problem,
 )
+from kpi6.models.rules import as_aware
+from kpi6.models.thai import thai_digits
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
 from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
+from kpi6.tasks.mail import Report, Sent, attachment_name, send_report, transport_from_settings
 
 from kpi6.settings import get_settings
 
@@ -113,8 +116,8 @@ def _done_dates(rows: dict[int, StepProgress], steps: list[int]) -> dict[int, da
     return {n: bangkok_date(rows[n].completed_at) for n in steps if rows[n].completed_at}
 
 
-def produce_form1(ctx, report: ReportInput, report_day: date) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Form 1 (.docx and .pdf) from the recorded plan and media."""
+def produce_form1(ctx, report: ReportInput, report_day: date) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """Form 1 (.docx and .pdf) from the recorded plan and media, written to the province's folder."""
     rows = _done_rows(ctx, [1, 2])
     store = evidence_store(ctx.output_dir)
     plan_link = rows[1].evidence[0] if rows[1].evidence else store.folder_link(
@@ -124,11 +127,10 @@ def produce_form1(ctx, report: ReportInput, report_day: date) -> dict[str, str]:
         media=MediaSetInput.model_validate(rows[2].inputs), report=report, plan_link=plan_link,
         done=_done_dates(rows, [1, 2]), report_day=report_day,
     )
-    folder = province_folder(ctx.output_dir, ctx.config.id, ctx.province.code)
-    return write_files(folder, {"form1.pdf": render_pdf(form), "form1.docx": render_docx(form)})
+    return {"form1.pdf": render_pdf(form), "form1.docx": render_docx(form)}
 
 
-def produce_form2(ctx, report: ReportInput, report_day: date) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def produce_form2(ctx, report: ReportInput, report_day: date) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     """Form 2 (.docx and .pdf) from the recorded dissemination and survey."""
     rows = _done_rows(ctx, [4])
     store = evidence_store(ctx.output_dir)
@@ -142,5 +144,49 @@ def produce_form2(ctx, report: ReportInput, report_day: date) -> dict[str, str]:
             folder_parts(ctx.config.id, ctx.province.code, "survey")),
         done=_done_dates(rows, [4]), report_day=report_day,
     )
+    return {"form2.pdf": render_pdf(form), "form2.docx": render_docx(form)}
+
+
+def report_links(ctx, form: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The evidence links a report's e-mail lists (the same the form's QR codes encode)."""
+    rows = _done_rows(ctx, [1, 2] if form == 1 else [4])
+    if form == 1:
+        media = MediaSetInput.model_validate(rows[2].inputs).media
+        plan = rows[1].evidence[:1]
+        return [("แผนและขั้นตอนการดำเนินงาน", link) for link in plan] + [
+            (f"สื่อเรื่องที่ {i}: {m.title}", m.link) for i, m in enumerate(media, start=1) if m.link]
+    labels = ("หลักฐานการนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ", "หลักฐานการประเมินความพึงพอใจ")
+    return list(zip(labels, rows[4].evidence[:2], strict=False))
+
+
+def deliver_report(ctx, form: int, files: dict[str, bytes], report: ReportInput) -> tuple[dict[str, str], Sent | None]:  # type: ignore[no-untyped-def]
+    """Write the form's files, put them in the evidence store and, for `channel: email`, send them once.
+
+    Returns the files' SHA-256 and what was sent (None when the office sent the report itself)."""
     folder = province_folder(ctx.output_dir, ctx.config.id, ctx.province.code)
-    return write_files(folder, {"form2.pdf": render_pdf(form), "form2.docx": render_docx(form)})
+    hashes = write_files(folder, files)
+    store = evidence_store(ctx.output_dir)
+    parts = folder_parts(ctx.config.id, ctx.province.code, f"form{form}")
+    for name, data in files.items():
+        store.put_bytes(parts, name, data)
+    if report.channel != "email":
+        return hashes, None
+    settings = get_settings()
+    with session_scope() as session:
+        version = records.next_report_version(session=session, province_code=ctx.province.code,
+                                              round_id=ctx.config.id, form=form)
+    mail = Report(
+        round_id=ctx.config.id, province_code=ctx.province.code, province_name_th=ctx.province.name_th,
+        office=office_name(ctx.province), form=form, version=version,
+        period=thai_digits(f"รอบการประเมินที่ {ctx.config.round_number} ประจำปีงบประมาณ พ.ศ. "
+                           f"{ctx.config.fiscal_year_be}"),
+        links=report_links(ctx, form),
+    )
+    attachments = {attachment_name(mail, name.rsplit(".", 1)[1]): data for name, data in sorted(files.items())}
+    sent = send_report(
+        mail, attachments, transport=transport_from_settings(settings),
+        sender=settings.smtp_from or settings.office_email or "kpi6@localhost",
+        to=settings.dla_mailbox, cc=settings.office_email, receipts=folder,
+        date=as_aware(report.submitted_at) if report.submitted_at else None,
+    )
+    return hashes, sent

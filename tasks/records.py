@@ -188,16 +188,8 @@ def complete_step(
     if sc.report:
         if channel is None:
             raise StepOrderError(f"step {step} is a report: its submission channel is needed")
-        version = (
-            session.exec(
-                select(func.max(ReportSubmission.version)).where(
-                    ReportSubmission.province_code == province_code,
-                    ReportSubmission.round_id == config.id,
-                    ReportSubmission.form == sc.form,
-                )
-            ).one()
-            or 0
-        ) + 1
+        version = next_report_version(session=session, province_code=province_code, round_id=config.id,
+                                      form=sc.form or 0)
         session.add(
             ReportSubmission(province_code=province_code, round_id=config.id, step=step, form=sc.form or 0,
                              version=version, submitted_at=completed_at, channel=channel,
@@ -209,6 +201,18 @@ def complete_step(
           round_id=config.id, step=step, from_state=before, to_state=StepState.done.value, detail=detail)
     session.flush()
     return True
+
+
+def next_report_version(*, session: Session, province_code: str, round_id: str, form: int) -> int:
+    """The version number the next submission of a form gets (1 for the first)."""
+    latest = session.exec(
+        select(func.max(ReportSubmission.version)).where(
+            ReportSubmission.province_code == province_code,
+            ReportSubmission.round_id == round_id,
+            ReportSubmission.form == form,
+        )
+    ).one()
+    return (latest or 0) + 1
 
 
 def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) -> None:

@@ -96,6 +96,12 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     problem = media_problem(inputs.media.media) if inputs.media is not None else None
     if problem:
         raise InputError(problem)
+    for n, report in ((3, inputs.form1), (5, inputs.form2)):
+        if report and report.channel == "email" and report.submitted_at and get_settings().smtp_url is not None:
+            raise InputError(
+                f"step {n}: submitted_at is the time kpi6 sends the e-mail; leave it out, or use "
+                "`channel: manual` for a report the office sent itself"
+            )
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
             check_evidence(part.evidence, what=f"step {n} ({ctx.config.step(n).name_en})")
@@ -107,6 +113,16 @@ def _store(ctx: RunContext, fields: list[str], entries: list[str]) -> list[str]:
     store = production.evidence_store(ctx.output_dir)
     parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in fields]
     return [store.folder_link(p) for p in parts] + store_evidence(store, parts[0], entries)
+
+
+def _delivered(ctx: RunContext, result: ValidatedStep, form: int, files: dict[str, bytes],
+               report: ReportInput) -> ValidatedStep:
+    """Write, store and (for e-mail) send the form; the send time becomes the submission time."""
+    hashes, sent = production.deliver_report(ctx, form, files, report)
+    result.file_hashes = hashes
+    if sent is not None:
+        result.completed_at, result.message_id, result.channel = sent.sent_at, sent.message_id, "email"
+    return result
 
 
 @task(cache_policy=NO_CACHE)
@@ -132,8 +148,8 @@ def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) ->
 def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
     result = validate_step(ctx.config, 3, report, now=ctx.now)
-    result.file_hashes = production.produce_form1(ctx, report, bangkok_date(result.completed_at))
-    return record_step(ctx, result, force=force)
+    files = production.produce_form1(ctx, report, bangkok_date(result.completed_at))
+    return record_step(ctx, _delivered(ctx, result, 1, files, report), force=force)
 
 
 @task(cache_policy=NO_CACHE)
@@ -148,8 +164,8 @@ def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, f
 def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
     result = validate_step(ctx.config, 5, report, now=ctx.now)
-    result.file_hashes = production.produce_form2(ctx, report, bangkok_date(result.completed_at))
-    return record_step(ctx, result, force=force)
+    files = production.produce_form2(ctx, report, bangkok_date(result.completed_at))
+    return record_step(ctx, _delivered(ctx, result, 2, files, report), force=force)
 
 
 @task(cache_policy=NO_CACHE)

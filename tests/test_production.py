@@ -38,7 +38,7 @@ def test_province_run_writes_forms_and_media_with_their_hashes(db_url, tmp_path)
     out = tmp_path / "out"
     province_round("TH-50", "2567-1", inputs=full_inputs(), now=NOW, output_dir=str(out))
     folder = out / "2567-1" / "TH-50"
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
     assert names == ["form1.docx", "form1.pdf", "form2.docx", "form2.pdf", "medium-1-handbook.pdf",
                      "medium-2-infographic.pdf", "medium-2-infographic.png"]
     rows = _rows()

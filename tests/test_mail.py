@@ -1,0 +1,223 @@
+"""Reports by e-mail against a real SMTP server on loopback (aiosmtpd), and the .eml outbox."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from datetime import UTC, datetime
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from kpi6.flows.province import province_round
+from kpi6.models.db import ReportSubmission, StepProgress
+from kpi6.models.errors import DeliveryError, SettingsError
+from kpi6.tasks.database import session_scope
+from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message, send_report
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from kpi6.cli import app
+from kpi6.settings import get_settings
+from tests.factories import bkk, full_inputs
+
+NOW = bkk(2024, 3, 30, 12)
+OFFICE = "chiangmai@dla.example"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self, refuse: set[str] | None = None) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refuse = refuse or set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("KPI6_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("KPI6_OFFICE_EMAIL", OFFICE)
+    monkeypatch.setenv("KPI6_SMTP_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    yield inbox
+    controller.stop()
+    get_settings.cache_clear()
+
+
+def _email_inputs():
+    inputs = full_inputs()
+    inputs.form1.submitted_at = None  # kpi6 sends it: the send time is the submission time
+    inputs.form2 = None
+    return inputs
+
+
+def _submissions() -> list[ReportSubmission]:
+    with session_scope() as s:
+        rows = s.exec(select(ReportSubmission).order_by(ReportSubmission.version)).all()
+        for r in rows:
+            s.expunge(r)
+    return rows
+
+
+def _step3_state() -> str:
+    with session_scope() as s:
+        row = s.exec(select(StepProgress).where(StepProgress.step == 3)).first()
+        return row.state if row else "pending"
+
+
+def test_step3_sends_one_email_with_both_forms_and_records_the_send_time(sqlite_url, smtp, tmp_path):
+    before = datetime.now(UTC)
+    province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    after = datetime.now(UTC)
+    assert len(smtp.messages) == 1
+    rcpts, raw = smtp.messages[0]
+    assert sorted(rcpts) == sorted(["dla0810.7@dla.go.th", OFFICE])
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"] == ("รายงานผลการดำเนินงานตัวชี้วัดที่ ๖ แบบฟอร์ม ๑ (ขั้นตอนที่ ๑ - ๓) "
+                              "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงใหม่")
+    assert b"=?utf-8?" in raw.split(b"\r\n\r\n", 1)[0].lower()  # the Thai subject is MIME-encoded on the wire
+    body = msg.get_body(("plain",)).get_content()
+    assert "ขอส่งรายงานผลการดำเนินงานตามตัวชี้วัดที่ ๖ แบบฟอร์ม ๑" in body
+    attachments = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+    folder = tmp_path / "2567-1" / "TH-50"
+    assert attachments == {
+        "แบบฟอร์ม1-TH-50-เชียงใหม่.docx": (folder / "form1.docx").read_bytes(),
+        "แบบฟอร์ม1-TH-50-เชียงใหม่.pdf": (folder / "form1.pdf").read_bytes(),
+    }
+    [sub] = _submissions()
+    assert sub.message_id == msg["Message-ID"] == "<kpi6.2567-1.TH-50.form1.v1@kpi6.local>"
+    assert sub.channel == "email" and not sub.resubmission
+    assert before <= sub.submitted_at <= after
+    # A second run changes nothing and sends nothing.
+    again = province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    assert again.steps[2].action == "unchanged"
+    assert len(smtp.messages) == 1 and len(_submissions()) == 1
+
+
+def test_resubmission_sends_version_2_and_records_it(sqlite_url, smtp, tmp_path):
+    province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    province_round("TH-50", "2567-1", step=3, force=True, inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    assert len(smtp.messages) == 2
+    second = email.message_from_bytes(smtp.messages[1][1], policy=policy.default)
+    assert second["Subject"].endswith("(ส่งใหม่ ครั้งที่ ๒)")
+    subs = _submissions()
+    assert [(s.version, s.resubmission, s.message_id) for s in subs] == [
+        (1, False, "<kpi6.2567-1.TH-50.form1.v1@kpi6.local>"),
+        (2, True, "<kpi6.2567-1.TH-50.form1.v2@kpi6.local>"),
+    ]
+    assert subs[1].submitted_at >= subs[0].submitted_at
+
+
+def test_refused_recipient_is_a_clear_error_and_the_step_stays_not_submitted(sqlite_url, smtp, tmp_path):
+    smtp.refuse = {"dla0810.7@dla.go.th"}
+    with pytest.raises(DeliveryError, match="refused the recipient dla0810.7@dla.go.th .*550"):
+        province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    assert _submissions() == []
+    assert _step3_state() == "failed"
+    assert not list((tmp_path / "2567-1" / "TH-50").glob(".form1.*.sent.json"))
+
+
+def test_server_down_is_a_clear_error_and_a_later_run_sends_once(sqlite_url, monkeypatch, tmp_path):
+    port = free_port()  # nothing listens here yet
+    monkeypatch.setenv("KPI6_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("KPI6_SMTP_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    with pytest.raises(DeliveryError, match=f"cannot reach the mail server 127.0.0.1:{port}"):
+        province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    assert _submissions() == [] and _step3_state() == "failed"
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    finally:
+        controller.stop()
+        get_settings.cache_clear()
+    assert len(inbox.messages) == 1 and len(_submissions()) == 1 and _step3_state() == "done"
+
+
+def _report(version: int = 1) -> Report:
+    return Report(round_id="2567-1", province_code="TH-50", province_name_th="เชียงใหม่",
+                  office="สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงใหม่", form=1, version=version,
+                  period="รอบการประเมินที่ ๑", links=[("แผน", "https://drive.example/f/1")])
+
+
+def test_a_send_accepted_before_a_crash_is_not_sent_again(smtp, tmp_path):
+    transport = SmtpTransport(get_settings().smtp_url.get_secret_value(), attempts=1)
+    files = {"แบบฟอร์ม1.pdf": b"%PDF-1.7 fake"}
+    first = send_report(_report(), files, transport=transport, sender="a@b.example", to="dla@x.example", cc=None,
+                        receipts=tmp_path)
+    # ... the run stopped before the database write; the re-run finds the receipt
+    second = send_report(_report(), files, transport=transport, sender="a@b.example", to="dla@x.example", cc=None,
+                         receipts=tmp_path)
+    assert first == second and len(smtp.messages) == 1
+
+
+def test_outbox_writes_an_eml_that_parses_back(tmp_path):
+    transport = OutboxTransport(tmp_path / "outbox")
+    files = {"แบบฟอร์ม1-TH-50-เชียงใหม่.pdf": b"%PDF-1.7 x", "แบบฟอร์ม1-TH-50-เชียงใหม่.docx": b"PK\x03\x04 y"}
+    sent = send_report(_report(), files, transport=transport, sender="a@b.example", to="dla@x.example",
+                       cc="c@d.example", receipts=tmp_path, date=bkk(2024, 2, 9, 16, 30))
+    [eml] = list((tmp_path / "outbox").glob("*.eml"))
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert msg["Cc"] == "c@d.example" and msg["Message-ID"] == sent.message_id
+    assert {a.get_filename(): a.get_content() for a in msg.iter_attachments()} == files
+    assert sent.sent_at == bkk(2024, 2, 9, 16, 30) and sent.transport == "outbox"
+
+
+def test_thai_attachment_names_are_rfc2231_encoded():
+    msg = build_message(_report(), {"แบบฟอร์ม1.pdf": b"x"}, sender="a@b.example", to="c@d.example", cc=None,
+                        date=bkk(2024, 2, 9))
+    raw = bytes(msg)
+    assert "แบบ".encode() not in raw  # nothing raw in headers or names
+    assert re.search(rb"filename\*(0\*)?=utf-8''%E0%B9%81", raw)  # RFC 2231, continued when long
+
+
+def test_placeholder_password_is_refused_and_never_shown(monkeypatch):
+    with pytest.raises(SettingsError, match="placeholder password") as err:
+        SmtpTransport("smtp://clerk:changeme@mail.example:587")
+    assert "changeme" not in str(err.value)
+    transport = SmtpTransport("smtps://clerk:s3cr%40t-Real@mail.example")
+    assert "s3cr" not in repr(transport) and transport.port == 465
+    monkeypatch.setenv("KPI6_SMTP_URL", "smtp://clerk:changeme@mail.example:587")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["provinces"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "placeholder password" in result.stderr and "changeme" not in result.output + result.stderr
+
+
+def test_settings_hide_the_smtp_url():
+    from kpi6.settings import Settings
+
+    s = Settings(smtp_url="smtp://clerk:TopSecret1@mail.example:587")
+    assert "TopSecret1" not in repr(s) and "TopSecret1" not in str(s.model_dump())
+
+
+@pytest.fixture(autouse=True)
+def _no_outbox_leak(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI6_OUTBOX_DIR", str(tmp_path / "outbox-default"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
