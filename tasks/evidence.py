@@ -11,7 +11,9 @@ under `KPI6_EVIDENCE_BASE_URL` when the office serves that folder.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -101,7 +103,7 @@ class LocalEvidenceStore:
         return self._stored(target)
 
     def put_file(self, parts: tuple[str, ...], source: Path) -> StoredFile:
-        target = self._folder(parts) / source.name
+        target = self._folder(parts) / safe_name(source.name)
         if not (target.is_file() and target.stat().st_size == source.stat().st_size
                 and md5_file(target) == md5_file(source)):
             tmp = target.with_name(f".{target.name}.part")
@@ -110,13 +112,60 @@ class LocalEvidenceStore:
         return self._stored(target)
 
 
-def check_evidence(entries: list[str], *, what: str) -> None:
-    """Each evidence entry is a web link or a file that exists; say which one is not, before any write."""
+# Evidence types the letter's offices send, with how each file begins (a renamed file is refused).
+ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
+    ".pdf": (b"%PDF",),
+    ".docx": (b"PK\x03\x04",), ".xlsx": (b"PK\x03\x04",), ".pptx": (b"PK\x03\x04",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+    ".mp4": (b"ftyp",), ".mov": (b"ftyp", b"moov", b"wide", b"mdat", b"free"),
+}
+_UNSAFE = re.compile(r'[\\/:*?"<>|]')
+
+
+def safe_name(name: str) -> str:
+    """The file's own name, without folders, control characters or characters that filesystems refuse;
+    Thai and spaces are kept. An empty result is refused."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    stem, dot, ext = name.rpartition(".")
+    if dot and len(name) > 150:
+        name = stem[: 150 - len(ext) - 1] + "." + ext
+    if not name or name in (".", ".."):
+        raise InputError("an evidence file has no usable name")
+    return name
+
+
+def check_evidence_file(path: Path, *, max_mb: float) -> str:
+    """A file the store may take: an allowed type whose content matches, not too large. Its safe name."""
+    ext = path.suffix.lower()
+    if ext not in ALLOWED_TYPES:
+        allowed = ", ".join(sorted(e.lstrip(".") for e in ALLOWED_TYPES))
+        raise InputError(f"evidence file {path.name}: type {ext or '(none)'} is not accepted; use one of {allowed}")
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise InputError(f"evidence file {path.name} is {size / 1024 / 1024:.0f} MB; the limit is {max_mb:g} MB "
+                         "(KPI6_EVIDENCE_MAX_MB)")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if not any(head.startswith(m) or (ext in (".mp4", ".mov") and head[4:8] == m) for m in ALLOWED_TYPES[ext]):
+        raise InputError(f"evidence file {path.name} is not a real {ext.lstrip('.')} file (its content says otherwise)")
+    return safe_name(path.name)
+
+
+def check_evidence(entries: list[str], *, what: str, max_mb: float = 500) -> None:
+    """Each evidence entry is a web link or an acceptable file; say which one is not, before any write."""
     for entry in entries:
         if entry.startswith(WEB_SCHEMES):
             continue
-        if not Path(entry).expanduser().is_file():
+        path = Path(entry).expanduser()
+        if not path.is_file():
             raise InputError(f"{what}: evidence file not found: {entry} (give a file path or an http(s) link)")
+        try:
+            check_evidence_file(path, max_mb=max_mb)
+        except InputError as exc:
+            raise InputError(f"{what}: {exc}") from None
 
 
 def store_evidence(store: EvidenceStore, parts: tuple[str, ...], entries: list[str]) -> list[str]:

@@ -104,7 +104,8 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
             )
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
-            check_evidence(part.evidence, what=f"step {n} ({ctx.config.step(n).name_en})")
+            check_evidence(part.evidence, what=f"step {n} ({ctx.config.step(n).name_en})",
+                           max_mb=get_settings().evidence_max_mb)
     return given
 
 

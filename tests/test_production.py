@@ -66,7 +66,7 @@ def test_evidence_base_url_makes_http_links_and_office_files_are_copied(sqlite_u
     monkeypatch.setenv("KPI6_EVIDENCE_BASE_URL", "https://evidence.example/kpi6/")
     get_settings.cache_clear()
     photo = tmp_path / "ประชุม 15 ก.พ..jpg"
-    photo.write_bytes(b"\xff\xd8 photo")
+    photo.write_bytes(b"\xff\xd8\xff\xe0 photo")
     inputs = full_inputs()
     inputs.dissemination.evidence = [str(photo), "https://photos.example/album/1"]
     try:
