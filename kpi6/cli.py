@@ -232,6 +232,7 @@ def run(
     step: Annotated[int | None, typer.Option(min=1, max=5, help="Run only this step")] = None,
     input_file: Annotated[Path | None, typer.Option("--input", help="YAML or JSON with the steps' inputs")] = None,
     force: Annotated[bool, typer.Option(help="Re-run a completed step (audited)")] = False,
+    resubmit: Annotated[bool, typer.Option(help="Send report step 3 or 5 again as a new version (audited)")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where forms and media go (default: data folder)")]
     = None,
 ) -> None:
@@ -244,6 +245,9 @@ def run(
     from kpi6.tasks.steps import RunContext, check_inputs, current_states, default_actor, prepare_database
 
     # Everything a clerk can get wrong is checked here, before Prefect starts and before any write.
+    if resubmit and step not in (3, 5):
+        fail("--resubmit sends a report again: give --step 3 (Form 1) or --step 5 (Form 2)")
+    force = force or resubmit
     prov = registry().get(province)
     config = load_round(round_id)
     inputs = read_input_file(input_file) if input_file else ProvinceInputs()

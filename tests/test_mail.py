@@ -221,3 +221,23 @@ def _no_outbox_leak(tmp_path, monkeypatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+def test_cli_resubmit_sends_form1_again_as_version_2(sqlite_url, smtp, tmp_path):
+    import yaml
+
+    data = _email_inputs().model_dump(mode="json", exclude_none=True)
+    data.pop("dissemination")
+    file = tmp_path / "in.yaml"
+    file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--input", str(file),
+                                "--out", str(tmp_path / "o")])
+    assert first.exit_code == 0, first.output
+    wrong = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--resubmit"])
+    assert wrong.exit_code == 2 and "--step 3" in wrong.stderr
+    again = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--step", "3", "--resubmit",
+                                "--input", str(file), "--out", str(tmp_path / "o")])
+    assert again.exit_code == 0, again.output
+    assert len(smtp.messages) == 2
+    assert [(s.version, s.resubmission) for s in _submissions()] == [(1, False), (2, True)]
