@@ -179,10 +179,10 @@ def _who(refused: dict) -> str:  # type: ignore[type-arg]
                      for r, (c, m) in refused.items())
 
 
-def transport_from_settings(settings) -> OutboxTransport | SmtpTransport:  # type: ignore[no-untyped-def]
+def transport_from_settings(settings, outbox: Path | None = None) -> OutboxTransport | SmtpTransport:  # type: ignore[no-untyped-def]
     if settings.smtp_url is not None:
         return SmtpTransport(settings.smtp_url.get_secret_value(), attempts=settings.smtp_attempts)
-    return OutboxTransport(settings.outbox_dir or settings.data_dir / "outbox")
+    return OutboxTransport(settings.outbox_dir or outbox or settings.data_dir / "outbox")
 
 
 def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]

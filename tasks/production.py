@@ -184,7 +184,7 @@ def deliver_report(ctx, form: int, files: dict[str, bytes], report: ReportInput)
     )
     attachments = {attachment_name(mail, name.rsplit(".", 1)[1]): data for name, data in sorted(files.items())}
     sent = send_report(
-        mail, attachments, transport=transport_from_settings(settings),
+        mail, attachments, transport=transport_from_settings(settings, output_root(ctx.output_dir) / "outbox"),
         sender=settings.smtp_from or settings.office_email or "kpi6@localhost",
         to=settings.dla_mailbox, cc=settings.office_email, receipts=folder,
         date=as_aware(report.submitted_at) if report.submitted_at else None,

@@ -107,6 +107,9 @@ def test_demo_leaves_each_completed_provinces_files(sqlite_url, tmp_path):
                                                  StepProgress.state == "done")).all()
     done = {(r.province_code, r.step) for r in rows}
     assert done  # the sample profiles give these offices at least Form 1
+    emls = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
+    assert emls == sorted(f"kpi6.2567-1.{code}.form{1 if step == 3 else 2}.v1_at_kpi6.local.eml"
+                          for code, step in done)
     for code, step in done:
         form = 1 if step == 3 else 2
         for ext in ("pdf", "docx"):
