@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     )
     drive_root_folder_id: str | None = Field(default=None, description="Drive folder (or shared drive) to work in")
     drive_public_links: bool = Field(default=True, description="Anyone with the link can view each step folder")
+    drive_retries: int = Field(default=6, ge=1, description="Tries per Drive call on 429, 5xx or a dropped line")
     drive_api_root: str | None = Field(default=None, description="Drive API root URL (tests: a fake server)")
     smtp_url: SecretStr | None = Field(
         default=None, description="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; default: the outbox"

@@ -179,15 +179,33 @@ def _who(refused: dict) -> str:  # type: ignore[type-arg]
                      for r, (c, m) in refused.items())
 
 
+SECRET_BLOCK = "prefect-secret://"
+
+
+def resolve_secret(value: str) -> str:
+    """A secret's value, read from a Prefect Secret block when given as `prefect-secret://<block name>`."""
+    if not value.startswith(SECRET_BLOCK):
+        return value
+    from prefect.blocks.system import Secret
+
+    name = value.removeprefix(SECRET_BLOCK)
+    try:
+        return str(Secret.load(name).get())
+    except ValueError as exc:
+        raise SettingsError(f"no Prefect Secret block named {name!r}: {str(exc).splitlines()[0]}") from None
+
+
 def transport_from_settings(settings, outbox: Path | None = None) -> OutboxTransport | SmtpTransport:  # type: ignore[no-untyped-def]
     if settings.smtp_url is not None:
-        return SmtpTransport(settings.smtp_url.get_secret_value(), attempts=settings.smtp_attempts)
+        return SmtpTransport(resolve_secret(settings.smtp_url.get_secret_value()), attempts=settings.smtp_attempts)
     return OutboxTransport(settings.outbox_dir or outbox or settings.data_dir / "outbox")
 
 
 def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]
-    """Refuse to start with a malformed SMTP URL or a placeholder password (without showing the secret)."""
-    transport_from_settings(settings)
+    """Refuse to start with a malformed SMTP URL or a placeholder password (without showing the secret).
+    A Prefect Secret block is read when a run needs it, not at start."""
+    if settings.smtp_url is not None and not settings.smtp_url.get_secret_value().startswith(SECRET_BLOCK):
+        transport_from_settings(settings)
 
 
 def receipt_path(folder: Path, report: Report) -> Path:

@@ -35,8 +35,19 @@ def output_root(output_dir: str | None) -> Path:
     return Path(output_dir) if output_dir else (s.output_dir or s.data_dir)
 
 
+_drive_stores: dict[tuple, EvidenceStore] = {}  # type: ignore[type-arg]
+
+
 def evidence_store(output_dir: str | None) -> EvidenceStore:
+    """The store the settings choose; a Drive store is kept per process (it remembers folder ids)."""
     s = get_settings()
+    if s.evidence_backend == "gdrive":
+        from kpi6.tasks.drive import store_from_settings
+
+        key = (s.google_credentials, s.drive_root_folder_id, s.drive_api_root, s.drive_public_links)
+        if key not in _drive_stores:
+            _drive_stores[key] = store_from_settings(s)
+        return _drive_stores[key]
     return LocalEvidenceStore(s.evidence_dir or output_root(output_dir) / "evidence", s.evidence_base_url)
 
 

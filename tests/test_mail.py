@@ -241,3 +241,17 @@ def test_cli_resubmit_sends_form1_again_as_version_2(sqlite_url, smtp, tmp_path)
     assert again.exit_code == 0, again.output
     assert len(smtp.messages) == 2
     assert [(s.version, s.resubmission) for s in _submissions()] == [(1, False), (2, True)]
+
+
+def test_smtp_url_from_a_prefect_secret_block(smtp, monkeypatch):
+    from kpi6.tasks.mail import resolve_secret, transport_from_settings
+    from prefect.blocks.system import Secret
+
+    url = get_settings().smtp_url.get_secret_value()
+    Secret(value=url).save("kpi6-smtp-test", overwrite=True)
+    monkeypatch.setenv("KPI6_SMTP_URL", "prefect-secret://kpi6-smtp-test")
+    get_settings.cache_clear()
+    transport = transport_from_settings(get_settings())
+    assert isinstance(transport, SmtpTransport) and transport.port == int(url.rsplit(":", 1)[1])
+    with pytest.raises(SettingsError, match="no Prefect Secret block named 'missing-block'"):
+        resolve_secret("prefect-secret://missing-block")
