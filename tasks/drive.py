@@ -3,6 +3,9 @@ kept in Drive through google-api-python-client.
 
 Folders are found before they are created (ids cached per store), so re-runs never duplicate them; a file with
 the same name, size and MD5 is kept; an upload counts only once Drive returns an MD5 equal to the local one.
+Every create carries an id from `files.generateIds`, so a create sent twice (by a retry, or silently re-sent by
+httplib2 after a connection closed without an answer) makes one file: the second send gets 409, and the file
+already under that id is checked to be the one meant (name, parent, and for files size and MD5) and taken.
 Every API call goes through `DriveEvidenceStore._call`, which retries HTTP 429, 5xx and dropped connections with
 exponential backoff and jitter (honouring Retry-After); any other refusal is a `DriveError` at once.
 """
@@ -41,6 +44,8 @@ from kpi6.tasks.evidence import StoredFile, md5_file, safe_name
 SCOPES = ["https://www.googleapis.com/auth/drive"]
 FOLDER_MIME = "application/vnd.google-apps.folder"
 FILE_FIELDS = "id,name,size,md5Checksum,webViewLink"
+# Ids fetched per files.generateIds call (Drive allows 1 to 1000); the spare ones wait in the store's pool.
+ID_BATCH = 10
 MiB = 1024 * 1024
 # Google requires resumable chunks in multiples of 256 KiB (all but the last).
 CHUNK_QUANTUM = 256 * 1024
@@ -201,6 +206,7 @@ class DriveEvidenceStore:
         self.sleep = sleep
         self._folders: dict[tuple[str, ...], DriveFolder] = {(): DriveFolder(root_folder_id, None)}
         self._public: set[str] = set()
+        self._spare_ids: list[str] = []
 
     # -- the EvidenceStore protocol ------------------------------------------------------------------------
 
@@ -252,16 +258,20 @@ class DriveEvidenceStore:
         found = self._find_folder(parent_id, name)
         if found is not None:
             return found
-        body = {"name": name, "mimeType": FOLDER_MIME, "parents": [parent_id]}
+        folder_id = self._new_id()
+        body = {"id": folder_id, "name": name, "mimeType": FOLDER_MIME, "parents": [parent_id]}
+        what = f"files.create (folder {name!r})"
 
         def made_anyway() -> dict[str, Any] | None:
             """After a lost answer Drive may have made the folder: look before creating another."""
             folder = self._find_folder(parent_id, name)
             return None if folder is None else {"id": folder.id, "webViewLink": folder.link}
 
-        created = self._call(
+        created = self._call(self._or_ours(
             lambda: self.service.files().create(body=body, fields="id,webViewLink", supportsAllDrives=True).execute(),
-            f"files.create (folder {name!r})", recover=made_anyway)
+            lambda: self._claim(folder_id, parent_id, {"name": name, "mimeType": FOLDER_MIME},
+                                "id,name,mimeType,parents,webViewLink", what)),
+            what, recover=made_anyway)
         return DriveFolder(created["id"], created["webViewLink"])
 
     def _is_public(self, folder_id: str) -> bool:
@@ -311,21 +321,83 @@ class DriveEvidenceStore:
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         resumable = size > self.resumable_threshold
         media = _ChunkedUpload(fh, mime, chunksize=self.chunk_size, resumable=resumable)
-        request = self.service.files().create(body={"name": name, "parents": [folder_id]}, media_body=media,
-                                              fields=FILE_FIELDS, supportsAllDrives=True)
+        file_id = self._new_id()
+        request = self.service.files().create(body={"id": file_id, "name": name, "parents": [folder_id]},
+                                              media_body=media, fields=FILE_FIELDS, supportsAllDrives=True)
         what = f"upload of {name!r}"
+
+        def ours() -> dict[str, Any]:
+            return self._claim(file_id, folder_id, {"name": name, "size": str(size), "md5Checksum": md5},
+                               FILE_FIELDS + ",parents", what)
+
         if resumable:
             # After a failed chunk, next_chunk() first asks Drive how much arrived, then resumes from there.
             result: dict[str, Any] | None = None
             while result is None:
-                _, result = self._call(request.next_chunk, what)
+                _, result = self._call(self._or_ours(request.next_chunk, lambda: (None, ours())), what)
         else:
-            result = self._call(request.execute, what, recover=lambda: self._find_file(folder_id, name, size, md5))
+            result = self._call(self._or_ours(request.execute, ours), what,
+                                recover=lambda: self._find_file(folder_id, name, size, md5))
         if result.get("md5Checksum") != md5 or str(result.get("size")) != str(size):
             raise DriveError(f"Google Drive holds {name!r} (id {result.get('id')}) with MD5 "
                              f"{result.get('md5Checksum')} and size {result.get('size')}, but the file sent has MD5 "
                              f"{md5} and size {size}; not recorded as stored")
         return result
+
+    # -- pre-generated ids ----------------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        """An unused Drive id for the next create, from a small pool refilled by files.generateIds. Each id
+        goes to one create only, and is dropped with it even if that create fails."""
+        if not self._spare_ids:
+            found = self._call(lambda: self.service.files().generateIds(
+                count=ID_BATCH, space="drive", type="files").execute(), "files.generateIds")
+            ids = found.get("ids")
+            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+                raise DriveError(f"Google Drive answered files.generateIds without ids: {str(found)[:200]}")
+            self._spare_ids = list(reversed(ids))
+        return self._spare_ids.pop()
+
+    @staticmethod
+    def _or_ours(call: Callable[[], T], ours: Callable[[], T]) -> Callable[[], T]:
+        """`call` (a create with a pre-generated id), except that 409 - the id is taken, as when Drive carried out
+        an earlier send of this very create whose answer never came - gives `ours()` instead."""
+
+        def attempt() -> T:
+            try:
+                return call()
+            except HttpError as exc:
+                if exc.resp.status != 409:
+                    raise
+            return ours()
+
+        return attempt
+
+    def _claim(self, file_id: str, parent_id: str, expect: dict[str, str], fields: str, what: str) -> dict[str, Any]:
+        """After 409 to a create with `file_id`: what Drive holds under that id, if it is what the create meant
+        (the `expect`ed fields equal, and below `parent_id`); else DriveError."""
+
+        def get() -> dict[str, Any] | None:
+            try:
+                found: dict[str, Any] = self.service.files().get(
+                    fileId=file_id, fields=fields, supportsAllDrives=True).execute()
+            except HttpError as exc:
+                if exc.resp.status == 404:
+                    return None
+                raise
+            return found
+
+        found = self._call(get, f"files.get ({file_id}, whose id {what} found in use)")
+        if found is None:
+            raise DriveError(f"Google Drive refused {what}: its id {file_id} is in use (HTTP 409), but no file with "
+                             "that id can be seen; not recorded as stored")
+        differ = [key for key, value in expect.items() if str(found.get(key)) != value]
+        if parent_id not in (found.get("parents") or []):
+            differ.append("parents")
+        if differ:
+            raise DriveError(f"Google Drive refused {what}: its id {file_id} is in use (HTTP 409) by something else "
+                             f"({', '.join(differ)} differ); not recorded as stored")
+        return found
 
     # -- calls and retries -----------------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """A fake Google Drive v3 server on 127.0.0.1, for tests that run the real google-api-python-client against it.
 
 It holds folders and files in memory and implements just what `kpi6.tasks.drive` uses: the OAuth token endpoint
-(`POST /token`), `files.list` (the `q` subset the store generates), `files.get`, metadata-only `files.create`
-(folders), multipart and resumable uploads (`/upload/drive/v3/files`), and `permissions.list` / `permissions.create`.
+(`POST /token`), `files.list` (the `q` subset the store generates), `files.get`, `files.generateIds`, metadata-only
+`files.create` (folders), multipart and resumable uploads (`/upload/drive/v3/files`), and `permissions.list` /
+`permissions.create`. As Drive does, a create may carry an `id` from `files.generateIds`; a create whose id is
+taken already answers 409 (reason fileIdInUse), one with an id the fake never generated 400.
 Every request is recorded, and faults can be injected in order: an HTTP error status, a connection reset after part
 of the body arrived, an answer lost after the request was carried out, or stored bytes corrupted.
 
@@ -200,6 +202,7 @@ class FakeDrive:
         self.tokens: list[str] = []
         self.token_claims: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        self.generated_ids: set[str] = set()
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -299,6 +302,8 @@ class FakeDrive:
         m = re.fullmatch(r"/drive/v3/files/([^/]+)(/permissions)?", req.path)
         if req.path == "/drive/v3/files" and req.method == "GET":
             return self._list(req)
+        if req.path == "/drive/v3/files/generateIds" and req.method == "GET":
+            return self._generate_ids(req)
         if req.path == "/drive/v3/files" and req.method == "POST":
             return self._create(json.loads(body or b"{}"), None, None)
         if req.path == "/upload/drive/v3/files" and req.method == "POST" and req.upload_type == "multipart":
@@ -308,9 +313,13 @@ class FakeDrive:
                 return _error(400, "badContent", f"bad multipart body: {exc}")
             return self._create(meta, mime, _corrupted(data) if corrupt else data)
         if req.path == "/upload/drive/v3/files" and req.method == "POST" and req.upload_type == "resumable":
+            meta = json.loads(body or b"{}")
+            refused = self._refuse_id(meta)
+            if refused:
+                return refused
             sid = self._new_id("S")
             total = req.headers.get("x-upload-content-length")
-            self.sessions[sid] = Session(json.loads(body or b"{}"),
+            self.sessions[sid] = Session(meta,
                                          req.headers.get("x-upload-content-type", "application/octet-stream"),
                                          int(total) if total else None)
             location = f"{self.url}upload/drive/v3/files?uploadType=resumable&upload_id={sid}"
@@ -357,13 +366,41 @@ class FakeDrive:
                 found.append(item.resource())
         return 200, {}, _json({"kind": "drive#fileList", "files": found})
 
+    def _generate_ids(self, req: Request) -> tuple[int, dict[str, str], bytes]:
+        try:
+            count = int(req.query.get("count", "10"))
+        except ValueError:
+            count = 0
+        if not 1 <= count <= 1000:
+            return _error(400, "invalid", f"Invalid Value: count {req.query.get('count')!r}")
+        space, kind = req.query.get("space", "drive"), req.query.get("type", "files")
+        if space != "drive" or kind != "files":
+            return _error(400, "invalid", f"the fake generates ids for space drive, type files only, not {space}/{kind}")
+        ids = [self._new_id("G") for _ in range(count)]
+        self.generated_ids.update(ids)
+        return 200, {}, _json({"kind": "drive#generatedIds", "space": space, "ids": ids})
+
+    def _refuse_id(self, meta: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
+        """The error for a create whose `id` is taken or was never generated; None when it is usable (or absent)."""
+        file_id = meta.get("id")
+        if file_id is None:
+            return None
+        if file_id in self.items:
+            return _error(409, "fileIdInUse", "A file already exists with the provided ID.")
+        if file_id not in self.generated_ids:  # Drive's exact reason may differ; what matters is the refusal
+            return _error(400, "invalid", "The provided file ID is not usable.")
+        return None
+
     def _create(self, meta: dict[str, Any], mime: str | None, data: bytes | None) -> tuple[int, dict[str, str], bytes]:
         parents = meta.get("parents") or [ROOT_ID]
         if any(p not in self.items or not self.items[p].is_folder for p in parents):
             return _error(404, "notFound", f"File not found: {parents[0]}.")
+        refused = self._refuse_id(meta)
+        if refused:
+            return refused
         kind = meta.get("mimeType") or mime or "application/octet-stream"
-        item = Item(self._new_id("D" if kind == FOLDER_MIME else "F"), meta.get("name", "Untitled"), kind,
-                    list(parents), None if kind == FOLDER_MIME else (data or b""))
+        item = Item(meta.get("id") or self._new_id("D" if kind == FOLDER_MIME else "F"), meta.get("name", "Untitled"),
+                    kind, list(parents), None if kind == FOLDER_MIME else (data or b""))
         self.items[item.id] = item
         return 200, {}, _json(item.resource())
 

@@ -13,7 +13,7 @@ from kpi6.tasks.drive import DriveError, DriveEvidenceStore, build_drive_service
 from kpi6.tasks.evidence import FIELD_FOLDERS, StoredFile
 
 from kpi6.settings import Settings
-from tests.fakedrive import FOLDER_MIME, FakeDrive, Fault, parse_q, write_service_account, write_user_token
+from tests.fakedrive import FOLDER_MIME, FakeDrive, Fault, Item, parse_q, write_service_account, write_user_token
 
 STEP_1 = ("2567-1", "TH-50", "step-1")
 KiB = 1024
@@ -106,8 +106,9 @@ def test_private_links_create_no_permission(drive: FakeDrive, make_store) -> Non
     store.put_bytes(STEP_1, "a.txt", b"a")
     assert len(drive.folders()) == 3
     assert all(not f.permissions for f in drive.folders())
-    assert drive.count("GET", "/drive/v3/files/*") == 0
-    assert drive.count("POST", "/drive/v3/files/*") == 0
+    # No permissions and no files.get: below /drive/v3/files/ only the one batch of ids for all four creates.
+    assert [(r.method, r.path) for r in drive.requests if r.path.startswith("/drive/v3/files/")] == [
+        ("GET", "/drive/v3/files/generateIds")]
 
 
 def test_folder_names_are_escaped_in_queries(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
@@ -116,6 +117,16 @@ def test_folder_names_are_escaped_in_queries(drive: FakeDrive, make_store) -> No
     assert make_store().folder_link(tricky) == link
     assert sorted(drive.path_of(f.id) for f in drive.folders()) == [tricky[:1], tricky]
     assert parse_q(f"name = {escape_q(tricky[0])} and trashed = false") == [("name", tricky[0]), ("trashed", "false")]
+
+
+def test_creates_use_pre_generated_ids(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store(public_links=False)
+    for n in range(12):  # 3 folders and 12 files: 15 ids, fetched 10 at a time
+        store.put_bytes(STEP_1, f"{n}.txt", str(n).encode())
+    created = drive.folders() + drive.files()
+    assert len(created) == 15 and all(item.id in drive.generated_ids for item in created)
+    batches = [r.query for r in drive.requests if r.path == "/drive/v3/files/generateIds"]
+    assert batches == [{"count": "10", "space": "drive", "type": "files", "alt": "json"}] * 2
 
 
 def test_root_folder_link(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
@@ -178,6 +189,7 @@ def test_resumable_upload_in_chunks(tmp_path: Path, drive: FakeDrive, make_store
     assert stored.size == source.stat().st_size and stored.md5 == hashlib.md5(source.read_bytes()).hexdigest()
     assert drive.count("POST", "/upload/drive/v3/files", "resumable") == 1
     assert drive.count("POST", "/upload/drive/v3/files", "multipart") == 0
+    assert stored.id in drive.generated_ids  # the session's metadata carried it
     chunks = [r.headers["content-range"] for r in drive.requests if r.method == "PUT"]
     assert chunks == ["bytes 0-262143/1048699", "bytes 262144-524287/1048699", "bytes 524288-786431/1048699",
                       "bytes 786432-1048575/1048699", "bytes 1048576-1048698/1048699"]
@@ -272,13 +284,44 @@ def test_lost_answer_to_a_multipart_upload_does_not_duplicate(drive: FakeDrive, 
     assert drive.count("POST", "/upload/drive/v3/files", "multipart") == 1  # found on the re-check, not re-sent
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: httplib2 silently re-sends a POST whose connection closed "
-                   "cleanly without an answer, so Drive may create the file twice; resumable uploads are immune")
-def test_clean_close_after_a_multipart_upload(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
+def test_clean_close_after_a_multipart_upload(drive: FakeDrive, make_store, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
+    """httplib2 re-sends the POST by itself after a clean close; the copy carries the same id, so Drive answers
+    409 and the store takes the file it made the first time."""
     drive.faults.append(Fault("POST", "/upload/drive/v3/files", "multipart", action="lose_answer", reset=False))
-    make_store().put_bytes(STEP_1, "plan.pdf", b"plan")
+    stored = make_store().put_bytes(STEP_1, "plan.pdf", b"plan")
     assert drive.faults[0].times == 0
-    assert only_file(drive, "plan.pdf") == b"plan"
+    assert only_file(drive, "plan.pdf") == b"plan" and stored.id == drive.files()[0].id
+    assert drive.count("POST", "/upload/drive/v3/files", "multipart") == 2  # the silent re-send, answered 409
+    assert drive.count("GET", f"/drive/v3/files/{stored.id}") == 1
+    assert sleeps == []
+
+
+def test_clean_close_after_a_folder_create(drive: FakeDrive, make_store, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
+    drive.faults.append(Fault("POST", "/drive/v3/files", action="lose_answer", reset=False))
+    link = make_store().folder_link(STEP_1[:1])
+    assert drive.faults[0].times == 0
+    assert [drive.path_of(f.id) for f in drive.folders()] == [STEP_1[:1]]
+    assert link == drive.folders()[0].link
+    assert drive.count("POST", "/drive/v3/files") == 2  # the silent re-send, answered 409
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("threshold", [pytest.param(None, id="multipart"), pytest.param(0, id="resumable")])
+@pytest.mark.parametrize(("name", "data", "differ"), [
+    pytest.param("other.pdf", b"plan", "name", id="another name"),
+    pytest.param("plan.pdf", b"other", "size, md5Checksum", id="other bytes"),
+])
+def test_id_in_use_by_another_file_is_refused(drive: FakeDrive, make_store, name: str, data: bytes,  # type: ignore[no-untyped-def]
+                                              differ: str, threshold: int | None) -> None:
+    store = make_store() if threshold is None else make_store(resumable_threshold=threshold)
+    store.folder_link(STEP_1)
+    step = next(f for f in drive.folders() if drive.path_of(f.id) == STEP_1)
+    taken = store._spare_ids[-1]  # the id of the next create
+    drive.items[taken] = Item(taken, name, "application/pdf", [step.id], data)
+    with pytest.raises(DriveError, match=rf"refused upload of 'plan.pdf': its id {taken} is in use \(HTTP 409\) "
+                                         rf"by something else \({differ} differ\); not recorded as stored"):
+        store.put_bytes(STEP_1, "plan.pdf", b"plan")
+    assert [f.name for f in drive.files()] == [name]
 
 
 def test_clean_close_after_the_last_chunk_does_not_duplicate(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
