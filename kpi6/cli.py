@@ -405,7 +405,7 @@ def demo(
     out.print(f"{len(rows)} provinces · {late} with lateness penalties · "
               f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s")
     out.print(f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
-              "form2.pdf, media)")
+              f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/")
 
 
 def main() -> None:

@@ -143,13 +143,30 @@ def build_drive_service(credentials_path: Path, *, api_root: str | None = None, 
     return build_from_document(discovery_document(api_root), http=authorized)
 
 
-def store_from_settings(settings: Any) -> DriveEvidenceStore:
-    """The Drive store configured by KPI6_GOOGLE_CREDENTIALS, KPI6_DRIVE_ROOT_FOLDER_ID and friends."""
+def _missing_settings(settings: Any) -> str | None:
     missing = [name for name, value in (("KPI6_GOOGLE_CREDENTIALS", settings.google_credentials),
                                         ("KPI6_DRIVE_ROOT_FOLDER_ID", settings.drive_root_folder_id)) if not value]
     if missing:
-        raise DriveConfigError(f"the gdrive evidence store needs {' and '.join(missing)} "
-                               "(a credentials JSON file and the id of the Drive folder to work in)")
+        return (f"the gdrive evidence store needs {' and '.join(missing)} "
+                "(a credentials JSON file and the id of the Drive folder to work in)")
+    return None
+
+
+def store_settings_problem(settings: Any) -> str | None:
+    """What keeps the Drive store from starting (a missing setting, an unreadable credentials file), or None."""
+    if problem := _missing_settings(settings):
+        return problem
+    try:
+        load_credentials(Path(settings.google_credentials).expanduser())
+    except DriveError as exc:
+        return str(exc)
+    return None
+
+
+def store_from_settings(settings: Any) -> DriveEvidenceStore:
+    """The Drive store configured by KPI6_GOOGLE_CREDENTIALS, KPI6_DRIVE_ROOT_FOLDER_ID and friends."""
+    if problem := _missing_settings(settings):
+        raise DriveConfigError(problem)
     service = build_drive_service(Path(settings.google_credentials).expanduser(), api_root=settings.drive_api_root)
     return DriveEvidenceStore(service, settings.drive_root_folder_id, public_links=settings.drive_public_links,
                               max_bytes=int(settings.evidence_max_mb * MiB), retries=settings.drive_retries)

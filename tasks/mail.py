@@ -206,6 +206,12 @@ def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]
     A Prefect Secret block is read when a run needs it, not at start."""
     if settings.smtp_url is not None and not settings.smtp_url.get_secret_value().startswith(SECRET_BLOCK):
         transport_from_settings(settings)
+    if settings.evidence_backend == "gdrive":
+        from kpi6.tasks.drive import store_settings_problem
+
+        problem = store_settings_problem(settings)
+        if problem:
+            raise SettingsError(problem)
 
 
 def receipt_path(folder: Path, report: Report) -> Path:

@@ -255,3 +255,25 @@ def test_smtp_url_from_a_prefect_secret_block(smtp, monkeypatch):
     assert isinstance(transport, SmtpTransport) and transport.port == int(url.rsplit(":", 1)[1])
     with pytest.raises(SettingsError, match="no Prefect Secret block named 'missing-block'"):
         resolve_secret("prefect-secret://missing-block")
+
+
+def test_gdrive_without_usable_credentials_refuses_to_start(monkeypatch, tmp_path):
+    creds = tmp_path / "sa.json"
+    creds.write_text('{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nPASTE-HERE"}')
+    runner = CliRunner()
+    for env, message in (
+        ({"KPI6_EVIDENCE_BACKEND": "gdrive"}, "needs KPI6_GOOGLE_CREDENTIALS and KPI6_DRIVE_ROOT_FOLDER_ID"),
+        ({"KPI6_EVIDENCE_BACKEND": "gdrive", "KPI6_GOOGLE_CREDENTIALS": str(creds),
+          "KPI6_DRIVE_ROOT_FOLDER_ID": "0AbC"}, "KPI6_GOOGLE_CREDENTIALS"),
+        ({"KPI6_EVIDENCE_BACKEND": "dropbox"}, "KPI6_EVIDENCE_BACKEND"),
+    ):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        try:
+            result = runner.invoke(app, ["provinces"])
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "PASTE-HERE" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
