@@ -6,7 +6,6 @@ import email
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from kpi6.flows.province import province_round
 from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError
@@ -18,7 +17,7 @@ from kpi6.settings import get_settings
 from tests.docsupport import decode_qr, pdf_images
 from tests.factories import bkk, full_inputs
 from tests.fakedrive import FakeDrive, Fault, write_service_account
-from tests.test_mail import Inbox, free_port
+from tests.mailsupport import running_inbox
 
 NOW = bkk(2024, 3, 30, 12)
 
@@ -41,15 +40,8 @@ def drive(tmp_path, monkeypatch):
 
 @pytest.fixture
 def inbox(monkeypatch):
-    box = Inbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("KPI6_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setenv("KPI6_SMTP_ATTEMPTS", "1")
-    get_settings.cache_clear()
-    yield box
-    controller.stop()
+    with running_inbox(monkeypatch) as box:
+        yield box
 
 
 def _inputs():

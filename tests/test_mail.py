@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 from datetime import UTC, datetime
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from kpi6.flows.province import province_round
 from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError, SettingsError
@@ -21,46 +19,17 @@ from typer.testing import CliRunner
 from kpi6.cli import app
 from kpi6.settings import get_settings
 from tests.factories import bkk, full_inputs
+from tests.mailsupport import free_port, running_inbox
 
 NOW = bkk(2024, 3, 30, 12)
 OFFICE = "chiangmai@dla.example"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self, refuse: set[str] | None = None) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self.refuse = refuse or set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def smtp(monkeypatch):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("KPI6_SMTP_URL", f"smtp://127.0.0.1:{port}")
     monkeypatch.setenv("KPI6_OFFICE_EMAIL", OFFICE)
-    monkeypatch.setenv("KPI6_SMTP_ATTEMPTS", "1")
-    get_settings.cache_clear()
-    yield inbox
-    controller.stop()
-    get_settings.cache_clear()
+    with running_inbox(monkeypatch) as inbox:
+        yield inbox
 
 
 def _email_inputs():
@@ -144,14 +113,8 @@ def test_server_down_is_a_clear_error_and_a_later_run_sends_once(sqlite_url, mon
     with pytest.raises(DeliveryError, match=f"cannot reach the mail server 127.0.0.1:{port}"):
         province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
     assert _submissions() == [] and _step3_state() == "failed"
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_inbox(monkeypatch, port) as inbox:
         province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
-    finally:
-        controller.stop()
-        get_settings.cache_clear()
     assert len(inbox.messages) == 1 and len(_submissions()) == 1 and _step3_state() == "done"
 
 
