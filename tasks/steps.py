@@ -128,7 +128,7 @@ def _delivered(ctx: RunContext, result: ValidatedStep, form: int, files: dict[st
 
 @task(cache_policy=NO_CACHE)
 def make_plan(ctx: RunContext, plan: PlanInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 1: check the plan and its implementation steps; its evidence goes to the `plan` folder."""
+    """Step 1: check the plan and its implementation steps; its evidence goes to the step-1 folder."""
     result = validate_step(ctx.config, 1, plan, now=ctx.now)
     result.evidence = _store(ctx, ["plan"], plan.evidence)
     return record_step(ctx, result, force=force)
