@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -140,3 +140,19 @@ class AuditLog(SQLModel, table=True):
     from_state: str | None = None
     to_state: str | None = None
     detail: dict[str, Any] = _json(dict)
+
+
+class ReminderLog(SQLModel, table=True):
+    """A reminder that went out: once per (province, round, step, kind, day)."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("province_code", "round_id", "step", "kind", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(foreign_key="province.code", index=True)
+    round_id: str = Field(foreign_key="round.id", index=True)
+    step: int
+    kind: str = Field(max_length=16)
+    day: date
+    channels: list[str] = _json(list)
+    sent_at: datetime = _ts(nullable=False)

@@ -6,12 +6,13 @@ Each write that changes a step's state also appends to the audit log in the same
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kpi6.models.db import (
     AuditLog,
     ProvinceRow,
+    ReminderLog,
     ReportSubmission,
     RoundRow,
     ScoreRow,
@@ -217,7 +218,7 @@ def next_report_version(*, session: Session, province_code: str, round_id: str, 
 
 def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) -> None:
     """Forget every province's progress, submissions and scores for a round (the audit log stays)."""
-    for table in (ScoreRow, ReportSubmission, StepProgress):
+    for table in (ScoreRow, ReportSubmission, StepProgress, ReminderLog):
         session.exec(delete(table).where(table.round_id == round_id))  # type: ignore[call-overload]
     audit(session=session, actor=actor, action="round_reset", at=at, round_id=round_id)
     session.flush()
@@ -268,3 +269,18 @@ def read_scores(*, session: Session, round_id: str) -> list[ScoreRow]:
 
 def all_progress(*, session: Session, round_id: str) -> list[StepProgress]:
     return list(session.exec(select(StepProgress).where(StepProgress.round_id == round_id)).all())
+
+
+def sent_reminders(*, session: Session, round_id: str, day: date) -> set[tuple[str, str, int, str, date]]:
+    """Keys (province, round, step, kind, day) of the reminders already sent for the round on `day`."""
+    rows = session.exec(select(ReminderLog).where(ReminderLog.round_id == round_id, ReminderLog.day == day)).all()
+    return {(r.province_code, r.round_id, r.step, r.kind, r.day) for r in rows}
+
+
+def record_reminders(*, session: Session, keys: Iterable[tuple[str, str, int, str, date]], channels: list[str],
+                     at: datetime) -> None:
+    """Remember reminders as sent (right after they went out, so a re-run sends only the rest)."""
+    for code, round_id, step, kind, day in keys:
+        session.add(ReminderLog(province_code=code, round_id=round_id, step=step, kind=kind, day=day,
+                                channels=channels, sent_at=at))
+    session.flush()

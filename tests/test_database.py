@@ -153,3 +153,15 @@ def test_naive_datetimes_are_refused_by_the_database(round_2567):
     with pytest.raises(Exception, match="naive"), session_scope() as s:
         records.complete_step(session=s, config=round_2567, province_code="TH-50", step=1, inputs={},
                               completed_at=datetime(2024, 1, 10), actor="pytest", at=NOW)
+
+
+def test_migrations_build_exactly_the_models_tables(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    migrate()
+    with get_engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata)
+    assert diff == []
+    assert "reminder_log" in set(inspect(get_engine()).get_table_names())

@@ -1,0 +1,68 @@
+"""Reminders and alerts out: e-mail through the project's sender, and any Apprise URL in KPI6_NOTIFY_URLS
+(LINE, Telegram, Microsoft Teams, Slack, ...). URLs carry tokens: they are never printed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import yaml
+from kpi6.models.errors import DeliveryError, SettingsError
+from kpi6.tasks.mail import transport_from_settings
+
+
+def notify_urls(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    return [u.strip() for u in settings.notify_urls.split(",") if u.strip()]
+
+
+def contacts(settings) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Province code -> e-mail addresses, from KPI6_CONTACTS_FILE (YAML)."""
+    if not settings.contacts_file:
+        return {}
+    try:
+        data = yaml.safe_load(Path(settings.contacts_file).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"KPI6_CONTACTS_FILE {settings.contacts_file}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"KPI6_CONTACTS_FILE {settings.contacts_file}: expected `TH-50: [address, ...]` lines")
+    return {str(k): [v] if isinstance(v, str) else list(v) for k, v in data.items()}
+
+
+def recipients(settings, province_code: str, *, single_province: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """Who gets a province's reminders by e-mail: its contacts, or the office's own address when the office
+    runs its own province."""
+    found = contacts(settings).get(province_code, [])
+    if not found and single_province and settings.office_email:
+        found = [settings.office_email]
+    return found
+
+
+def send_notice(subject: str, body: str, *, to: list[str], settings, outbox: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """Send one notice on every channel configured; the channels it went out on. Raises if one fails."""
+    channels: list[str] = []
+    if to:
+        msg = EmailMessage()
+        msg["Subject"] = subject
+        msg["From"] = settings.smtp_from or settings.office_email or "kpi6@localhost"
+        msg["To"] = ", ".join(to)
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg["Message-ID"] = make_msgid(domain="kpi6.local")
+        msg.set_content(body, charset="utf-8")
+        transport = transport_from_settings(settings, outbox)
+        transport.send(msg)
+        channels.append(f"email:{transport.name}")
+    urls = notify_urls(settings)
+    if urls:
+        import apprise
+
+        ap = apprise.Apprise()
+        for url in urls:
+            if not ap.add(url):
+                raise SettingsError("KPI6_NOTIFY_URLS has a URL Apprise does not understand (not shown: it may "
+                                    "hold a token)")
+        if not ap.notify(title=subject, body=body):
+            raise DeliveryError("a notification channel of KPI6_NOTIFY_URLS did not take the message")
+        channels.append("apprise")
+    return channels
