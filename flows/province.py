@@ -9,6 +9,7 @@ from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
 from kpi6.models.summary import ProvinceRunSummary
+from kpi6.tasks.artifacts import publish_province_report
 from kpi6.tasks.steps import (
     disseminate_and_survey,
     make_plan,
@@ -69,4 +70,6 @@ def province_round(
             record_failure(ctx, n, f"{type(exc).__name__}: {exc}")
             raise
         states[n] = "done"
-    return summarize_run(ctx, actions)
+    summary = summarize_run(ctx, actions)
+    publish_province_report(ctx.config, summary, output_dir)
+    return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kpi6.models.scoring import ProvinceScore
+from kpi6.tasks.artifacts import publish_scoreboard
 from kpi6.tasks.scores import compute_scores, store_scores
 from kpi6.tasks.steps import prepare_round
 from prefect import flow
@@ -14,4 +15,5 @@ def score_round(round_id: str) -> list[ProvinceScore]:
     config = prepare_round(round_id)
     scores = compute_scores(config)
     store_scores(scores)
+    publish_scoreboard(config, scores)
     return scores

@@ -1,0 +1,90 @@
+"""What DLA reads in the Prefect UI: a markdown report per province and round, the national scoreboard as a
+table; each under a stable key, so the UI keeps their history."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kpi6.models.calendar import BANGKOK
+from kpi6.models.provinces import registry
+from kpi6.models.round import RoundConfig
+from kpi6.models.scoring import ProvinceScore, score_province
+from kpi6.models.summary import ProvinceRunSummary
+from kpi6.tasks import records
+from kpi6.tasks.database import session_scope
+from kpi6.tasks.production import output_root
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
+
+
+def artifact_key(*parts: str) -> str:
+    """Prefect keys take lowercase letters, digits and dashes: `th-50-2567-1`."""
+    return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+
+
+def province_key(code: str, round_id: str) -> str:
+    return artifact_key("province", code, round_id)
+
+
+def scoreboard_key(round_id: str) -> str:
+    return artifact_key("scoreboard", round_id)
+
+
+def province_markdown(summary: ProvinceRunSummary, score: ProvinceScore, files: list[Path],
+                      evidence: dict[int, list[str]]) -> str:
+    lines = [
+        f"# {summary.province_code} {summary.province_name_th} · รอบ {summary.round_id}",
+        "",
+        f"**คะแนน {score.total:.2f}** (คะแนนขั้นตอน {score.points:.2f} − ปรับลด {score.penalty:.2f} · "
+        f"ช้า {score.working_days_late} วันทำการ)",
+        "",
+        "| ขั้นตอน | กำหนด | สถานะ | เสร็จเมื่อ | ช้า (วันทำการ) | รอบนี้ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in summary.steps:
+        done = s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else ""
+        lines.append(f"| {s.step} {s.name_th} | {s.deadline.isoformat()} | {STATE_TH.get(s.state, s.state)} | "
+                     f"{done} | {s.working_days_late if s.completed_at else ''} | {s.action.value} |")
+    if files:
+        lines += ["", "## เอกสาร", *[f"- `{f}`" for f in files]]
+    links = [(n, link) for n, found in sorted(evidence.items()) for link in found]
+    if links:
+        lines += ["", "## หลักฐาน", *[f"- ขั้นตอนที่ {n}: {link}" for n, link in links]]
+    return "\n".join(lines)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_province_report(config: RoundConfig, summary: ProvinceRunSummary, output_dir: str | None) -> str:
+    """The province's steps, deadlines, states, lateness, score, documents and evidence, as markdown."""
+    code = summary.province_code
+    with session_scope() as session:
+        facts = records.round_facts(session=session, round_id=config.id).get(code, {})
+        rows = records.step_states(session=session, province_code=code, round_id=config.id)
+        evidence = {n: list(r.evidence) for n, r in rows.items() if r.evidence}
+    score = score_province(config, code, facts)
+    folder = output_root(output_dir) / config.id / code
+    files = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) \
+        if folder.is_dir() else []
+    key = province_key(code, config.id)
+    create_markdown_artifact(key=key, markdown=province_markdown(summary, score, files, evidence),
+                             description=f"{code} {summary.province_name_th} · {config.id}")
+    return key
+
+
+@task(cache_policy=NO_CACHE)
+def publish_scoreboard(config: RoundConfig, scores: list[ProvinceScore]) -> str:
+    """All 76 provinces: score, penalty, steps done, late reports."""
+    names = {p.code: p.name_th for p in registry()}
+    table = [
+        {"code": s.province_code, "จังหวัด": names.get(s.province_code, ""), "steps_done": s.steps_done,
+         "points": float(s.points), "working_days_late": s.working_days_late, "penalty": float(s.penalty),
+         "total": float(s.total), "late_reports": s.late_reports}
+        for s in sorted(scores, key=lambda s: s.province_code)
+    ]
+    key = scoreboard_key(config.id)
+    create_table_artifact(key=key, table=table, description=f"คะแนนตัวชี้วัดที่ 6 · รอบ {config.id}")
+    return key
