@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from kpi6.models.errors import DeliveryError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
@@ -22,6 +23,7 @@ from kpi6.tasks.steps import (
 )
 from prefect import flow
 from prefect.runtime import flow_run
+from pydantic import Field
 
 STEP_TASKS = {1: make_plan, 2: produce_media, 3: report_form1, 4: disseminate_and_survey, 5: report_form2}
 
@@ -37,9 +39,14 @@ def run_name() -> str:
     return f"{label} · {params['round_id']} · step {step if step else '1–5'}"
 
 
+# The UI's form offers the 76 provinces as a choice list; by hand, a Thai or English name works too.
+ProvinceParam = Annotated[str, Field(description="Province code (TH-50) or name",
+                                     json_schema_extra={"enum": [p.code for p in registry()]})]
+
+
 @flow(name="province-round", flow_run_name=run_name, validate_parameters=True)
 def province_round(
-    province: str,
+    province: ProvinceParam,
     round_id: str,
     step: int | None = None,
     inputs: ProvinceInputs | None = None,

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from kpi6.models.calendar import BANGKOK
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.artifacts import publish_scoreboard
+from kpi6.tasks.rounds import round_for_date
 from kpi6.tasks.scores import compute_scores, store_scores
 from kpi6.tasks.steps import prepare_round
 from prefect import flow
 
 
 @flow(name="score-round", flow_run_name="scores · {round_id}")
-def score_round(round_id: str) -> list[ProvinceScore]:
-    """Compute and store the scores of all 76 provinces for the round."""
+def score_round(round_id: str | None = None) -> list[ProvinceScore]:
+    """Compute and store the scores of all 76 provinces for the round (default: the round of today)."""
+    if round_id is None:
+        current = round_for_date(datetime.now(BANGKOK).date())
+        if current is None:
+            return []
+        round_id = current.id
     config = prepare_round(round_id)
     scores = compute_scores(config)
     store_scores(scores)
