@@ -152,3 +152,21 @@ def test_apprise_channel_posts_the_thai_reminder(sqlite_url, monkeypatch):
     assert [(p.status, p.channels) for p in run.provinces] == [("sent", ["apprise"])]
     [payload] = received
     assert "เชียงใหม่" in payload["title"] and "อีก ๑ วันทำการจะครบกำหนด" in payload["message"]
+
+
+def test_cli_remind_dry_run_and_a_holiday(sqlite_url):
+    import json
+
+    from typer.testing import CliRunner
+
+    from kpi6.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["remind", "--today", "2024-01-11", "--province", "เชียงใหม่", "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["round_id"] == "2567-1" and [p["status"] for p in run["provinces"]] == ["dry-run"]
+    holiday = runner.invoke(app, ["remind", "--today", "2023-12-05"])
+    assert holiday.exit_code == 0 and "not a working day" in holiday.stdout
+    bad = runner.invoke(app, ["remind", "--today", "11/01/2024"])
+    assert bad.exit_code == 2
