@@ -44,7 +44,15 @@ ProvinceParam = Annotated[str, Field(description="Province code (TH-50) or name"
                                      json_schema_extra={"enum": [p.code for p in registry()]})]
 
 
-@flow(name="province-round", flow_run_name=run_name, validate_parameters=True)
+def tell_dla(flow, flow_run, state) -> None:  # type: ignore[no-untyped-def]
+    """State hook: a province run that failed or crashed is reported to DLA on the alert channels."""
+    from kpi6.tasks.steps import failed_steps_alert
+
+    failed_steps_alert(dict(flow_run.parameters), state.message or "")
+
+
+@flow(name="province-round", flow_run_name=run_name, validate_parameters=True, on_failure=[tell_dla],
+      on_crashed=[tell_dla])
 def province_round(
     province: ProvinceParam,
     round_id: str,

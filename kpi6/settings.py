@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     dla_mailbox: str = Field(default="dla0810.7@dla.go.th", description="Where reports go (the letter's address)")
     office_email: str | None = Field(default=None, description="The office's own address, copied on each report")
     notify_urls: str = Field(default="", description="Apprise URLs for reminders and alerts, comma-separated")
+    alert_emails: str = Field(default="", description="DLA addresses told when a province run fails, comma-separated")
     contacts_file: Path | None = Field(default=None, description="YAML: province code -> e-mail addresses")
     outbox_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default data/outbox")
 

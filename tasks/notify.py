@@ -66,3 +66,12 @@ def send_notice(subject: str, body: str, *, to: list[str], settings, outbox: Pat
             raise DeliveryError("a notification channel of KPI6_NOTIFY_URLS did not take the message")
         channels.append("apprise")
     return channels
+
+
+def alert_failure(*, province: str, round_id: str, steps: list[int], error: str, settings, outbox: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """Tell DLA (KPI6_ALERT_EMAILS and KPI6_NOTIFY_URLS) that a province run failed, naming the step and error."""
+    where = f"ขั้นตอนที่ {', '.join(map(str, steps))}" if steps else "ก่อนเริ่มขั้นตอน"
+    subject = f"kpi6: งานของ {province} รอบ {round_id} ล้มเหลว ({where})"
+    body = f"{subject}\n\nสาเหตุ: {error}\n\nดูรายละเอียดใน Prefect UI (flow run ของ {province})"
+    to = [a.strip() for a in settings.alert_emails.split(",") if a.strip()]
+    return send_notice(subject, body, to=to, settings=settings, outbox=outbox)

@@ -211,3 +211,25 @@ def reset_round_data(round_id: str, actor: str | None = None) -> None:
     with session_scope() as session:
         records.reset_round(session=session, round_id=round_id, actor=actor or default_actor(),
                             at=records.utcnow())
+
+
+def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ignore[type-arg]
+    """Alert DLA about a failed province run: which steps the database marks failed, and why. Never raises
+    (a hook must not hide the run's own error); returns the channels used."""
+    import logging
+
+    from kpi6.tasks.notify import alert_failure
+
+    try:
+        province = registry().get(str(parameters.get("province", "")))
+        round_id = str(parameters.get("round_id", ""))
+        with session_scope() as session:
+            rows = records.step_states(session=session, province_code=province.code, round_id=round_id)
+            failed = sorted(n for n, r in rows.items() if r.state == StepState.failed.value)
+            errors = [rows[n].error for n in failed if rows[n].error]
+        return alert_failure(province=province.label, round_id=round_id, steps=failed,
+                             error="; ".join(errors) or message, settings=get_settings(),
+                             outbox=production.output_root(parameters.get("output_dir")) / "outbox")
+    except Exception as exc:  # noqa: BLE001 - report and move on
+        logging.getLogger("kpi6").warning("could not alert DLA about a failed run: %s", exc)
+        return []

@@ -240,3 +240,16 @@ def test_gdrive_without_usable_credentials_refuses_to_start(monkeypatch, tmp_pat
         assert result.exit_code == 2, result.output
         assert message in result.stderr and "PASTE-HERE" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_failed_province_run_alerts_dla_naming_the_step_and_the_error(sqlite_url, smtp, tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI6_ALERT_EMAILS", "ops@dla.example")
+    get_settings.cache_clear()
+    smtp.refuse = {"dla0810.7@dla.go.th"}
+    with pytest.raises(DeliveryError):
+        province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    alerts = [email.message_from_bytes(raw, policy=policy.default) for rcpts, raw in smtp.messages
+              if rcpts == ["ops@dla.example"]]
+    assert len(alerts) == 1
+    assert alerts[0]["Subject"] == "kpi6: งานของ TH-50 เชียงใหม่ รอบ 2567-1 ล้มเหลว (ขั้นตอนที่ 3)"
+    assert "refused the recipient dla0810.7@dla.go.th" in alerts[0].get_body(("plain",)).get_content()
