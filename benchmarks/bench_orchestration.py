@@ -1,0 +1,78 @@
+"""Orchestration overhead: the national run through Prefect (ephemeral API) versus the same task functions
+called directly; and the daily reminder run for 76 provinces.
+
+    KPI6_DATA_DIR=$(mktemp -d) .venv/bin/python benchmarks/bench_orchestration.py
+
+Targets (issue 5): Prefect adds no more than 25% to the wall time; reminders for 76 provinces under 10 s.
+Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from kpi6.flows.demo import national_demo
+from kpi6.flows.province import STEP_TASKS
+from kpi6.flows.reminders import daily_reminders
+from kpi6.models.provinces import registry
+from kpi6.models.rules import StepAction, decide_step
+from kpi6.tasks.samples import demo_inputs
+from kpi6.tasks.scores import compute_round_scores, save_round_scores
+from kpi6.tasks.steps import prepare_round, prepare_run, reset_round_data, summarize_run
+from prefect import flow
+
+from kpi6.settings import get_settings
+
+
+def direct(round_id: str, seed: int, out: str) -> int:
+    """The national demo's work with every task's function called directly: no Prefect runs."""
+    config = prepare_round.fn(round_id)
+    reset_round_data.fn(round_id)
+    for code, pi in demo_inputs(config, seed).items():
+        ctx, states = prepare_run.fn(code, round_id, pi, output_dir=out)
+        actions: dict[int, StepAction] = {}
+        for n in range(1, 6):
+            data = pi.for_step(n)
+            actions[n] = decide_step(config, n, states, has_input=data is not None, force=False, explicit=False)
+            if actions[n] is StepAction.run:
+                STEP_TASKS[n].fn(ctx, data, False)
+                states[n] = "done"
+        summarize_run.fn(ctx, actions)
+    return save_round_scores(compute_round_scores(config))
+
+
+@flow
+def warm_up() -> None:
+    """Start the ephemeral API before timing."""
+
+
+def main() -> None:
+    warm_up()
+    tmp = Path(tempfile.mkdtemp(prefix="kpi6-orch-"))
+    t = time.perf_counter()
+    direct("2567-1", 6, str(tmp / "direct"))
+    plain = time.perf_counter() - t
+    t = time.perf_counter()
+    national_demo(round_id="2567-1", seed=6, out_dir=str(tmp / "prefect"))
+    orchestrated = time.perf_counter() - t
+    print(f"national run, task functions called directly: {plain:.1f} s")
+    print(f"national run through Prefect:                 {orchestrated:.1f} s "
+          f"(+{(orchestrated / plain - 1) * 100:.0f}%)")
+    contacts = tmp / "contacts.yaml"
+    contacts.write_text("".join(f"{p.code}: [{p.code.lower()}@dla.example]\n" for p in registry()), encoding="utf-8")
+    import os
+
+    os.environ["KPI6_CONTACTS_FILE"] = str(contacts)
+    get_settings.cache_clear()
+    day = date(2024, 1, 11)  # the plan is due the next working day: every province gets a reminder
+    reset_round_data.fn("2567-1")
+    t = time.perf_counter()
+    run = daily_reminders(today=day, round_id="2567-1")
+    print(f"daily reminders, {len(run.provinces)} provinces (outbox): {time.perf_counter() - t:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
