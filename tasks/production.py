@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -54,11 +55,10 @@ def evidence_store(output_dir: str | None) -> EvidenceStore:
 def check_output_dir(output_dir: str | None) -> Path:
     """The output folder exists (or is made) and takes files; else one clear error before any write."""
     root = output_root(output_dir)
-    probe = root / ".kpi6-write-test"
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".kpi6-write-test-"):  # own name: runs may be parallel
+            pass
         store = evidence_store(output_dir)
         if isinstance(store, LocalEvidenceStore):
             store.root.mkdir(parents=True, exist_ok=True)

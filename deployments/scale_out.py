@@ -1,0 +1,64 @@
+"""Scale-out mode: the Prefect server on PostgreSQL, kpi6's database on PostgreSQL, a process work pool with
+several workers, and the 76 province runs submitted at once.
+
+    prefect server start                                   # PREFECT_API_DATABASE_CONNECTION_URL=postgresql+asyncpg://...
+    prefect work-pool create kpi6 --type process
+    python -m kpi6.deployments.scale_out deploy
+    prefect worker start --pool kpi6 --limit 4             # twice (two workers), KPI6_DATABASE_URL=postgresql+psycopg://...
+    python -m kpi6.deployments.scale_out submit --round 2567-1 --seed 6 --out DIR
+
+Each province run is its own flow run (its own process); the database's row locks and unique constraints
+keep a step from being recorded twice, and each report's e-mail is sent once (a receipt per version).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kpi6.flows.province import province_round
+from kpi6.tasks.rounds import load_round
+from kpi6.tasks.samples import demo_inputs
+from prefect.deployments import run_deployment
+
+# The folder that holds flows/ (the project in a checkout, the kpi6 package when installed).
+SOURCE = Path(__file__).resolve().parent.parent
+DEPLOYMENT = "province-round/province-round"
+
+
+def deploy(pool: str = "kpi6") -> str:
+    """Register `province-round` on the work pool; its workers load the flow from SOURCE."""
+    flow = province_round.from_source(source=str(SOURCE), entrypoint="flows/province.py:province_round")
+    return str(flow.deploy(name="province-round", work_pool_name=pool, tags=["kpi6", "manual"], print_next_steps=False))
+
+
+def submit(round_id: str, seed: int, out_dir: str | None) -> list[str]:
+    """One flow run per province on the demo's sample inputs, all submitted at once; their ids."""
+    config = load_round(round_id)
+    ids = []
+    for code, inputs in demo_inputs(config, seed).items():
+        run = run_deployment(DEPLOYMENT, timeout=0, tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
+                             parameters={"province": code, "round_id": round_id, "output_dir": out_dir,
+                                         "inputs": inputs.model_dump(mode="json")})
+        ids.append(str(run.id))
+    return ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m kpi6.deployments.scale_out")
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("deploy")
+    d.add_argument("--pool", default="kpi6")
+    s = sub.add_parser("submit")
+    s.add_argument("--round", default="2567-1")
+    s.add_argument("--seed", type=int, default=6)
+    s.add_argument("--out")
+    args = parser.parse_args()
+    if args.command == "deploy":
+        print(deploy(args.pool))  # noqa: T201
+    else:
+        print("\n".join(submit(args.round, args.seed, args.out)))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
