@@ -3,6 +3,7 @@ province through the API, wait for Completed, read its artifact back through the
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -55,10 +56,18 @@ def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
                                   stdout=(logs / "serve.log").open("w"), stderr=subprocess.STDOUT)
         deployment = _wait("the deployment", lambda: httpx.get(
             f"{api}/deployments/name/province-round/province-round", timeout=5).json().get("id"))
-        params = {"province": "TH-50", "round_id": "2567-1", "now": bkk(2024, 3, 30, 12).isoformat(),
-                  "inputs": full_inputs().model_dump(mode="json")}
-        run = httpx.post(f"{api}/deployments/{deployment}/create_flow_run", json={"parameters": params},
-                         timeout=10).json()
+        assert deployment
+        # Triggered the way the README says: `prefect deployment run ... -p province=TH-50 -p round_id=2567-1`,
+        # here with the office's inputs and a fixed clock as JSON parameters too.
+        extra = json.dumps({"now": bkk(2024, 3, 30, 12).isoformat(), "inputs": full_inputs().model_dump(mode="json")})
+        done = subprocess.run([str(bin_dir / "prefect"), "deployment", "run", "province-round/province-round",
+                               "-p", "province=TH-50", "-p", "round_id=2567-1", "--params", extra],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}},
+                          timeout=10).json()
+        assert len(runs) == 1
+        run = runs[0]
 
         def finished():  # type: ignore[no-untyped-def]
             state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]
