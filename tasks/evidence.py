@@ -91,8 +91,8 @@ class LocalEvidenceStore:
     def folder_link(self, parts: tuple[str, ...]) -> str:
         return self.link(self._folder(parts))
 
-    def _stored(self, target: Path) -> StoredFile:
-        return StoredFile(name=target.name, link=self.link(target), md5=md5_file(target), size=target.stat().st_size)
+    def _stored(self, target: Path, md5: str) -> StoredFile:
+        return StoredFile(name=target.name, link=self.link(target), md5=md5, size=target.stat().st_size)
 
     def put_bytes(self, parts: tuple[str, ...], name: str, data: bytes) -> StoredFile:
         target = self._folder(parts) / name
@@ -100,16 +100,17 @@ class LocalEvidenceStore:
             tmp = target.with_name(f".{target.name}.part")
             tmp.write_bytes(data)
             tmp.replace(target)
-        return self._stored(target)
+        return self._stored(target, hashlib.md5(data, usedforsecurity=False).hexdigest())
 
     def put_file(self, parts: tuple[str, ...], source: Path) -> StoredFile:
+        """Copy unless the folder holds the same bytes already; the source is hashed once (videos are large)."""
         target = self._folder(parts) / safe_name(source.name)
-        if not (target.is_file() and target.stat().st_size == source.stat().st_size
-                and md5_file(target) == md5_file(source)):
+        md5 = md5_file(source)
+        if not (target.is_file() and target.stat().st_size == source.stat().st_size and md5_file(target) == md5):
             tmp = target.with_name(f".{target.name}.part")
             shutil.copyfile(source, tmp)
             tmp.replace(target)
-        return self._stored(target)
+        return self._stored(target, md5)
 
 
 # Evidence types the letter's offices send, with how each file begins (a renamed file is refused).

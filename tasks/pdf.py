@@ -86,8 +86,7 @@ NIKHAHIT = "\u0e4d"
 SARA_AM = "\u0e33"
 
 
-@cache
-def _glyph_texts(font_data_key: str, font_data: bytes, index: int) -> dict[int, str]:
+def _glyph_texts(font_data: bytes, index: int) -> dict[int, str]:
     """Glyph id -> the characters its `uniXXXX[XXXX…][.suffix]` name stands for."""
     font = TTFont(io.BytesIO(font_data), fontNumber=index, lazy=True)
     texts: dict[int, str] = {}
@@ -112,14 +111,26 @@ def _original_font_data(font) -> bytes | None:  # type: ignore[no-untyped-def]
         return None
 
 
+# Per font (WeasyPrint's hash of its description, and face index): its glyph texts, read from the font once
+# per process rather than copying the whole font out of HarfBuzz at every PDF.
+_GLYPH_TEXTS: dict[tuple[str, int], dict[int, str] | None] = {}
+
+
+def _font_glyph_texts(font) -> dict[int, str] | None:  # type: ignore[no-untyped-def]
+    key = (font.hash, font.index)
+    if key not in _GLYPH_TEXTS:
+        data = _original_font_data(font)
+        _GLYPH_TEXTS[key] = _glyph_texts(data, font.index) if data is not None else None
+    return _GLYPH_TEXTS[key]
+
+
 def _fixed_maps(document) -> dict[str, dict[int, str]]:  # type: ignore[no-untyped-def]
     """Font resource name -> glyph id -> text, with glyphs split off a cluster given their own characters."""
     maps: dict[str, dict[int, str]] = {}
     for font in document.fonts.values():
         mapping = dict(font.to_unicode)
-        data = _original_font_data(font)
-        if data is not None:
-            texts = _glyph_texts(font.hash, data, font.index)
+        texts = _font_glyph_texts(font)
+        if texts is not None:
             for gid, text in mapping.items():
                 if (text == "" or SARA_AM in text) and gid in texts:
                     mapping[gid] = texts[gid]
