@@ -22,6 +22,7 @@ from kpi6.models.calendar import BANGKOK
 from kpi6.models.errors import InputError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs, parse_inputs
 from kpi6.models.provinces import registry
+from kpi6.models.summary import STATE_TH
 from kpi6.settings import get_settings
 
 # Tables of 76 Thai names need ~100 columns; a pipe or a narrow terminal must not truncate them.
@@ -70,7 +71,6 @@ def _options(
         # The clerk reads the result table; every run's full log stays one click away in the Prefect UI.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
 
 
 def fail(message: str) -> None:
@@ -273,13 +273,11 @@ def run(
                       s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else "",
                       str(s.working_days_late) if s.completed_at else "")
     out.print(table)
-    from kpi6.tasks.production import output_root
+    from kpi6.tasks.production import province_files
 
-    folder = output_root(str(out_dir.resolve()) if out_dir else None) / config.id / prov.code
-    files = sorted(p.name for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) \
-        if folder.is_dir() else []
+    files = province_files(str(out_dir.resolve()) if out_dir else None, config.id, prov.code)
     if files:
-        out.print(f"files in {folder}: {', '.join(files)}")
+        out.print(f"files in {files[0].parent}: {', '.join(p.name for p in files)}")
     out.print(f"done in {seconds:.1f} s")
 
 

@@ -101,6 +101,13 @@ class Form1Context(BaseModel):
     arabic_digits: bool = False
 
 
+def evidence_qrs(ctx: Form1Context | Form2Context) -> list[EvidenceQR]:
+    """Every evidence field of a form, in the order it prints them (each gets a QR code)."""
+    if isinstance(ctx, Form1Context):
+        return [ctx.plan_qr, *(m.qr for m in ctx.media)]
+    return list(ctx.evidence)
+
+
 class EventRow(BaseModel):
     number: str
     date: str

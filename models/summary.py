@@ -7,6 +7,9 @@ from datetime import date, datetime
 from kpi6.models.rules import StepAction
 from pydantic import BaseModel
 
+# A step's state as a clerk reads it (CLI tables, the province report in the Prefect UI).
+STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
+
 
 class StepOutcome(BaseModel):
     step: int

@@ -10,15 +10,13 @@ from kpi6.models.calendar import BANGKOK
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
-from kpi6.models.summary import ProvinceRunSummary
+from kpi6.models.summary import STATE_TH, ProvinceRunSummary
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
-from kpi6.tasks.production import output_root
+from kpi6.tasks.production import province_files
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-
-STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
 
 
 def artifact_key(*parts: str) -> str:
@@ -62,13 +60,11 @@ def publish_province_report(config: RoundConfig, summary: ProvinceRunSummary, ou
     """The province's steps, deadlines, states, lateness, score, documents and evidence, as markdown."""
     code = summary.province_code
     with session_scope() as session:
-        facts = records.round_facts(session=session, round_id=config.id).get(code, {})
+        facts = records.round_facts(session=session, round_id=config.id, province_code=code).get(code, {})
         rows = records.step_states(session=session, province_code=code, round_id=config.id)
         evidence = {n: list(r.evidence) for n, r in rows.items() if r.evidence}
     score = score_province(config, code, facts)
-    folder = output_root(output_dir) / config.id / code
-    files = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) \
-        if folder.is_dir() else []
+    files = province_files(output_dir, config.id, code)
     key = province_key(code, config.id)
     create_markdown_artifact(key=key, markdown=province_markdown(summary, score, files, evidence),
                              description=f"{code} {summary.province_name_th} · {config.id}")

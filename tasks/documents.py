@@ -9,7 +9,14 @@ from functools import cache
 
 import qrcode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from kpi6.models.forms import ChartBar, Form1Context, Form2Context, MediumDocument, handbook_chapters
+from kpi6.models.forms import (
+    ChartBar,
+    Form1Context,
+    Form2Context,
+    MediumDocument,
+    evidence_qrs,
+    handbook_chapters,
+)
 from kpi6.models.thai import digits
 from kpi6.tasks import docx_forms
 from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
@@ -92,12 +99,10 @@ def _chart_png(bars_data: tuple[tuple[str, str, float], ...], *, arabic: bool) -
 
 def images(ctx: FormContext) -> tuple[dict[str, bytes], bytes | None]:
     """The QR image of every evidence link, and the chart (Form 2 with a survey)."""
-    links = [ctx.plan_qr.url, *(m.qr.url for m in ctx.media)] if isinstance(ctx, Form1Context) else [
-        e.url for e in ctx.evidence]
     chart = None
     if isinstance(ctx, Form2Context) and ctx.satisfaction:
         chart = chart_png(ctx.satisfaction.bars, arabic=ctx.arabic_digits)
-    return {url: qr_png(url) for url in links}, chart
+    return {q.url: qr_png(q.url) for q in evidence_qrs(ctx)}, chart
 
 
 def render_html(ctx: FormContext) -> str:

@@ -86,6 +86,11 @@ def build_message(report: Report, files: dict[str, bytes], *, sender: str, to: s
     return msg
 
 
+def sender_address(settings) -> str:  # type: ignore[no-untyped-def]
+    """The From of reports and notices: KPI6_SMTP_FROM, else the office's own address."""
+    return settings.smtp_from or settings.office_email or "kpi6@localhost"
+
+
 def attachment_name(report: Report, ext: str) -> str:
     return f"แบบฟอร์ม{report.form}-{report.province_code}-{report.province_name_th}.{ext}"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from kpi6.models.errors import DeliveryError, SettingsError
-from kpi6.tasks.mail import transport_from_settings
+from kpi6.tasks.mail import sender_address, transport_from_settings
 
 
 def notify_urls(settings) -> list[str]:  # type: ignore[no-untyped-def]
@@ -45,7 +45,7 @@ def send_notice(subject: str, body: str, *, to: list[str], settings, outbox: Pat
     if to:
         msg = EmailMessage()
         msg["Subject"] = subject
-        msg["From"] = settings.smtp_from or settings.office_email or "kpi6@localhost"
+        msg["From"] = sender_address(settings)
         msg["To"] = ", ".join(to)
         msg["Date"] = format_datetime(datetime.now(UTC))
         msg["Message-ID"] = make_msgid(domain="kpi6.local")

@@ -11,7 +11,15 @@ from pathlib import Path
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepProgress, StepState
 from kpi6.models.errors import InputError, OutputError, StepOrderError
-from kpi6.models.forms import build_form1, build_form2, medium_document, office_name
+from kpi6.models.forms import (
+    Form1Context,
+    Form2Context,
+    build_form1,
+    build_form2,
+    evidence_qrs,
+    medium_document,
+    office_name,
+)
 from kpi6.models.inputs import (
     DisseminationInput,
     MediaFormat,
@@ -26,7 +34,7 @@ from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
 from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
-from kpi6.tasks.mail import Report, Sent, attachment_name, send_report, transport_from_settings
+from kpi6.tasks.mail import Report, Sent, attachment_name, send_report, sender_address, transport_from_settings
 
 from kpi6.settings import get_settings
 
@@ -71,6 +79,14 @@ def province_folder(output_dir: str | None, round_id: str, code: str) -> Path:
     folder = output_root(output_dir) / round_id / code
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def province_files(output_dir: str | None, round_id: str, code: str) -> list[Path]:
+    """The forms and media a province's runs left in its folder (receipts and temporary files skipped)."""
+    folder = output_root(output_dir) / round_id / code
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> dict[str, str]:
@@ -127,50 +143,48 @@ def _done_dates(rows: dict[int, StepProgress], steps: list[int]) -> dict[int, da
     return {n: bangkok_date(rows[n].completed_at) for n in steps if rows[n].completed_at}
 
 
-def produce_form1(ctx, report: ReportInput, report_day: date) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
-    """Form 1 (.docx and .pdf) from the recorded plan and media, written to the province's folder."""
+Links = list[tuple[str, str]]  # (label, link) of a form's evidence fields, as its e-mail lists them
+
+
+def _rendered(name: str, form: Form1Context | Form2Context) -> tuple[dict[str, bytes], Links]:
+    """The form's .pdf and .docx, and its evidence links (the ones its QR codes encode)."""
+    titles = {m.qr.url: m.title for m in form.media} if isinstance(form, Form1Context) else {}
+    links = [(f"{q.label}: {titles[q.url]}" if q.url in titles else q.label, q.url) for q in evidence_qrs(form)]
+    return {f"{name}.pdf": render_pdf(form), f"{name}.docx": render_docx(form)}, links
+
+
+def _folder_link(ctx, field: str) -> str:  # type: ignore[no-untyped-def]
+    return evidence_store(ctx.output_dir).folder_link(folder_parts(ctx.config.id, ctx.province.code, field))
+
+
+def produce_form1(ctx, report: ReportInput, report_day: date) -> tuple[dict[str, bytes], Links]:  # type: ignore[no-untyped-def]
+    """Form 1 (.docx and .pdf) from the recorded plan and media, and the evidence links it shows."""
     rows = _done_rows(ctx, [1, 2])
-    store = evidence_store(ctx.output_dir)
-    plan_link = rows[1].evidence[0] if rows[1].evidence else store.folder_link(
-        folder_parts(ctx.config.id, ctx.province.code, "plan"))
+    plan_link = rows[1].evidence[0] if rows[1].evidence else _folder_link(ctx, "plan")
     form = build_form1(
         province=ctx.province, config=ctx.config, plan=PlanInput.model_validate(rows[1].inputs),
         media=MediaSetInput.model_validate(rows[2].inputs), report=report, plan_link=plan_link,
         done=_done_dates(rows, [1, 2]), report_day=report_day,
     )
-    return {"form1.pdf": render_pdf(form), "form1.docx": render_docx(form)}
+    return _rendered("form1", form)
 
 
-def produce_form2(ctx, report: ReportInput, report_day: date) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
-    """Form 2 (.docx and .pdf) from the recorded dissemination and survey."""
+def produce_form2(ctx, report: ReportInput, report_day: date) -> tuple[dict[str, bytes], Links]:  # type: ignore[no-untyped-def]
+    """Form 2 (.docx and .pdf) from the recorded dissemination and survey, and the evidence links it shows."""
     rows = _done_rows(ctx, [4])
-    store = evidence_store(ctx.output_dir)
     links = rows[4].evidence
     form = build_form2(
         province=ctx.province, config=ctx.config, dissemination=DisseminationInput.model_validate(rows[4].inputs),
         report=report,
-        dissemination_link=links[0] if links else store.folder_link(
-            folder_parts(ctx.config.id, ctx.province.code, "dissemination")),
-        survey_link=links[1] if len(links) > 1 else store.folder_link(
-            folder_parts(ctx.config.id, ctx.province.code, "survey")),
+        dissemination_link=links[0] if links else _folder_link(ctx, "dissemination"),
+        survey_link=links[1] if len(links) > 1 else _folder_link(ctx, "survey"),
         done=_done_dates(rows, [4]), report_day=report_day,
     )
-    return {"form2.pdf": render_pdf(form), "form2.docx": render_docx(form)}
+    return _rendered("form2", form)
 
 
-def report_links(ctx, form: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """The evidence links a report's e-mail lists (the same the form's QR codes encode)."""
-    rows = _done_rows(ctx, [1, 2] if form == 1 else [4])
-    if form == 1:
-        media = MediaSetInput.model_validate(rows[2].inputs).media
-        plan = rows[1].evidence[:1]
-        return [("แผนและขั้นตอนการดำเนินงาน", link) for link in plan] + [
-            (f"สื่อเรื่องที่ {i}: {m.title}", m.link) for i, m in enumerate(media, start=1) if m.link]
-    labels = ("หลักฐานการนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ", "หลักฐานการประเมินความพึงพอใจ")
-    return list(zip(labels, rows[4].evidence[:2], strict=False))
-
-
-def deliver_report(ctx, form: int, files: dict[str, bytes], report: ReportInput) -> tuple[dict[str, str], Sent | None]:  # type: ignore[no-untyped-def]
+def deliver_report(ctx, form: int, files: dict[str, bytes], links: Links,  # type: ignore[no-untyped-def]
+                   report: ReportInput) -> tuple[dict[str, str], Sent | None]:
     """Write the form's files, put them in the evidence store and, for `channel: email`, send them once.
 
     Returns the files' SHA-256 and what was sent (None when the office sent the report itself)."""
@@ -191,12 +205,12 @@ def deliver_report(ctx, form: int, files: dict[str, bytes], report: ReportInput)
         office=office_name(ctx.province), form=form, version=version,
         period=thai_digits(f"รอบการประเมินที่ {ctx.config.round_number} ประจำปีงบประมาณ พ.ศ. "
                            f"{ctx.config.fiscal_year_be}"),
-        links=report_links(ctx, form),
+        links=links,
     )
     attachments = {attachment_name(mail, name.rsplit(".", 1)[1]): data for name, data in sorted(files.items())}
     sent = send_report(
         mail, attachments, transport=transport_from_settings(settings, output_root(ctx.output_dir) / "outbox"),
-        sender=settings.smtp_from or settings.office_email or "kpi6@localhost",
+        sender=sender_address(settings),
         to=settings.dla_mailbox, cc=settings.office_email, receipts=folder,
         date=as_aware(report.submitted_at) if report.submitted_at else None,
     )

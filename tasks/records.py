@@ -224,16 +224,20 @@ def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) ->
     session.flush()
 
 
-def round_facts(*, session: Session, round_id: str) -> dict[str, dict[int, StepFacts]]:
-    """Per province and step: done or not, when, and the latest submission of each report."""
+def round_facts(
+    *, session: Session, round_id: str, province_code: str | None = None
+) -> dict[str, dict[int, StepFacts]]:
+    """Per province (or only `province_code`) and step: done or not, when, and each report's latest submission."""
     latest: dict[tuple[str, int], datetime] = {}
-    subs = session.exec(
-        select(ReportSubmission).where(ReportSubmission.round_id == round_id).order_by(ReportSubmission.version)
-    ).all()
-    for s in subs:
+    subs_query = select(ReportSubmission).where(ReportSubmission.round_id == round_id)
+    rows_query = select(StepProgress).where(StepProgress.round_id == round_id)
+    if province_code is not None:
+        subs_query = subs_query.where(ReportSubmission.province_code == province_code)
+        rows_query = rows_query.where(StepProgress.province_code == province_code)
+    for s in session.exec(subs_query.order_by(ReportSubmission.version)).all():
         latest[(s.province_code, s.step)] = s.submitted_at
     facts: dict[str, dict[int, StepFacts]] = {}
-    for row in session.exec(select(StepProgress).where(StepProgress.round_id == round_id)).all():
+    for row in session.exec(rows_query).all():
         facts.setdefault(row.province_code, {})[row.step] = StepFacts(
             done=row.state == StepState.done.value,
             completed_at=row.completed_at,

@@ -116,10 +116,11 @@ def _store(ctx: RunContext, fields: list[str], entries: list[str]) -> list[str]:
     return [store.folder_link(p) for p in parts] + store_evidence(store, parts[0], entries)
 
 
-def _delivered(ctx: RunContext, result: ValidatedStep, form: int, files: dict[str, bytes],
-               report: ReportInput) -> ValidatedStep:
+def _delivered(ctx: RunContext, result: ValidatedStep, form: int,
+               rendered: tuple[dict[str, bytes], list[tuple[str, str]]], report: ReportInput) -> ValidatedStep:
     """Write, store and (for e-mail) send the form; the send time becomes the submission time."""
-    hashes, sent = production.deliver_report(ctx, form, files, report)
+    files, links = rendered
+    hashes, sent = production.deliver_report(ctx, form, files, links, report)
     result.file_hashes = hashes
     if sent is not None:
         result.completed_at, result.message_id, result.channel = sent.sent_at, sent.message_id, "email"
@@ -149,8 +150,8 @@ def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) ->
 def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
     result = validate_step(ctx.config, 3, report, now=ctx.now)
-    files = production.produce_form1(ctx, report, bangkok_date(result.completed_at))
-    return record_step(ctx, _delivered(ctx, result, 1, files, report), force=force)
+    rendered = production.produce_form1(ctx, report, bangkok_date(result.completed_at))
+    return record_step(ctx, _delivered(ctx, result, 1, rendered, report), force=force)
 
 
 @task(cache_policy=NO_CACHE)
@@ -165,8 +166,8 @@ def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, f
 def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
     result = validate_step(ctx.config, 5, report, now=ctx.now)
-    files = production.produce_form2(ctx, report, bangkok_date(result.completed_at))
-    return record_step(ctx, _delivered(ctx, result, 2, files, report), force=force)
+    rendered = production.produce_form2(ctx, report, bangkok_date(result.completed_at))
+    return record_step(ctx, _delivered(ctx, result, 2, rendered, report), force=force)
 
 
 @task(cache_policy=NO_CACHE)
