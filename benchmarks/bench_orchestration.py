@@ -32,7 +32,7 @@ def direct(round_id: str, seed: int, out: str) -> int:
     config = prepare_round.fn(round_id)
     reset_round_data.fn(round_id)
     for code, pi in demo_inputs(config, seed).items():
-        ctx, states = prepare_run.fn(code, round_id, pi, output_dir=out)
+        ctx, states, pi = prepare_run.fn(code, round_id, pi, output_dir=out)
         actions: dict[int, StepAction] = {}
         for n in range(1, 6):
             data = pi.for_step(n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kpi6.flows.province import province_round
 from kpi6.flows.scoring import score_round
 from kpi6.models.scoring import ProvinceScore
+from kpi6.tasks.production import output_root
 from kpi6.tasks.samples import generate_demo_inputs
 from kpi6.tasks.scores import export_scores_csv
 from kpi6.tasks.steps import prepare_round, reset_round_data
@@ -21,7 +22,7 @@ def national_demo(
     `<out_dir>/scores.csv`."""
     config = prepare_round(round_id)
     reset_round_data(round_id)
-    inputs = generate_demo_inputs(config, seed)
+    inputs = generate_demo_inputs(config, seed, str(output_root(out_dir) / "surveys" / round_id))
     for code, province_inputs in inputs.items():
         if provinces and code not in provinces:
             continue

@@ -66,7 +66,7 @@ def province_round(
 
     Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder)."""
     inputs = inputs or ProvinceInputs()
-    ctx, states = prepare_run(province, round_id, inputs, now, output_dir=output_dir)
+    ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir)
     actions: dict[int, StepAction] = {}
     for n in [step] if step else range(1, 6):
         data = inputs.for_step(n)

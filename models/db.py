@@ -156,3 +156,20 @@ class ReminderLog(SQLModel, table=True):
     day: date
     channels: list[str] = _json(list)
     sent_at: datetime = _ts(nullable=False)
+
+
+class SurveyImport(SQLModel, table=True):
+    """A satisfaction survey imported for a province and round (`kpi6 survey import`); the latest is used."""
+
+    __tablename__ = "survey_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(foreign_key="province.code", index=True)
+    round_id: str = Field(foreign_key="round.id", index=True)
+    imported_at: datetime = _ts(nullable=False)
+    actor: str
+    source: str
+    sha256: str = Field(max_length=64)
+    respondents: int
+    rejected: int = 0
+    result: dict[str, Any] = _json(dict)

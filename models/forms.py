@@ -7,22 +7,24 @@ Buddhist-Era dates; the chart's bar lengths are the only numbers.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Literal
 
 from kpi6.models.inputs import (
     SATISFACTION_LEVELS,
+    DisseminationEvent,
     DisseminationInput,
     MediaFormat,
     MediaInput,
     MediaSetInput,
     PlanInput,
     ReportInput,
-    SatisfactionItem,
 )
 from kpi6.models.lpa import parse_aspect
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
+from kpi6.models.survey import BandScheme, SurveyResult, summarize
 from kpi6.models.thai import digits, thai_date, thai_number
 from pydantic import BaseModel
 
@@ -121,6 +123,7 @@ class SatisfactionRow(BaseModel):
     item: str
     counts: list[str]
     mean: str
+    sd: str
     percent: str
     band: str
 
@@ -136,8 +139,13 @@ class SatisfactionSummary(BaseModel):
     respondents: str
     rows: list[SatisfactionRow]
     overall_mean: str
+    overall_sd: str
     overall_percent: str
     overall_band: str
+    band_note: str
+    by_type: str
+    coverage: str
+    comments: list[str]
     chart_title: str
     bars: list[ChartBar]
 
@@ -246,55 +254,77 @@ def build_form1(
     )
 
 
-# The usual five-level interpretation of a mean score (Best's criteria), as Thai survey reports print it.
-BANDS: tuple[tuple[float, str], ...] = (
-    (4.50, "มากที่สุด"), (3.50, "มาก"), (2.50, "ปานกลาง"), (1.50, "น้อย"), (0.0, "น้อยที่สุด"),
-)
+def _fmt(value: float | None, *, arabic: bool, decimals: int = 2) -> str:
+    return "-" if value is None else thai_number(value, arabic=arabic, decimals=decimals)
 
 
-def band(mean: float) -> str:
-    return next(name for floor, name in BANDS if mean >= floor)
+BAND_NOTES: dict[BandScheme, str] = {
+    BandScheme.width_0_8: "เกณฑ์การแปลผลค่าเฉลี่ย: 4.21 - 5.00 มากที่สุด, 3.41 - 4.20 มาก, 2.61 - 3.40 ปานกลาง, "
+                          "1.81 - 2.60 น้อย, 1.00 - 1.80 น้อยที่สุด",
+    BandScheme.width_0_5: "เกณฑ์การแปลผลค่าเฉลี่ย: 4.51 - 5.00 มากที่สุด, 3.51 - 4.50 มาก, 2.51 - 3.50 ปานกลาง, "
+                          "1.51 - 2.50 น้อย, 1.00 - 1.50 น้อยที่สุด",
+}
+SHOWN_COMMENTS = 15
 
 
-def _mean(counts: list[int]) -> float:
-    total = sum(counts)
-    return sum(c * (5 - i) for i, c in enumerate(counts)) / total if total else 0.0
-
-
-def _satisfied(counts: list[int]) -> float:
-    total = sum(counts)
-    return 100 * (counts[0] + counts[1]) / total if total else 0.0
+def survey_of(dissemination: DisseminationInput) -> SurveyResult | None:
+    """The step's survey: the imported export, or the counts the office typed in."""
+    if dissemination.survey is not None:
+        return dissemination.survey
+    if not dissemination.satisfaction:
+        return None
+    return SurveyResult(respondents=dissemination.survey_respondents, items=dissemination.satisfaction)
 
 
 def summarize_satisfaction(
-    items: list[SatisfactionItem], respondents: int, *, arabic: bool
+    result: SurveyResult | None, *, arabic: bool, scheme: BandScheme = BandScheme.width_0_8,
+    laos_disseminated: int | None = None,
 ) -> SatisfactionSummary | None:
-    """Per item and overall: mean of 5 levels, share satisfied (the top two levels), Thai band."""
-    if not items:
+    """Per item and overall: mean, sample SD, share satisfied (4 or 5), Thai band; who answered; comments."""
+    if result is None or not result.items:
         return None
-    pooled = [sum(i.counts[k] for i in items) for k in range(5)]
-    overall = _mean(pooled)
+    s = summarize(result, scheme=scheme, laos_disseminated=laos_disseminated)
+    num = lambda v, d=2: _fmt(v, arabic=arabic, decimals=d)  # noqa: E731
     rows = [
-        SatisfactionRow(
-            item=digits(i.item, arabic=arabic),
-            counts=[thai_number(c, arabic=arabic) for c in i.counts],
-            mean=thai_number(_mean(i.counts), arabic=arabic, decimals=2),
-            percent=thai_number(_satisfied(i.counts), arabic=arabic, decimals=2),
-            band=band(_mean(i.counts)),
-        )
-        for i in items
+        SatisfactionRow(item=digits(i.question, arabic=arabic),
+                        counts=[thai_number(c, arabic=arabic) for c in item.counts],
+                        mean=num(i.mean), sd=num(i.sd), percent=num(i.percent_satisfied), band=i.band_th)
+        for i, item in zip(s.items, result.items, strict=True)
     ]
+    by_type = " ".join(f"{t} {thai_number(n, arabic=arabic)} ราย" for t, n in s.by_type.items())
+    coverage = ""
+    if s.coverage_percent is not None:
+        coverage = (f"อปท. ที่ตอบแบบสำรวจ {num(s.laos_answered, 0)} แห่ง จาก {num(s.laos_disseminated, 0)} แห่ง"
+                    f"ที่ได้รับการเผยแพร่ คิดเป็นร้อยละ {num(s.coverage_percent)}")
+    grouped = Counter(s.comments).most_common()  # the same comment from many respondents is listed once
+    comments = [digits(c if n == 1 else f"{c} ({n} ราย)", arabic=arabic) for c, n in grouped[:SHOWN_COMMENTS]]
+    if len(grouped) > SHOWN_COMMENTS:
+        comments.append(digits(f"และความคิดเห็นอื่นอีก {len(grouped) - SHOWN_COMMENTS:,} รายการ "
+                               "(ดูไฟล์ผลการสำรวจในหลักฐาน)", arabic=arabic))
     return SatisfactionSummary(
         levels=list(SATISFACTION_LEVELS),
-        respondents=thai_number(respondents, arabic=arabic),
+        respondents=thai_number(s.n, arabic=arabic),
         rows=rows,
-        overall_mean=thai_number(overall, arabic=arabic, decimals=2),
-        overall_percent=thai_number(_satisfied(pooled), arabic=arabic, decimals=2),
-        overall_band=band(overall),
-        chart_title="ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม 5)" if arabic else "ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม ๕)",
-        bars=[ChartBar(label=r.item, value=r.mean, fraction=_mean(i.counts) / 5)
-              for r, i in zip(rows, items, strict=True)],
+        overall_mean=num(s.overall.mean), overall_sd=num(s.overall.sd),
+        overall_percent=num(s.overall.percent_satisfied), overall_band=s.overall.band_th,
+        band_note=digits(BAND_NOTES[scheme], arabic=arabic),
+        by_type=by_type if result.by_type else "",
+        coverage=coverage,
+        comments=comments,
+        chart_title=digits("ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม 5)", arabic=arabic),
+        bars=[ChartBar(label=r.item, value=r.mean, fraction=(i.mean or 0) / 5)
+              for r, i in zip(rows, s.items, strict=True)],
     )
+
+
+def _event_note(e: DisseminationEvent, *, arabic: bool) -> str:
+    parts = [e.description] if e.description else []
+    if e.laos:
+        shown = ", ".join(e.laos[:4])
+        parts.append(shown + (f" และอีก {len(e.laos) - 4} แห่ง" if len(e.laos) > 4 else ""))
+    elif e.laos_by_type:
+        parts.append(" ".join(f"{t.value} {n} แห่ง" for t, n in e.laos_by_type.items() if n))
+    return digits(" · ".join(parts) or "-", arabic=arabic)
 
 
 def build_form2(
@@ -311,14 +341,16 @@ def build_form2(
     """Form 2 (steps 4–5) from the recorded dissemination and survey."""
     arabic = report.arabic_digits
     events = dissemination.events
-    laos = sum(e.laos_reached for e in events)
+    laos = dissemination.laos_reached
     people = sum(e.participants for e in events)
-    summary = summarize_satisfaction(dissemination.satisfaction, dissemination.survey_respondents, arabic=arabic)
+    survey = survey_of(dissemination)
+    summary = summarize_satisfaction(survey, arabic=arabic, scheme=config.survey.bands, laos_disseminated=laos)
+    respondents = survey.respondents if survey else dissemination.survey_respondents
     results = report.summary or (
         f"สำนักงานได้นำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น จำนวน {len(events)} ครั้ง "
-        f"รวม {laos:,} แห่ง ผู้เข้าร่วม {people:,} คน และสำรวจความพึงพอใจ มีผู้ตอบแบบสำรวจ "
-        f"{dissemination.survey_respondents:,} ราย"
-        + (f" ความพึงพอใจโดยรวมอยู่ในระดับ{summary.overall_band}" if summary else "")
+        f"รวม {laos:,} แห่ง ผู้เข้าร่วม {people:,} คน และสำรวจความพึงพอใจ มีผู้ตอบแบบสำรวจ {respondents:,} ราย"
+        + (f" ความพึงพอใจโดยรวมอยู่ในระดับ{summary.overall_band} (ค่าเฉลี่ย {summary.overall_mean} "
+           f"ร้อยละ {summary.overall_percent} พึงพอใจในระดับมากขึ้นไป)" if summary else "")
     )
     return Form2Context(
         header=header(province, config, form=2, arabic=arabic),
@@ -326,9 +358,9 @@ def build_form2(
         strategy=digits(dissemination.strategy or "-", arabic=arabic),
         events=[
             EventRow(number=digits(i, arabic=arabic), date=thai_date(e.date, arabic=arabic, short=True),
-                     channel=digits(e.channel, arabic=arabic), laos=thai_number(e.laos_reached, arabic=arabic),
+                     channel=digits(e.channel_th, arabic=arabic), laos=thai_number(e.laos_reached or 0, arabic=arabic),
                      participants=thai_number(e.participants, arabic=arabic),
-                     description=digits(e.description or "-", arabic=arabic))
+                     description=_event_note(e, arabic=arabic))
             for i, e in enumerate(events, start=1)
         ],
         total_laos=thai_number(laos, arabic=arabic),

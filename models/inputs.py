@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import Annotated
 
 from kpi6.models.errors import InputError, describe_validation_error
-from kpi6.models.lpa import parse_aspect
+from kpi6.models.lpa import LaoType, lao_type_of, parse_aspect
+from kpi6.models.survey import SATISFACTION_LEVELS, SatisfactionItem, SurveyColumns, SurveyResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -132,41 +133,140 @@ class ReportInput(_Input):
     arabic_digits: bool = False
 
 
-# The five levels of a satisfaction survey, most satisfied first.
-SATISFACTION_LEVELS: tuple[str, ...] = ("มากที่สุด", "มาก", "ปานกลาง", "น้อย", "น้อยที่สุด")
+class Channel(StrEnum):
+    """How the media reached the LAOs."""
+
+    meeting = "meeting"
+    training = "training"
+    online_meeting = "online_meeting"
+    official_letter = "official_letter"
+    line_group = "line_group"
+    website = "website"
+    other = "other"
 
 
-class SatisfactionItem(_Input):
-    """One survey question and how many respondents chose each level (most satisfied first)."""
+CHANNEL_NAMES: dict[Channel, str] = {
+    Channel.meeting: "การประชุมชี้แจง",
+    Channel.training: "การฝึกอบรม",
+    Channel.online_meeting: "การประชุมออนไลน์",
+    Channel.official_letter: "หนังสือราชการ",
+    Channel.line_group: "กลุ่มไลน์",
+    Channel.website: "เว็บไซต์",
+    Channel.other: "อื่น ๆ",
+}
+_CHANNEL_WORDS: dict[str, Channel] = {
+    **{c.value: c for c in Channel}, **{name: c for c, name in CHANNEL_NAMES.items()},
+    "online meeting": Channel.online_meeting, "official letter": Channel.official_letter,
+    "line group": Channel.line_group, "line": Channel.line_group, "ประชุม": Channel.meeting,
+    "ประชุมชี้แจง": Channel.meeting, "อบรม": Channel.training, "ฝึกอบรม": Channel.training,
+    "ประชุมออนไลน์": Channel.online_meeting, "zoom": Channel.online_meeting, "หนังสือ": Channel.official_letter,
+    "ไลน์": Channel.line_group, "กลุ่ม line": Channel.line_group, "อื่นๆ": Channel.other,
+}
 
-    item: NonEmpty
-    counts: list[int] = Field(min_length=5, max_length=5)
 
-    @field_validator("counts")
-    @classmethod
-    def _not_negative(cls, counts: list[int]) -> list[int]:
-        if any(c < 0 for c in counts):
-            raise ValueError("counts cannot be negative")
-        return counts
+def parse_channel(text: str) -> Channel:
+    found = _CHANNEL_WORDS.get(" ".join(str(text).split()).lower())
+    if found is None:
+        choices = ", ".join(f"{c.value} ({CHANNEL_NAMES[c]})" for c in Channel)
+        raise ValueError(f"unknown channel {text!r}; use one of {choices}")
+    return found
 
 
 class DisseminationEvent(_Input):
+    """One time the media were taken to LAOs: the LAOs by name, or counted by type (or in all)."""
+
     date: date
-    channel: NonEmpty
-    laos_reached: int = Field(ge=1)
+    channel: Channel
+    channel_detail: str = ""
+    laos: list[str] = []
+    laos_by_type: dict[LaoType, Annotated[int, Field(ge=0)]] = {}
+    laos_reached: int | None = Field(default=None, ge=1)
     participants: int = Field(default=0, ge=0)
     description: str = ""
+    evidence: list[str] = []
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, value: object) -> object:
+        return parse_channel(value) if isinstance(value, str) else value
+
+    @field_validator("laos_by_type", mode="before")
+    @classmethod
+    def _types(cls, value: object) -> object:
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                kind = lao_type_of(str(k)) if not isinstance(k, LaoType) else k
+                if kind is None:
+                    raise ValueError(f"unknown LAO type {k!r}; use อบจ., เทศบาล or อบต.")
+                out[kind] = v
+            return out
+        return value
+
+    @model_validator(mode="after")
+    def _reached(self) -> DisseminationEvent:
+        self.laos = list(dict.fromkeys(n for n in (" ".join(x.split()) for x in self.laos) if n))
+        if self.laos_reached is None:
+            self.laos_reached = len(self.laos) or sum(self.laos_by_type.values()) or None
+        if not self.laos_reached:
+            raise ValueError("name the LAOs reached (laos), or count them (laos_by_type or laos_reached)")
+        return self
+
+    @property
+    def channel_th(self) -> str:
+        name = CHANNEL_NAMES[self.channel]
+        return f"{name} ({self.channel_detail})" if self.channel_detail else name
+
+
+def laos_disseminated(events: list[DisseminationEvent]) -> int:
+    """LAOs the media reached, each counted once: named LAOs once; counted ones by the largest count of each type
+    (an office meets the same LAOs at several events), and untyped counts by the largest event."""
+    names = {n for e in events for n in e.laos}
+    counted = [e for e in events if not e.laos]
+    by_type = {t: max((e.laos_by_type.get(t, 0) for e in counted), default=0) for t in LaoType}
+    untyped = max((e.laos_reached or 0 for e in counted if not e.laos_by_type), default=0)
+    return len(names) + max(sum(by_type.values()), untyped)
+
+
+class SurveySource(_Input):
+    """A survey export (CSV or XLSX from Google Forms or Microsoft Forms) that step 4 imports."""
+
+    file: NonEmpty
+    columns: SurveyColumns | None = None
+    skip_invalid: bool = False
 
 
 class DisseminationInput(_Input):
-    """Step 4: where the media went and how the LAOs rated them."""
+    """Step 4: where the media went and how the LAOs rated them.
 
-    events: list[DisseminationEvent] = Field(min_length=1)
+    Events are given here or in `events_file` (YAML, CSV or XLSX); the survey as counts per level
+    (`satisfaction`), or as the form's export (`survey_file`), or imported before with `kpi6 survey import`."""
+
+    events: list[DisseminationEvent] = []
+    events_file: str | None = None
     strategy: str = ""
+    laos_total: int | None = Field(default=None, ge=1, description="LAOs disseminated to, when counting differs")
     survey_respondents: int = Field(default=0, ge=0)
     satisfaction: list[SatisfactionItem] = []
+    survey_file: SurveySource | None = None
+    survey: SurveyResult | None = None  # the imported survey, filled in by kpi6
     evidence: list[str] = []
     done_at: datetime | None = None
+
+    @field_validator("survey_file", mode="before")
+    @classmethod
+    def _file_shorthand(cls, value: object) -> object:
+        return {"file": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _has_events(self) -> DisseminationInput:
+        if not self.events and not self.events_file:
+            raise ValueError("give the dissemination events (events, or events_file: a YAML, CSV or XLSX file)")
+        return self
+
+    @property
+    def laos_reached(self) -> int:
+        return self.laos_total or laos_disseminated(self.events)
 
 
 class ProvinceInputs(_Input):
@@ -191,3 +291,5 @@ def parse_inputs(data: object, *, source: str) -> ProvinceInputs:
         return ProvinceInputs.model_validate(data or {})
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc, source=source)) from None
+
+__all__ = ["SATISFACTION_LEVELS", "SatisfactionItem", "LaoType"]

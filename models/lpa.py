@@ -52,3 +52,28 @@ def parse_aspect(text: str) -> LpaAspect:
         choices = "; ".join(a.label for a in LpaAspect)
         raise ValueError(f"unknown LPA aspect {text!r}; use one of: {choices}")
     return found
+
+
+class LaoType(StrEnum):
+    """The three kinds of Local Administrative Organization."""
+
+    pao = "อบจ."  # องค์การบริหารส่วนจังหวัด
+    municipality = "เทศบาล"  # เทศบาลนคร / เมือง / ตำบล
+    sao = "อบต."  # องค์การบริหารส่วนตำบล
+
+
+_LAO_TYPE_WORDS: tuple[tuple[str, LaoType], ...] = (
+    ("องค์การบริหารส่วนจังหวัด", LaoType.pao), ("อบจ", LaoType.pao), ("pao", LaoType.pao),
+    ("องค์การบริหารส่วนตำบล", LaoType.sao), ("อบต", LaoType.sao), ("sao", LaoType.sao),
+    ("เทศบาล", LaoType.municipality), ("ทน.", LaoType.municipality), ("ทม.", LaoType.municipality),
+    ("ทต.", LaoType.municipality), ("municipality", LaoType.municipality),
+)
+
+
+def lao_type_of(text: str) -> LaoType | None:
+    """The LAO type a cell or an LAO's name starts with (`อบต.บ้านใหม่`, `เทศบาลตำบลแม่ริม`), if any."""
+    t = text.strip().lower()
+    for word, kind in _LAO_TYPE_WORDS:
+        if t.startswith(word):
+            return kind
+    return None

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.errors import FieldValueError, RoundConfigError, describe_validation_error
+from kpi6.models.survey import SurveyRules
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ROUND_ID = re.compile(r"^(?P<year>25\d\d)-(?P<round>[12])$")
@@ -105,6 +106,7 @@ class RoundConfig(_Strict):
     scoring: ScoringRules
     calendar: CalendarOverrides = CalendarOverrides()
     reminders: ReminderRules = ReminderRules()
+    survey: SurveyRules = SurveyRules()
 
     @field_validator("id")
     @classmethod

@@ -91,9 +91,9 @@ def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datet
                              message_id=data.message_id)
     if isinstance(data, DisseminationInput):
         for e in data.events:
-            _inside_round(config, e.date, f"dissemination event {e.channel!r} on")
+            _inside_round(config, e.date, f"dissemination event {e.channel.value!r} on")
             if e.date > bangkok_date(as_aware(now)):
-                raise InputError(f"dissemination event {e.channel!r} on {e.date} is in the future")
+                raise InputError(f"dissemination event {e.channel.value!r} on {e.date} is in the future")
         done = check_moment(config, data.done_at or now, now=now, what="the dissemination's completion time")
         return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
     raise InputError(f"step {step} got input of the wrong kind ({type(data).__name__})")

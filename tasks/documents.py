@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import io
 from functools import cache
+from xml.sax.saxutils import escape as xml_escape
 
 import qrcode
+from markupsafe import Markup
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from kpi6.models.forms import (
     ChartBar,
@@ -97,19 +99,46 @@ def _chart_png(bars_data: tuple[tuple[str, str, float], ...], *, arabic: bool) -
     return out.getvalue()
 
 
-def images(ctx: FormContext) -> tuple[dict[str, bytes], bytes | None]:
-    """The QR image of every evidence link, and the chart (Form 2 with a survey)."""
-    chart = None
-    if isinstance(ctx, Form2Context) and ctx.satisfaction:
-        chart = chart_png(ctx.satisfaction.bars, arabic=ctx.arabic_digits)
-    return {q.url: qr_png(q.url) for q in evidence_qrs(ctx)}, chart
+def chart_svg(bars: list[ChartBar], *, arabic: bool) -> str:
+    """The same chart as inline SVG for the PDF: each item's label above its bar, so long questions fit."""
+    width, label_h, bar_h, gap, axis = 1000, 34, 30, 16, 40
+    size = 26
+    longest = max(bars, key=lambda b: len(b.label)).label
+    while size > 16 and _font(size).getlength(longest) > width:
+        size -= 1
+    row = label_h + bar_h + gap
+    height = row * len(bars) + axis
+    plot = width - 90
+    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="15cm" height="{15 * height / width:.2f}cm" font-family="Sarabun">']
+    for k in range(6):  # scale 0..5
+        x = plot * k / 5
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - axis + 4}" stroke="#cccccc" stroke-width="2"/>')
+        anchor = "start" if k == 0 else "end" if k == 5 else "middle"
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="24" text-anchor="{anchor}" fill="#444444">'
+                     f"{digits(k, arabic=arabic)}</text>")
+    for i, bar in enumerate(bars):
+        y = i * row
+        length = plot * max(0.0, min(bar.fraction, 1.0))
+        parts.append(f'<text x="0" y="{y + label_h - 8}" font-size="{size}">{xml_escape(bar.label)}</text>')
+        parts.append(f'<rect x="0" y="{y + label_h}" width="{length:.1f}" height="{bar_h}" fill="#1f5fa8"/>')
+        parts.append(f'<text x="{length + 10:.1f}" y="{y + label_h + bar_h - 6}" font-size="26" font-weight="700">'
+                     f"{xml_escape(bar.value)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def qr_images(ctx: FormContext) -> dict[str, bytes]:
+    """The QR image of every evidence link."""
+    return {q.url: qr_png(q.url) for q in evidence_qrs(ctx)}
 
 
 def render_html(ctx: FormContext) -> str:
-    qrs, chart = images(ctx)
     template = jinja().get_template(f"form{ctx.form}.html.j2")
+    survey = ctx.satisfaction if isinstance(ctx, Form2Context) else None
     return template.render(
-        ctx=ctx, qr={u: data_uri(p) for u, p in qrs.items()}, chart=data_uri(chart) if chart else "",
+        ctx=ctx, qr={u: data_uri(p) for u, p in qr_images(ctx).items()},
+        chart=Markup(chart_svg(survey.bars, arabic=ctx.arabic_digits)) if survey else "",  # escaped in chart_svg
         d=lambda text: digits(text, arabic=ctx.arabic_digits),
     )
 
@@ -121,8 +150,9 @@ def render_pdf(ctx: FormContext) -> bytes:
 
 def render_docx(ctx: FormContext) -> bytes:
     """The form as .docx: every run in TH Sarabun New (complex script) 16 pt, Thai language."""
-    qrs, chart = images(ctx)
-    return docx_forms.render(ctx, qrs=qrs, chart=chart)
+    survey = ctx.satisfaction if isinstance(ctx, Form2Context) else None
+    chart = chart_png(survey.bars, arabic=ctx.arabic_digits) if survey else None
+    return docx_forms.render(ctx, qrs=qr_images(ctx), chart=chart)
 
 
 def render_infographic(doc: MediumDocument) -> tuple[bytes, bytes]:

@@ -235,26 +235,34 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
     para(doc, ctx.strategy, indent_first=2.5)
     para(doc, d("3. การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น"), bold=True)
     rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
-    rows.append(["", "รวม", "", ctx.total_laos, ctx.total_participants, ""])
+    rows.append(["", "รวม (อปท. นับไม่ซ้ำ)", "", ctx.total_laos, ctx.total_participants, ""])
     grid(doc, ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"], rows,
          widths=[1, 3.8, 3.4, 2, 2.4, 3.4], numeric={3, 4}, size=14)
     para(doc, d("4. ผลการประเมินความพึงพอใจ"), bold=True)
     s = ctx.satisfaction
     if s:
-        para(doc, f"ผู้ตอบแบบสำรวจ {s.respondents} ราย")
-        rows = [[r.item, *r.counts, r.mean, r.percent, r.band] for r in s.rows]
-        rows.append(["ภาพรวม", *[""] * len(s.levels), s.overall_mean, s.overall_percent, s.overall_band])
-        table = grid(doc, ["ประเด็น", *s.levels, "ค่าเฉลี่ย", "ร้อยละพึงพอใจ", "ระดับ"], rows,
-                     widths=[3.0, 1.4, 1.2, 1.9, 1.2, 1.4, 1.6, 2.1, 1.9], numeric=set(range(1, len(s.levels) + 3)),
-                     size=14, head_size=12)
-        last = table.rows[-1].cells
-        for cell in (last[0], *last[-3:]):
+        para(doc, f"ผู้ตอบแบบสำรวจ {s.respondents} ราย" + (f" ({s.by_type})" if s.by_type else ""))
+        if s.coverage:
+            para(doc, s.coverage)
+        rows = [[r.item, r.mean, r.sd, r.percent, r.band] for r in s.rows]
+        rows.append(["ภาพรวม", s.overall_mean, s.overall_sd, s.overall_percent, s.overall_band])
+        table = grid(doc, ["ประเด็นความพึงพอใจ", "ค่าเฉลี่ย", "S.D.", "ร้อยละพึงพอใจ", "ระดับ"], rows,
+                     widths=[7.0, 1.9, 1.6, 2.3, 2.7], numeric={1, 2, 3}, size=14, head_size=13)
+        for cell in table.rows[-1].cells:
             for r in cell.paragraphs[0].runs:
                 _font_elements(r._r.get_or_add_rPr(), size_pt=14, bold=True)
+        para(doc, s.band_note, size=13)
+        para(doc, "จำนวนผู้ตอบจำแนกตามระดับความพึงพอใจ (ราย)", size=13)
+        grid(doc, ["ประเด็น", *s.levels], [[r.item, *r.counts] for r in s.rows],
+             widths=[6.2, 1.9, 1.6, 1.9, 1.6, 2.3], numeric=set(range(1, len(s.levels) + 1)), size=12, head_size=12)
         para(doc, s.chart_title, bold=True, align="center")
         if chart:
             p = para(doc, align="center")
             p.add_run().add_picture(io.BytesIO(chart), width=Cm(15))
+        if s.comments:
+            para(doc, "ข้อเสนอแนะและความคิดเห็นของผู้ตอบแบบสำรวจ", bold=True)
+            for c in s.comments:
+                para(doc, f"• {c}", indent_first=0.5)
     else:
         para(doc, ctx.no_survey_note)
     para(doc, d("5. สรุปผลการดำเนินงาน"), bold=True)

@@ -117,7 +117,8 @@ class LocalEvidenceStore:
 ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
     ".pdf": (b"%PDF",),
     ".docx": (b"PK\x03\x04",), ".xlsx": (b"PK\x03\x04",), ".pptx": (b"PK\x03\x04",),
-    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".doc": (b"\xd0\xcf\x11\xe0",), ".xls": (b"\xd0\xcf\x11\xe0",), ".ods": (b"PK\x03\x04",),
+    ".csv": (b"",),  # a survey or events export; its content is checked when it is imported
     ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
     ".mp4": (b"ftyp",), ".mov": (b"ftyp", b"moov", b"wide", b"mdat", b"free"),
 }

@@ -7,12 +7,15 @@ some have not reached the later steps, so the score table shows penalties and ga
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from kpi6.models.calendar import BANGKOK, WorkingDayCalendar
 from kpi6.models.inputs import (
+    Channel,
     DisseminationEvent,
     DisseminationInput,
+    LaoType,
     MediaInput,
     MediaSetInput,
     PlanActivity,
@@ -20,6 +23,7 @@ from kpi6.models.inputs import (
     ProvinceInputs,
     ReportInput,
     SatisfactionItem,
+    SurveySource,
 )
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
@@ -42,7 +46,13 @@ TOPICS: tuple[tuple[str, str, str], ...] = (
 )
 
 NAMES = ("สมชาย ใจดี", "ประเสริฐ มั่นคง", "วิชัย สุขสวัสดิ์", "อนุชา ศรีสุข", "ธนพล วงศ์ไทย")
-SURVEY_ITEMS = ("ความชัดเจนของเนื้อหา", "ประโยชน์ต่อการปฏิบัติงาน", "ความเหมาะสมของช่องทางการเผยแพร่")
+SURVEY_ITEMS = ("ความชัดเจนของเนื้อหา", "ประโยชน์ต่อการปฏิบัติงาน", "ความเหมาะสมของช่องทางการเผยแพร่",
+                "ความพึงพอใจต่อสื่อโดยรวม")
+PLACES = ("บ้านใหม่", "หนองบัว", "ดอนแก้ว", "ท่าศาลา", "โนนสูง", "หัวฝาย", "แม่ริม", "สันทราย", "บ่อทอง",
+          "นาคำ", "ป่าแดด", "ห้วยทราย", "โพธิ์ทอง", "วังน้ำเย็น", "ทุ่งนา", "หนองแก", "เวียงเหนือ", "ศรีบุญเรือง")
+POSITIONS = ("ปลัด อปท.", "ผู้อำนวยการกอง", "นักวิเคราะห์นโยบายและแผน", "นักทรัพยากรบุคคล", "เจ้าพนักงานธุรการ")
+COMMENTS = ("อยากให้จัดทำเป็นคลิปวิดีโอสั้นเพิ่มเติม", "เนื้อหาเข้าใจง่าย นำไปใช้ได้จริง",
+            "ควรจัดอบรมเชิงปฏิบัติการเพิ่ม", "ขอให้ส่งไฟล์ผ่านกลุ่มไลน์ของจังหวัดด้วย")
 
 
 def _answers(rng: random.Random, respondents: int) -> list[int]:
@@ -53,7 +63,14 @@ def _answers(rng: random.Random, respondents: int) -> list[int]:
     return counts
 
 
-CHANNELS = ("การประชุมชี้แจง", "การฝึกอบรม", "การประชุมออนไลน์", "หนังสือราชการ", "กลุ่มไลน์", "เว็บไซต์")
+CHANNELS = tuple(c for c in Channel if c is not Channel.other)
+
+
+def _by_type(rng: random.Random, k: int) -> dict[LaoType, int]:
+    """How many LAOs of each type an event reached (the first event, a province meeting, reaches the most)."""
+    scale = 1.0 if k == 0 else rng.uniform(0.3, 0.8)
+    return {LaoType.pao: 1, LaoType.municipality: max(1, int(rng.randint(8, 30) * scale)),
+            LaoType.sao: max(1, int(rng.randint(20, 90) * scale))}
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -112,9 +129,9 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
     event_days = sorted({cal.shift_working_days(d[3], k) for k in rng.sample(range(2, 15), 3)})
     inputs.dissemination = DisseminationInput(
         events=[
-            DisseminationEvent(date=day, channel=rng.choice(CHANNELS), laos_reached=rng.randint(10, 80),
+            DisseminationEvent(date=day, channel=rng.choice(CHANNELS), laos_by_type=_by_type(rng, k),
                                participants=rng.randint(20, 200))
-            for day in event_days
+            for k, day in enumerate(event_days)
         ],
         strategy="ชี้แจงในการประชุมประจำเดือน อปท. ถ่ายทอดผ่านช่องทางออนไลน์ และติดตามผลด้วยแบบสำรวจความพึงพอใจ",
         survey_respondents=(respondents := rng.randint(30, 150)),
@@ -140,6 +157,101 @@ def demo_inputs(config: RoundConfig, seed: int) -> dict[str, ProvinceInputs]:
 
 
 @task(cache_policy=NO_CACHE)
-def generate_demo_inputs(config: RoundConfig, seed: int) -> dict[str, ProvinceInputs]:
-    """Generate the demo's sample inputs for every province."""
-    return demo_inputs(config, seed)
+def generate_demo_inputs(config: RoundConfig, seed: int, survey_dir: str | None = None) -> dict[str, ProvinceInputs]:
+    """Generate the demo's sample inputs for every province; with `survey_dir`, the survey exports too."""
+    inputs = demo_inputs(config, seed)
+    return with_survey_files(config, inputs, Path(survey_dir), seed) if survey_dir else inputs
+
+
+# --- survey exports, as Google Forms (Thai, CSV) and Microsoft Forms (XLSX) write them -----------------
+
+def lao_pool(rng: random.Random, province_th: str, counts: dict[LaoType, int]) -> list[tuple[str, LaoType]]:
+    """Made-up LAO names of a province: อบจ.<province>, เทศบาลตำบล<place>, อบต.<place>."""
+    pool: list[tuple[str, LaoType]] = []
+    for kind, n in counts.items():
+        for i in range(n):
+            if kind is LaoType.pao:
+                pool.append((f"อบจ.{province_th}", kind))
+            else:
+                place = f"{PLACES[i % len(PLACES)]}{'' if i < len(PLACES) else i // len(PLACES) + 1}"
+                pool.append((f"เทศบาลตำบล{place}" if kind is LaoType.municipality else f"อบต.{place}", kind))
+    return list(dict.fromkeys(pool))
+
+
+def survey_answers(rng: random.Random, *, respondents: int, laos: list[tuple[str, LaoType]], start: date, end: date,
+                   items: tuple[str, ...] = SURVEY_ITEMS) -> list[dict[str, object]]:
+    """One dict per respondent: when, who, a 1–5 rating per item (mostly satisfied), sometimes a comment."""
+    weights = [rng.uniform(3, 6), rng.uniform(3, 5), rng.uniform(1, 2), rng.uniform(0, 0.6), rng.uniform(0, 0.3)]
+    span = max((end - start).days, 1) * 86400
+    rows = []
+    for k in range(respondents):
+        name, kind = laos[k % len(laos)]
+        moment = datetime.combine(start, time(8)) + timedelta(seconds=rng.randrange(span))
+        # A second respondent from the same LAO holds another position, so no answer looks sent twice.
+        position = POSITIONS[(k // len(laos) + k % len(laos)) % len(POSITIONS)]
+        rows.append({
+            "at": moment, "lao": name, "type": kind.value, "position": position,
+            "ratings": [rng.choices((5, 4, 3, 2, 1), weights)[0] for _ in items],
+            "comment": rng.choice(COMMENTS) if rng.random() < 0.15 else "",
+        })
+    rows.sort(key=lambda r: r["at"])  # type: ignore[arg-type, return-value]
+    return rows
+
+
+LEVEL_LABELS = {5: "มากที่สุด", 4: "มาก", 3: "ปานกลาง", 2: "น้อย", 1: "น้อยที่สุด"}
+
+
+def write_google_csv(path: Path, rows: list[dict[str, object]], items: tuple[str, ...] = SURVEY_ITEMS) -> Path:
+    """Google Forms in Thai: ประทับเวลา as d/m/BE, the levels as Thai labels, UTF-8 with BOM."""
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ประทับเวลา", "ชื่อ อปท.", "ประเภท อปท.", "ตำแหน่ง",
+                    *(f"{i}. {q}" for i, q in enumerate(items, 1)), "ข้อเสนอแนะเพิ่มเติม"])
+        for r in rows:
+            at: datetime = r["at"]  # type: ignore[assignment]
+            w.writerow([f"{at.day}/{at.month}/{at.year + 543}, {at:%H:%M:%S}", r["lao"], r["type"], r["position"],
+                        *(LEVEL_LABELS[v] for v in r["ratings"]), r["comment"]])  # type: ignore[attr-defined]
+    return path
+
+
+def write_msforms_xlsx(path: Path, rows: list[dict[str, object]], items: tuple[str, ...] = SURVEY_ITEMS) -> Path:
+    """Microsoft Forms: ID, Start time, Completion time (date cells), numbers 1–5, one sheet."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sheet1")
+    sheet.append(["ID", "Start time", "Completion time", "Email", "Name", "ชื่อองค์กรปกครองส่วนท้องถิ่น",
+                  "ประเภท อปท.", "ตำแหน่ง", *items, "ข้อเสนอแนะ"])
+    for k, r in enumerate(rows, 1):
+        at: datetime = r["at"]  # type: ignore[assignment]
+        sheet.append([k, at - timedelta(minutes=3), at, "anonymous", "", r["lao"], r["type"], r["position"],
+                      *r["ratings"], r["comment"] or None])  # type: ignore[misc]
+    book.save(path)
+    return path
+
+
+def with_survey_files(config: RoundConfig, inputs: dict[str, ProvinceInputs], folder: Path,
+                      seed: int) -> dict[str, ProvinceInputs]:
+    """Each office that reached step 4 gets a survey export (odd ones Google CSV, even ones MS Forms XLSX)
+    from the LAOs its events reached; step 4 imports it instead of typed-in counts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for n, (code, pi) in enumerate(inputs.items()):
+        d = pi.dissemination
+        if d is None:
+            out[code] = pi
+            continue
+        rng = random.Random(f"{seed}-{code}")
+        biggest = {t: max(e.laos_by_type.get(t, 0) for e in d.events) for t in LaoType}
+        laos = lao_pool(rng, registry().get(code).name_th, biggest)
+        start = min(e.date for e in d.events)
+        end = d.done_at.date() if d.done_at else config.step(4).deadline
+        rows = survey_answers(rng, respondents=rng.randint(len(laos) // 2, len(laos) + 20), laos=laos,
+                              start=start, end=end)
+        path = (write_google_csv(folder / f"{code}-survey.csv", rows) if n % 2 == 0
+                else write_msforms_xlsx(folder / f"{code}-survey.xlsx", rows))
+        out[code] = pi.model_copy(update={"dissemination": d.model_copy(update={
+            "satisfaction": [], "survey_respondents": 0, "survey_file": SurveySource(file=str(path))})})
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
+from pathlib import Path
 
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepState
@@ -17,7 +18,8 @@ from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
-from kpi6.tasks import production, records
+from kpi6.models.survey import SurveyResult
+from kpi6.tasks import production, records, survey
 from kpi6.tasks.database import migrate, session_scope
 from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
@@ -54,8 +56,9 @@ def prepare_database(config: RoundConfig, *, actor: str) -> None:
 def prepare_run(
     province: str, round_id: str, inputs: ProvinceInputs, now: datetime | None = None, actor: str | None = None,
     output_dir: str | None = None,
-) -> tuple[RunContext, dict[int, str]]:
-    """Resolve province and round, check every input before anything is written; the steps' states."""
+) -> tuple[RunContext, dict[int, str], ProvinceInputs]:
+    """Resolve province and round, read the files the inputs name, check every input before anything is
+    written; the steps' states and the inputs with their files read."""
     ctx = RunContext(
         province=registry().get(province),
         config=load_round(round_id),
@@ -63,11 +66,34 @@ def prepare_run(
         actor=actor or default_actor(),
         output_dir=output_dir,
     )
+    inputs = resolve_files(ctx, inputs)
     check_inputs(ctx, inputs)
     if any(inputs.for_step(n) is not None for n in range(1, 6)):
         production.check_output_dir(output_dir)
     prepare_database(ctx.config, actor=ctx.actor)
-    return ctx, current_states(ctx)
+    return ctx, current_states(ctx), inputs
+
+
+def resolve_files(ctx: RunContext, inputs: ProvinceInputs) -> ProvinceInputs:
+    """Read the files step 4 names (events, survey export) into the inputs; a bad file is an error here,
+    before anything is written."""
+    d = inputs.dissemination
+    if d is None or (d.events_file is None and d.survey_file is None):
+        return inputs
+    update: dict[str, object] = {}
+    if d.events_file:
+        path = Path(d.events_file)
+        events = [e.model_copy(update={"evidence": survey.resolve_paths(e.evidence, path.parent)})
+                  for e in survey.read_events(path)]
+        update.update(events=[*d.events, *events], events_file=None)
+    if d.survey_file:
+        result, checked, table = survey.read_survey(
+            Path(d.survey_file.file), period=ctx.config.period,
+            columns=d.survey_file.columns or ctx.config.survey.columns, skip_invalid=d.survey_file.skip_invalid)
+        if checked.rejected_rows:
+            survey.write_rejected(Path(d.survey_file.file), table, checked)
+        update.update(survey=result, satisfaction=[], survey_respondents=result.respondents)
+    return inputs.model_copy(update={"dissemination": d.model_copy(update=update)})
 
 
 def current_states(ctx: RunContext) -> dict[int, str]:
@@ -90,6 +116,7 @@ def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
 
 def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     """Validate every step's input before anything is written; returns the steps that have input."""
+    inputs = resolve_files(ctx, inputs)
     given = [n for n in range(1, 6) if inputs.for_step(n) is not None]
     for n in given:
         validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
@@ -104,16 +131,24 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
             )
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
-            check_evidence(part.evidence, what=f"step {n} ({ctx.config.step(n).name_en})",
+            check_evidence(part.evidence + _event_evidence(part), what=f"step {n} ({ctx.config.step(n).name_en})",
                            max_mb=get_settings().evidence_max_mb)
     return given
 
 
-def _store(ctx: RunContext, fields: list[str], entries: list[str]) -> list[str]:
-    """The evidence fields' folder links, then the office's evidence (files put in the first folder)."""
+def _event_evidence(part: object) -> list[str]:
+    return [x for e in part.events for x in e.evidence] if isinstance(part, DisseminationInput) else []
+
+
+def _store(ctx: RunContext, fields: list[str], entries: list[str], *, survey_files: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+    """The evidence fields' folder links, then the office's evidence (files put in the first folder;
+    a survey export in the survey folder)."""
     store = production.evidence_store(ctx.output_dir)
     parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in fields]
-    return [store.folder_link(p) for p in parts] + store_evidence(store, parts[0], entries)
+    stored = store_evidence(store, parts[0], entries)
+    if survey_files:
+        stored += store_evidence(store, folder_parts(ctx.config.id, ctx.province.code, "survey"), list(survey_files))
+    return [store.folder_link(p) for p in parts] + stored
 
 
 def _delivered(ctx: RunContext, result: ValidatedStep, form: int,
@@ -156,10 +191,26 @@ def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> b
 
 @task(cache_policy=NO_CACHE)
 def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 4: check the dissemination events and the survey; evidence goes to two folders."""
+    """Step 4: record the dissemination events and the survey (its export, or the last `kpi6 survey import`);
+    the events' evidence goes to the dissemination folder, the survey export to the survey folder."""
+    dissemination = with_imported_survey(ctx, dissemination)
     result = validate_step(ctx.config, 4, dissemination, now=ctx.now)
-    result.evidence = _store(ctx, ["dissemination", "survey"], dissemination.evidence)
+    survey_files = [dissemination.survey_file.file] if dissemination.survey_file else []
+    result.evidence = _store(ctx, ["dissemination", "survey"], dissemination.evidence + _event_evidence(dissemination),
+                             survey_files=survey_files)
     return record_step(ctx, result, force=force)
+
+
+def with_imported_survey(ctx: RunContext, dissemination: DisseminationInput) -> DisseminationInput:
+    """Without a survey in the input, the province's last imported survey for the round (if any)."""
+    if dissemination.survey is not None or dissemination.satisfaction:
+        return dissemination
+    with session_scope() as session:
+        row = survey.latest_import(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        if row is None:
+            return dissemination
+        result = SurveyResult.model_validate(row.result)
+    return dissemination.model_copy(update={"survey": result, "survey_respondents": result.respondents})
 
 
 @task(cache_policy=NO_CACHE)

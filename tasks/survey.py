@@ -1,0 +1,289 @@
+"""Survey and dissemination files at the edge: read CSV/XLSX exports, write the rejected rows, keep imports.
+
+Reading turns a file into a `Table` (models/survey.py checks and summarises it). CSV comes as Google
+Forms and Excel write it: UTF-8 with or without BOM, UTF-16 ("Unicode text", tab-separated), or the Thai
+Windows code page; comma, semicolon or tab separated.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from kpi6.models.db import SurveyImport
+from kpi6.models.errors import InputError
+from kpi6.models.inputs import DisseminationEvent
+from kpi6.models.survey import (
+    Checked,
+    SurveyColumns,
+    SurveyFileError,
+    SurveyResult,
+    Table,
+    check_rows,
+    plan_columns,
+    tally,
+)
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
+# How many problems an error message lists before it says "and N more".
+SHOWN_PROBLEMS = 10
+
+
+def decode_text(data: bytes, *, source: str) -> str:
+    """The text of a CSV export, whichever encoding Excel or a browser gave it."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="strict")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp874")  # Excel's "CSV (Comma delimited)" on Thai Windows
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not a text file in UTF-8, UTF-16 or Thai Windows encoding; "
+                         "save it from Excel as 'CSV UTF-8'") from None
+
+
+def _rows_from_csv(text: str) -> list[list[str]]:
+    sample = text[:64 * 1024]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel_tab if "\t" in sample.split("\n", 1)[0] else csv.excel
+    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+
+
+def _rows_from_sheet(path: Path) -> list[list[Any]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    if not book.sheet_names:
+        return []
+    return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+
+
+def read_table(path: Path) -> Table:
+    """The first sheet of an XLSX/XLS/ODS file, or a CSV file, as headers and rows."""
+    source = path.name
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() in SPREADSHEETS:
+            rows = _rows_from_sheet(path)
+        elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            rows = _rows_from_csv(decode_text(path.read_bytes(), source=source))
+        else:
+            raise InputError(f"{source}: a survey or events file is .csv or .xlsx, not {path.suffix or 'no extension'}")
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook raises whatever its parser raises
+        raise InputError(f"{source}: cannot be read as a spreadsheet ({type(exc).__name__}: {exc})") from None
+    while rows and all(_blank(v) for v in rows[0]):
+        rows.pop(0)
+    if not rows:
+        raise InputError(f"{source}: the file is empty")
+    headers = [" ".join(str(h if h is not None else "").split()) for h in rows[0]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if any(not h for h in headers):
+        raise InputError(f"{source}: column {headers.index('') + 1} has no header")
+    body = [[_clean(v) for v in r[: len(headers)]] for r in rows[1:]]
+    return Table(source=source, headers=headers, rows=body)
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _clean(v: object) -> object:
+    if isinstance(v, str):
+        return v.strip() or None
+    return v
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def problems_message(source: str, checked: Checked) -> str:
+    """One message for a refused file: how many rows, then each problem with its row and column."""
+    lines = [p.line() for p in checked.problems[:SHOWN_PROBLEMS]]
+    more = len(checked.problems) - len(lines)
+    return (f"{source}: {len(checked.rejected_rows)} row(s) have problems; nothing was imported "
+            f"(fix them, or import the rest with --skip-invalid): " + "; ".join(lines)
+            + (f"; and {more} more" if more else ""))
+
+
+def rejected_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejected.csv")
+
+
+def write_rejected(path: Path, table: Table, checked: Checked) -> Path | None:
+    """The rejected rows with their row numbers and reasons, as CSV that Excel opens in Thai (UTF-8 BOM)."""
+    if not checked.rejected_rows:
+        return None
+    out = rejected_path(path)
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "problems", *table.headers])
+        for number, problems in checked.rejected_rows.items():
+            row = table.rows[number - table.first_row]
+            w.writerow([number, "; ".join(p.line() for p in problems), *("" if v is None else v for v in row)])
+    return out
+
+
+def read_survey(path: Path, *, period: tuple[date, date], columns: SurveyColumns | None = None,
+                skip_invalid: bool = False) -> tuple[SurveyResult, Checked, Table]:
+    """Read, check and tally a survey export. With errors the whole file is refused unless `skip_invalid`."""
+    table = read_table(path)
+    try:
+        plan = plan_columns(table, columns)
+    except SurveyFileError as exc:
+        raise InputError(f"{table.source}: {exc}") from None
+    checked = check_rows(table, plan, period=period)
+    if checked.problems and not skip_invalid:
+        raise InputError(problems_message(table.source, checked))
+    if not checked.responses:
+        raise InputError(f"{table.source}: no valid responses to import")
+    return tally(checked, source=table.source, sha256=file_sha256(path)), checked, table
+
+
+# --- dissemination events ---------------------------------------------------------------------------
+
+EVENT_HEADERS: dict[str, tuple[str, ...]] = {
+    "date": ("date", "วันที่"),
+    "channel": ("channel", "ช่องทาง"),
+    "channel_detail": ("channel_detail", "รายละเอียดช่องทาง"),
+    "laos": ("laos", "อปท. ที่เข้าร่วม", "รายชื่อ อปท.", "ชื่อ อปท."),
+    "laos_reached": ("laos_reached", "จำนวน อปท.", "อปท. (แห่ง)"),
+    "participants": ("participants", "ผู้เข้าร่วม", "จำนวนผู้เข้าร่วม", "ผู้เข้าร่วม (คน)"),
+    "description": ("description", "รายละเอียด"),
+    "evidence": ("evidence", "หลักฐาน"),
+    "อบจ.": ("อบจ.", "อบจ", "pao"),
+    "เทศบาล": ("เทศบาล", "municipality"),
+    "อบต.": ("อบต.", "อบต", "sao"),
+}
+
+
+def _split(value: object) -> list[str]:
+    return [x.strip() for x in str(value).replace("\n", ";").split(";") if x.strip()] if value is not None else []
+
+
+def _day(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        from kpi6.models.survey import TimestampReader
+
+        read = TimestampReader().read(value)
+        return read.date() if read else value
+    return value
+
+
+def events_from_table(table: Table) -> list[dict[str, Any]]:
+    """One event per row; LAOs named in one cell separated by `;` or line breaks; counts by type in their columns."""
+    names = {" ".join(h.split()).lower(): h for h in table.headers}
+    where: dict[str, str] = {}
+    for key, aliases in EVENT_HEADERS.items():
+        for a in aliases:
+            if a.lower() in names:
+                where[key] = names[a.lower()]
+                break
+    for needed in ("date", "channel"):
+        if needed not in where:
+            raise InputError(f"{table.source}: no {needed!r} column ({' or '.join(EVENT_HEADERS[needed])})")
+    index = {h: i for i, h in enumerate(table.headers)}
+    events = []
+    for row in table.rows:
+        if all(_blank(v) for v in row):
+            continue
+        get = lambda k: row[index[where[k]]] if k in where and index[where[k]] < len(row) else None  # noqa: E731
+        event: dict[str, Any] = {"date": _day(get("date")), "channel": get("channel")}
+        for k in ("channel_detail", "description"):
+            if get(k) is not None:
+                event[k] = str(get(k))
+        for k in ("laos_reached", "participants"):
+            if get(k) is not None:
+                event[k] = get(k)
+        event["laos"] = _split(get("laos"))
+        event["evidence"] = _split(get("evidence"))
+        by_type = {t: get(t) for t in ("อบจ.", "เทศบาล", "อบต.") if get(t) is not None}
+        if by_type:
+            event["laos_by_type"] = by_type
+        events.append(event)
+    return events
+
+
+def read_events(path: Path) -> list[DisseminationEvent]:
+    """Dissemination events from YAML (a list, or `events:`), CSV or XLSX; row numbers name a bad row."""
+    import yaml
+
+    if path.suffix.lower() in (".yaml", ".yml"):
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except yaml.YAMLError as exc:
+            raise InputError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raw = data.get("events") if isinstance(data, dict) else data
+        if not isinstance(raw, list):
+            raise InputError(f"{path.name}: expected a list of events (or events: [...])")
+        first = None
+    else:
+        table = read_table(path)
+        raw, first = events_from_table(table), table.first_row
+    events = []
+    for i, item in enumerate(raw):
+        where = f"row {first + i}" if first else f"event {i + 1}"
+        try:
+            events.append(DisseminationEvent.model_validate(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "event"
+            raise InputError(f"{path.name}: {where}, {field}: {str(err['msg']).removeprefix('Value error, ')}") from None
+    if not events:
+        raise InputError(f"{path.name}: no events")
+    return events
+
+
+def resolve_paths(entries: Sequence[str], base: Path) -> list[str]:
+    """Evidence paths in an events file are relative to that file."""
+    return [e if "://" in e or Path(e).is_absolute() else str(base / e) for e in entries]
+
+
+# --- imports kept in the database -------------------------------------------------------------------
+
+
+def record_import(*, session: Session, province_code: str, round_id: str, result: SurveyResult, actor: str,
+                  at: datetime) -> tuple[SurveyImport, bool]:
+    """Keep an import; the same file again is not kept twice (returns the earlier one and False)."""
+    latest = latest_import(session=session, province_code=province_code, round_id=round_id)
+    if latest is not None and latest.sha256 == result.sha256:
+        return latest, False
+    row = SurveyImport(province_code=province_code, round_id=round_id, imported_at=at, actor=actor,
+                       source=result.source, sha256=result.sha256, respondents=result.respondents,
+                       rejected=result.rejected, result=result.model_dump(mode="json"))
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def latest_import(*, session: Session, province_code: str, round_id: str) -> SurveyImport | None:
+    return session.exec(
+        select(SurveyImport).where(SurveyImport.province_code == province_code, SurveyImport.round_id == round_id)
+        .order_by(SurveyImport.id.desc())  # type: ignore[union-attr]
+    ).first()
