@@ -49,6 +49,9 @@ app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicat
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 round_app = typer.Typer(help="Round configuration.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
+survey_app = typer.Typer(help="The satisfaction survey (step 4): summarise or import a Google/Microsoft Forms export.",
+                         no_args_is_help=True)
+app.add_typer(survey_app, name="survey")
 
 
 @app.callback()
@@ -444,6 +447,123 @@ def demo(
               f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s")
     out.print(f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
               f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/")
+
+
+def _survey_table(summary: Any, title: str) -> Table:
+    table = Table(title=title)
+    for col in ("ข้อ · item", "n", "ค่าเฉลี่ย mean", "S.D.", "ระดับ band", "% พึงพอใจ (4–5)"):
+        table.add_column(col, justify="left" if col.startswith("ข้อ") or col.startswith("ระดับ") else "right")
+
+    def cells(s: Any) -> list[str]:
+        f = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+        return [str(s.n), f(s.mean), f(s.sd), s.band_th, f(s.percent_satisfied)]
+
+    for item in summary.items:
+        table.add_row(item.question, *cells(item))
+    table.add_row("[bold]ภาพรวม · overall[/]", *cells(summary.overall))
+    return table
+
+
+def _print_survey(summary: Any, result: Any) -> None:
+    from kpi6.models.survey import BandScheme
+
+    out.print(_survey_table(summary, f"ผลการสำรวจความพึงพอใจ · {result.source} · ผู้ตอบ {summary.n:,} ราย"))
+    if summary.by_type:
+        out.print("ผู้ตอบจำแนกตามประเภท อปท. · by LAO type: " +
+                  ", ".join(f"{t} {n:,}" for t, n in summary.by_type.items()))
+    if summary.laos_answered:
+        line = f"อปท. ที่ตอบ · LAOs that answered: {summary.laos_answered:,}"
+        if summary.coverage_percent is not None:
+            line += f" of {summary.laos_disseminated:,} disseminated to ({summary.coverage_percent:.2f}%)"
+        out.print(line)
+    scheme = "4.21–5.00 มากที่สุด … 1.00–1.80 น้อยที่สุด" if summary.bands == BandScheme.width_0_8 else \
+        "4.51–5.00 มากที่สุด … 1.00–1.50 น้อยที่สุด"
+    out.print(f"bands: width {summary.bands.value} ({scheme}) · comments: {len(summary.comments):,}"
+              + (f" · ignored columns: {', '.join(result.ignored_columns)}" if result.ignored_columns else "")
+              + (f" · rejected rows: {result.rejected:,}" if result.rejected else ""))
+
+
+def _survey_json(summary: Any, result: Any, **extra: Any) -> None:
+    data = summary.model_dump(mode="json")
+    data.update(source=result.source, sha256=result.sha256, rejected=result.rejected,
+                ignored_columns=result.ignored_columns, **extra)
+    out.print_json(json.dumps(data, ensure_ascii=False))
+
+
+@survey_app.command("summary")
+def survey_summary(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX export of the survey")],
+    round_id: Annotated[str | None, typer.Option("--round", help="Check timestamps against this round; its bands")]
+    = None,
+    bands: Annotated[str | None, typer.Option(help="Band convention: 0.8 (4.21–5.00 …) or 0.5 (4.51–5.00 …)")]
+    = None,
+    laos: Annotated[int | None, typer.Option(min=1, help="LAOs disseminated to, for the coverage")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Summarise the valid rows; list the rest")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Summarise a survey export: n, mean, S.D., Thai band and % satisfied per item and overall. Writes nothing
+    (with --skip-invalid, the rejected rows go to FILE.rejected.csv)."""
+    from datetime import date as _date
+
+    from kpi6.models.survey import BandScheme, summarize
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.survey import read_survey, write_rejected
+
+    config = load_round(round_id) if round_id else None
+    try:
+        scheme = BandScheme(bands) if bands else (config.survey.bands if config else BandScheme.width_0_8)
+    except ValueError:
+        raise InputError(f"--bands {bands!r}: use 0.8 or 0.5") from None
+    period = config.period if config else (_date.min, _date.max)
+    result, checked, table = read_survey(file, period=period, columns=config.survey.columns if config else None,
+                                         skip_invalid=skip_invalid)
+    summary = summarize(result, scheme=scheme, laos_disseminated=laos)
+    rejected = write_rejected(file, table, checked) if checked.rejected_rows else None
+    if as_json:
+        _survey_json(summary, result, rejected_file=str(rejected) if rejected else None)
+        return
+    _print_survey(summary, result)
+    if rejected:
+        err.print(f"{len(checked.rejected_rows):,} row(s) left out, with their reasons: {rejected}")
+
+
+@survey_app.command("import")
+def survey_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX export of the survey")],
+    province: Annotated[str, typer.Option(help="Province code, Thai or English name")],
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows; the rest go to "
+                                                                      "FILE.rejected.csv with their reasons")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (evidence store); default data folder")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import a province's survey for step 4: checked row by row, stored as evidence, kept for Form 2.
+    A file with errors is refused whole unless --skip-invalid."""
+    from kpi6.models.survey import summarize
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.steps import import_survey
+
+    prov = registry().get(province)
+    config = load_round(round_id)
+    done = import_survey(province=prov.code, round_id=config.id, path=str(file), skip_invalid=skip_invalid,
+                         output_dir=str(out_dir.resolve()) if out_dir else None)
+    summary = summarize(done.result, scheme=config.survey.bands)
+    if as_json:
+        _survey_json(summary, done.result, imported=done.created, rejected_file=done.rejected_file,
+                     evidence=done.evidence)
+        return
+    _print_survey(summary, done.result)
+    what = "imported" if done.created else "already imported (same file): nothing changed"
+    out.print(f"{prov.label} · {config.id} · step 4 survey {what} · evidence: {', '.join(done.evidence)}")
+    if done.rejected_file:
+        err.print(f"{done.result.rejected:,} row(s) left out, with their reasons: {done.rejected_file}")
+    if done.step4_done and done.created:
+        out.print("step 4 is already recorded with the earlier survey: run it again with "
+                  f"`kpi6 run --province {prov.code} --round {config.id} --step 4 --force --input …` to use this one")
+    else:
+        out.print(f"step 4 will use it: `kpi6 run --province {prov.code} --round {config.id} --step 4 --input …`")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -214,17 +214,27 @@ def _named(headers: Sequence[str], name: str | None, what: str) -> str | None:
     raise SurveyFileError(f"the configuration names {what} column {name!r}, which the file does not have")
 
 
+def _rating(value: object, cache: dict[object, int | None | RatingError]) -> int | None | RatingError:
+    """parse_rating, remembered per distinct cell value (an export repeats a handful of values)."""
+    key = value if isinstance(value, str | int | float) or value is None else str(value)
+    found = cache.get(key, cache)
+    if found is cache:
+        try:
+            found = parse_rating(value)
+        except RatingError as exc:
+            found = exc
+        cache[key] = found  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
+
+
 def _is_rating_column(values: Iterable[object]) -> bool:
     on = total = 0
+    cache: dict[object, int | None | RatingError] = {}
     for v in values:
         if v is None or (isinstance(v, str) and not v.strip()):
             continue
         total += 1
-        try:
-            parse_rating(v)
-            on += 1
-        except RatingError:
-            pass
+        on += not isinstance(_rating(v, cache), RatingError)
     return total > 0 and on / total >= RATING_SHARE
 
 
@@ -329,16 +339,21 @@ class TimestampReader:
 # --- rows -------------------------------------------------------------------------------------------
 
 
-class Response(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Response:
     """One valid submission."""
 
     row: int
     submitted: datetime
-    lao_name: str = ""
-    lao_type: LaoType | None = None
-    position: str = ""
-    ratings: list[int | None]
-    comments: list[str] = []
+    lao_name: str
+    lao_type: LaoType | None
+    position: str
+    ratings: tuple[int | None, ...]
+    comments: tuple[str, ...]
+
+
+# The same respondent (LAO and position) with the same answers this soon after is the form sent twice.
+RESUBMIT_WINDOW = timedelta(minutes=10)
 
 
 def _text(value: object) -> str:
@@ -367,7 +382,8 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
     required = [r not in plan.optional for r in plan.ratings]
     reader = TimestampReader.for_values(row[ts_i] if ts_i < len(row) else None for row in table.rows)
     cache: dict[object, int | None | RatingError] = {}
-    seen: dict[tuple[object, ...], int] = {}
+    seen_rows: dict[tuple[object, ...], int] = {}
+    seen_answers: dict[tuple[object, ...], tuple[int, datetime]] = {}
     responses: list[Response] = []
     problems: list[Problem] = []
     rejected: dict[int, list[Problem]] = {}
@@ -391,15 +407,7 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
                                  f"submitted {submitted:%Y-%m-%d}, outside the round ({period[0]} to {period[1]})"))
         ratings: list[int | None] = []
         for name, i, needed in zip(plan.ratings, rating_i, required, strict=True):
-            raw = cell(row, i)
-            key = raw if isinstance(raw, str | int | float) or raw is None else str(raw)
-            value = cache.get(key, cache)
-            if value is cache:
-                try:
-                    value = parse_rating(raw)
-                except RatingError as exc:
-                    value = exc
-                cache[key] = value
+            value = _rating(cell(row, i), cache)
             if isinstance(value, RatingError):
                 found.append(Problem(number, name, value.kind, str(value)))
                 value = None
@@ -411,22 +419,26 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
         lao_type = lao_type_of(raw_type) or lao_type_of(lao_name)
         position = _text(cell(row, index[plan.position])) if plan.position else ""
         comments = [_text(cell(row, index[c])) for c in plan.comments]
-        answers = (tuple(ratings), tuple(comments))
-        # The same row again (a double paste), or the same LAO and person with the same answers (sent twice).
-        dup_key: tuple[object, ...] = (
-            ("who", lao_name, position, *answers) if lao_name else ("row", tuple(map(_text, row)))
-        )
-        if dup_key in seen:
-            found.append(Problem(number, "", "duplicate", f"a duplicate of row {seen[dup_key]}"))
+        # A duplicate: the same row again (pasted or exported twice), or the same LAO and position giving the
+        # same answers within minutes (the form sent twice).
+        whole = tuple(row)
+        same = (lao_name, position, tuple(ratings), tuple(comments))
+        earlier = seen_rows.get(whole)
+        if earlier is None and lao_name and submitted is not None and same in seen_answers:
+            first, first_at = seen_answers[same]
+            earlier = first if abs(submitted - first_at) <= RESUBMIT_WINDOW else None
+        if earlier is not None:
+            found.append(Problem(number, "", "duplicate", f"a duplicate of row {earlier}"))
         else:
-            seen[dup_key] = number
+            seen_rows[whole] = number
+            if lao_name and submitted is not None:
+                seen_answers[same] = (number, submitted)
         if found:
             problems.extend(found)
             rejected[number] = found
         else:
-            responses.append(Response(row=number, submitted=submitted, lao_name=lao_name,  # type: ignore[arg-type]
-                                      lao_type=lao_type, position=position, ratings=ratings,
-                                      comments=[c for c in comments if c]))
+            responses.append(Response(number, submitted, lao_name, lao_type, position,  # type: ignore[arg-type]
+                                      tuple(ratings), tuple(c for c in comments if c)))
     return Checked(plan=plan, responses=responses, problems=problems, rejected_rows=rejected)
 
 

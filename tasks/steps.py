@@ -285,3 +285,44 @@ def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ig
     except Exception as exc:  # noqa: BLE001 - report and move on
         logging.getLogger("kpi6").warning("could not alert DLA about a failed run: %s", exc)
         return []
+
+
+class SurveyImported(BaseModel):
+    """What `kpi6 survey import` did."""
+
+    result: SurveyResult
+    created: bool
+    rejected_file: str | None = None
+    evidence: list[str] = []
+    step4_done: bool = False
+
+
+def import_survey(*, province: str, round_id: str, path: str, skip_invalid: bool = False, actor: str | None = None,
+                  output_dir: str | None = None) -> SurveyImported:
+    """Check a survey export, store it as step 4's survey evidence and keep its tally for step 4 and Form 2.
+
+    A file with errors is refused whole (nothing stored, nothing recorded) unless `skip_invalid`."""
+    ctx = RunContext(province=registry().get(province), config=load_round(round_id), now=records.utcnow(),
+                     actor=actor or default_actor(), output_dir=output_dir)
+    file = Path(path)
+    result, checked, table = survey.read_survey(file, period=ctx.config.period, columns=ctx.config.survey.columns,
+                                                skip_invalid=skip_invalid)
+    check_evidence([path], what="the survey file", max_mb=get_settings().evidence_max_mb)
+    production.check_output_dir(output_dir)
+    prepare_database(ctx.config, actor=ctx.actor)
+    stored = store_evidence(production.evidence_store(output_dir),
+                            folder_parts(ctx.config.id, ctx.province.code, "survey"), [path])
+    with session_scope() as session:
+        at = records.utcnow()
+        row, created = survey.record_import(session=session, province_code=ctx.province.code,
+                                            round_id=ctx.config.id, result=result, actor=ctx.actor, at=at)
+        if created:
+            records.audit(session=session, actor=ctx.actor, action="survey_imported", at=at,
+                          province_code=ctx.province.code, round_id=ctx.config.id, step=4,
+                          detail={"source": result.source, "sha256": result.sha256,
+                                  "respondents": result.respondents, "rejected": result.rejected})
+        states = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        step4_done = 4 in states and states[4].state == StepState.done.value
+    rejected = survey.write_rejected(file, table, checked) if checked.rejected_rows else None
+    return SurveyImported(result=result, created=created, rejected_file=str(rejected) if rejected else None,
+                          evidence=stored, step4_done=step4_done)

@@ -88,8 +88,12 @@ def read_table(path: Path) -> Table:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged workbook raises whatever its parser raises
         raise InputError(f"{source}: cannot be read as a spreadsheet ({type(exc).__name__}: {exc})") from None
+    skipped = 0
     while rows and all(_blank(v) for v in rows[0]):
         rows.pop(0)
+        skipped += 1
+    while rows and all(_blank(v) for v in rows[-1]):
+        rows.pop()
     if not rows:
         raise InputError(f"{source}: the file is empty")
     headers = [" ".join(str(h if h is not None else "").split()) for h in rows[0]]
@@ -97,18 +101,13 @@ def read_table(path: Path) -> Table:
         headers.pop()
     if any(not h for h in headers):
         raise InputError(f"{source}: column {headers.index('') + 1} has no header")
-    body = [[_clean(v) for v in r[: len(headers)]] for r in rows[1:]]
-    return Table(source=source, headers=headers, rows=body)
+    width = len(headers)
+    body = [[(v.strip() or None) if isinstance(v, str) else v for v in r[:width]] for r in rows[1:]]
+    return Table(source=source, headers=headers, rows=body, first_row=skipped + 2)
 
 
 def _blank(v: object) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
-
-
-def _clean(v: object) -> object:
-    if isinstance(v, str):
-        return v.strip() or None
-    return v
 
 
 def file_sha256(path: Path) -> str:

@@ -8,8 +8,9 @@ from datetime import date
 import pypdfium2 as pdfium
 import pytest
 from kpi6.models.errors import InputError
-from kpi6.models.forms import band, medium_document, summarize_satisfaction
+from kpi6.models.forms import medium_document, summarize_satisfaction
 from kpi6.models.inputs import MediaSetInput, SatisfactionItem, parse_inputs
+from kpi6.models.survey import BandScheme, SurveyResult
 from kpi6.models.lpa import LpaAspect, parse_aspect
 from kpi6.models.thai import thai_date, thai_digits, thai_number
 from kpi6.tasks.documents import render_handbook, render_infographic
@@ -69,13 +70,18 @@ def test_an_unknown_aspect_and_a_video_without_link_are_refused():
 
 def test_satisfaction_summary_means_bands_and_share_satisfied():
     items = [SatisfactionItem(item="ก", counts=[10, 0, 0, 0, 0]), SatisfactionItem(item="ข", counts=[0, 0, 10, 0, 0])]
-    s = summarize_satisfaction(items, 10, arabic=True)
-    assert [r.mean for r in s.rows] == ["5.00", "3.00"]
+    survey = SurveyResult(respondents=10, items=items, comments=["ดี", "ดี", "ขอวิดีโอ"])
+    s = summarize_satisfaction(survey, arabic=True, laos_disseminated=20)
+    assert [r.mean for r in s.rows] == ["5.00", "3.00"] and [r.sd for r in s.rows] == ["0.00", "0.00"]
     assert [r.percent for r in s.rows] == ["100.00", "0.00"]
-    assert s.overall_mean == "4.00" and s.overall_percent == "50.00" and s.overall_band == "มาก"
+    # Twenty answers, ten 5s and ten 3s: mean 4, sample SD sqrt(20 / 19) = 1.026.
+    assert s.overall_mean == "4.00" and s.overall_sd == "1.03" and s.overall_band == "มาก"
+    assert s.overall_percent == "50.00" and "4.21 - 5.00 มากที่สุด" in s.band_note
+    assert s.comments == ["ดี (2 ราย)", "ขอวิดีโอ"]
     assert [b.fraction for b in s.bars] == [1.0, 0.6]
-    assert band(4.5) == "มากที่สุด" and band(4.49) == "มาก" and band(1.0) == "น้อยที่สุด"
-    assert summarize_satisfaction([], 0, arabic=False) is None
+    thai = summarize_satisfaction(survey, arabic=False, scheme=BandScheme.width_0_5)
+    assert thai.overall_sd == "๑.๐๓" and "4.51" not in thai.band_note and "๔.๕๑ - ๕.๐๐ มากที่สุด" in thai.band_note
+    assert summarize_satisfaction(None, arabic=False) is None
 
 
 def _doc():
