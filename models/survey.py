@@ -125,8 +125,8 @@ def parse_rating(value: object) -> int | None:
     """1–5 from a number or a Thai label (`5`, `๕`, `มากที่สุด`, `5 - มากที่สุด`, `พึงพอใจมาก`); None if empty."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise RatingError("off_scale", f"{value!r} is not a rating")
+    if isinstance(value, bool | date):
+        raise RatingError("unknown_label", f"{value!r} is not a rating")
     if isinstance(value, int | float):
         if value in (1, 2, 3, 4, 5):
             return int(value)
@@ -228,14 +228,22 @@ def _rating(value: object, cache: dict[object, int | None | RatingError]) -> int
 
 
 def _is_rating_column(values: Iterable[object]) -> bool:
-    on = total = 0
+    """Most answers on the scale (the rest are then reported as errors); or, for a column of numbers, at least
+    half of them on it (a typed 0 or 9 in a numeric item is an error, not a reason to drop the item)."""
+    on = total = labels_off = 0
     cache: dict[object, int | None | RatingError] = {}
     for v in values:
         if v is None or (isinstance(v, str) and not v.strip()):
             continue
         total += 1
-        on += not isinstance(_rating(v, cache), RatingError)
-    return total > 0 and on / total >= RATING_SHARE
+        found = _rating(v, cache)
+        on += not isinstance(found, RatingError)
+        labels_off += isinstance(found, RatingError) and found.kind != "off_scale"
+        if total == 200 and on < 100:  # plainly not a rating item (an ID, a time, a name): stop reading it
+            return False
+    if total == 0:
+        return False
+    return on / total >= RATING_SHARE or (labels_off == 0 and on / total >= 0.5)
 
 
 def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPlan:
@@ -263,7 +271,8 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
                    and _is_rating_column(row[index[x]] for row in table.rows)]
     if not ratings:
         raise SurveyFileError("no rating items found: no column has its answers on the 1–5 scale "
-                              f"(numbers 1–5 or {', '.join(SATISFACTION_LEVELS)})")
+                              f"(numbers 1–5 or {', '.join(SATISFACTION_LEVELS)}); if the items hold many "
+                              "wrong answers, name them in the round's survey columns (ratings: [...])")
     if m.comments is not None:
         comments = [_named(h, c, "comment") for c in m.comments]
     else:
