@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.errors import InputError, Kpi6Error
-from kpi6.models.inputs import ProvinceInputs, parse_inputs
+from kpi6.models.inputs import ProvinceInputs, anchor_paths, parse_inputs
 from kpi6.models.provinces import registry
 from kpi6.models.summary import STATE_TH
 from kpi6.settings import get_settings
@@ -121,7 +121,7 @@ def read_input_file(path: Path) -> ProvinceInputs:
         raise InputError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}") from None
     if data is not None and not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with keys plan, media, form1, dissemination, form2")
-    return parse_inputs(data, source=str(path))
+    return anchor_paths(parse_inputs(data, source=str(path)), path.resolve().parent)
 
 
 def _num(value: Any) -> float:

@@ -323,7 +323,7 @@ def _event_note(e: DisseminationEvent, *, arabic: bool) -> str:
         shown = ", ".join(e.laos[:4])
         parts.append(shown + (f" และอีก {len(e.laos) - 4} แห่ง" if len(e.laos) > 4 else ""))
     elif e.laos_by_type:
-        parts.append(" ".join(f"{t.value} {n} แห่ง" for t, n in e.laos_by_type.items() if n))
+        parts.append(" ".join(f"{t.value}\u00a0{n}\u00a0แห่ง" for t, n in e.laos_by_type.items() if n))
     return digits(" · ".join(parts) or "-", arabic=arabic)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import PurePath
 from enum import StrEnum
 from typing import Annotated
 
@@ -293,3 +294,29 @@ def parse_inputs(data: object, *, source: str) -> ProvinceInputs:
         raise InputError(describe_validation_error(exc, source=source)) from None
 
 __all__ = ["SATISFACTION_LEVELS", "SatisfactionItem", "LaoType"]
+
+
+def _anchored(path: str, base: PurePath) -> str:
+    if "://" in path or PurePath(path).is_absolute() or path.startswith("~"):
+        return path
+    return str(base / path)
+
+
+def anchor_paths(inputs: ProvinceInputs, base: PurePath) -> ProvinceInputs:
+    """Relative file paths in an input file (evidence, events file, survey export) are relative to that file."""
+    fix = lambda paths: [_anchored(p, base) for p in paths]  # noqa: E731
+    update: dict[str, object] = {}
+    for key in ("plan", "media"):
+        part = getattr(inputs, key)
+        if part is not None:
+            update[key] = part.model_copy(update={"evidence": fix(part.evidence)})
+    d = inputs.dissemination
+    if d is not None:
+        update["dissemination"] = d.model_copy(update={
+            "evidence": fix(d.evidence),
+            "events": [e.model_copy(update={"evidence": fix(e.evidence)}) for e in d.events],
+            "events_file": _anchored(d.events_file, base) if d.events_file else None,
+            "survey_file": d.survey_file.model_copy(update={"file": _anchored(d.survey_file.file, base)})
+            if d.survey_file else None,
+        })
+    return inputs.model_copy(update=update)

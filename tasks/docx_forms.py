@@ -237,7 +237,7 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
     rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
     rows.append(["", "รวม (อปท. นับไม่ซ้ำ)", "", ctx.total_laos, ctx.total_participants, ""])
     grid(doc, ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"], rows,
-         widths=[1, 3.8, 3.4, 2, 2.4, 3.4], numeric={3, 4}, size=14)
+         widths=[1, 3.2, 3.0, 1.7, 1.9, 5.2], numeric={3, 4}, size=14)
     para(doc, d("4. ผลการประเมินความพึงพอใจ"), bold=True)
     s = ctx.satisfaction
     if s:

@@ -48,8 +48,16 @@ TOPICS: tuple[tuple[str, str, str], ...] = (
 NAMES = ("สมชาย ใจดี", "ประเสริฐ มั่นคง", "วิชัย สุขสวัสดิ์", "อนุชา ศรีสุข", "ธนพล วงศ์ไทย")
 SURVEY_ITEMS = ("ความชัดเจนของเนื้อหา", "ประโยชน์ต่อการปฏิบัติงาน", "ความเหมาะสมของช่องทางการเผยแพร่",
                 "ความพึงพอใจต่อสื่อโดยรวม")
-PLACES = ("บ้านใหม่", "หนองบัว", "ดอนแก้ว", "ท่าศาลา", "โนนสูง", "หัวฝาย", "แม่ริม", "สันทราย", "บ่อทอง",
-          "นาคำ", "ป่าแดด", "ห้วยทราย", "โพธิ์ทอง", "วังน้ำเย็น", "ทุ่งนา", "หนองแก", "เวียงเหนือ", "ศรีบุญเรือง")
+PLACE_HEADS = ("หนอง", "ดอน", "โนน", "นา", "ห้วย", "บ่อ", "ท่า", "วัง", "โพธิ์", "ทุ่ง", "ป่า", "แม่", "สัน", "เวียง")
+PLACE_TAILS = ("ใหม่", "แก้ว", "ทอง", "คำ", "บัว", "สูง", "ทราย", "ศาลา", "แดง", "เหนือ", "ใต้", "งาม", "หลวง",
+               "น้อย", "เจริญ", "สว่าง", "ไผ่", "ยาง")
+
+
+def place(i: int) -> str:
+    """A made-up Thai place name, different for each i (หนองใหม่, ดอนแก้ว, ..., then หนองใหม่พัฒนา, ...)."""
+    n = len(PLACE_HEADS) * len(PLACE_TAILS)
+    name = f"{PLACE_HEADS[i % len(PLACE_HEADS)]}{PLACE_TAILS[(i // len(PLACE_HEADS)) % len(PLACE_TAILS)]}"
+    return name + ("พัฒนา" if i >= n else "")
 POSITIONS = ("ปลัด อปท.", "ผู้อำนวยการกอง", "นักวิเคราะห์นโยบายและแผน", "นักทรัพยากรบุคคล", "เจ้าพนักงานธุรการ")
 COMMENTS = ("อยากให้จัดทำเป็นคลิปวิดีโอสั้นเพิ่มเติม", "เนื้อหาเข้าใจง่าย นำไปใช้ได้จริง",
             "ควรจัดอบรมเชิงปฏิบัติการเพิ่ม", "ขอให้ส่งไฟล์ผ่านกลุ่มไลน์ของจังหวัดด้วย")
@@ -173,8 +181,7 @@ def lao_pool(rng: random.Random, province_th: str, counts: dict[LaoType, int]) -
             if kind is LaoType.pao:
                 pool.append((f"อบจ.{province_th}", kind))
             else:
-                place = f"{PLACES[i % len(PLACES)]}{'' if i < len(PLACES) else i // len(PLACES) + 1}"
-                pool.append((f"เทศบาลตำบล{place}" if kind is LaoType.municipality else f"อบต.{place}", kind))
+                pool.append((f"เทศบาลตำบล{place(i)}" if kind is LaoType.municipality else f"อบต.{place(i)}", kind))
     return list(dict.fromkeys(pool))
 
 
@@ -182,11 +189,12 @@ def survey_answers(rng: random.Random, *, respondents: int, laos: list[tuple[str
                    items: tuple[str, ...] = SURVEY_ITEMS) -> list[dict[str, object]]:
     """One dict per respondent: when, who, a 1–5 rating per item (mostly satisfied), sometimes a comment."""
     weights = [rng.uniform(3, 6), rng.uniform(3, 5), rng.uniform(1, 2), rng.uniform(0, 0.6), rng.uniform(0, 0.3)]
-    span = max((end - start).days, 1) * 86400
+    days = max((end - start).days, 1)
     rows = []
     for k in range(respondents):
         name, kind = laos[k % len(laos)]
-        moment = datetime.combine(start, time(8)) + timedelta(seconds=rng.randrange(span))
+        moment = datetime.combine(start + timedelta(days=rng.randrange(days)), time(8, 30)) + timedelta(
+            seconds=rng.randrange(8 * 3600))  # office hours
         # A second respondent from the same LAO holds another position, so no answer looks sent twice.
         position = POSITIONS[(k // len(laos) + k % len(laos)) % len(POSITIONS)]
         rows.append({

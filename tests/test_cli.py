@@ -16,6 +16,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from tests.docsupport import pdf_pages, squash
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).parent.parent / "deployments" / "examples" / "province-input.yaml"
@@ -79,6 +80,9 @@ def test_init_then_run_example_then_status_and_score(sqlite_url, tmp_path):
     folder = tmp_path / "2567-1" / "TH-50"
     assert "form1.docx, form1.pdf, form2.docx, form2.pdf" in " ".join(result.stdout.split())
     assert (folder / "form2.pdf").read_bytes()[:4] == b"%PDF"
+    form2 = squash("".join(pdf_pages((folder / "form2.pdf").read_bytes())))
+    assert squash("ผู้ตอบแบบสำรวจ ๑๔๓ ราย") in form2 and "S.D." in form2  # the example's survey export
+    assert squash("การฝึกอบรม") in form2  # its events file
     assert (folder / "medium-1-handbook.pdf").exists() and (folder / "medium-2-infographic.png").exists()
     status = json.loads(kpi6("status", "--round", "2567-1", "--province", "TH-50", "--json").stdout)
     steps = status[0]["steps"]
@@ -94,6 +98,8 @@ def test_run_errors_exit_2_and_leave_the_database_unchanged(sqlite_url, tmp_path
     migrate()
     kpi6("init")
     before = _db_rows()
+    for name in ("dissemination-events.csv", "survey-TH-50.csv"):  # the example's step-4 files, beside its copies
+        (tmp_path / name).write_bytes((EXAMPLE.parent / name).read_bytes())
     bad_media = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     bad_media["media"]["media"][1]["background"] = ""
     bad_file = tmp_path / "bad.yaml"

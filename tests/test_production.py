@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -11,14 +12,17 @@ from kpi6.flows.demo import national_demo
 from kpi6.flows.province import province_round
 from kpi6.models.db import StepProgress
 from kpi6.models.errors import InputError
-from kpi6.models.inputs import MediaSetInput
+from kpi6.models.inputs import DisseminationInput, MediaSetInput
+from kpi6.models.survey import summarize
+from kpi6.tasks.survey import read_survey
 from kpi6.tasks.database import migrate, session_scope
 from sqlmodel import select
 
-from tests.docsupport import decode_qr, docx_images, pdf_images
+from tests.docsupport import decode_qr, docx_images, pdf_images, pdf_pages, squash
 from tests.factories import bkk, full_inputs, medium
 
 NOW = bkk(2024, 3, 30, 12)
+THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
 def _rows() -> dict[int, StepProgress]:
@@ -115,3 +119,19 @@ def test_demo_leaves_each_completed_provinces_files(sqlite_url, tmp_path):
         for ext in ("pdf", "docx"):
             data = (tmp_path / "2567-1" / code / f"form{form}.{ext}").read_bytes()
             assert data[:4] in (b"%PDF", b"PK\x03\x04")
+    # Each Form 2 summarises the survey export the demo generated for that office (CSV and XLSX in turn).
+    with session_scope() as s:
+        step4 = {r.province_code: r for r in s.exec(select(StepProgress).where(StepProgress.step == 4)).all()}
+    exports = {p.stem.removesuffix("-survey"): p for p in (tmp_path / "surveys" / "2567-1").iterdir()}
+    assert {p.suffix for p in exports.values()} == {".csv", ".xlsx"}
+    assert any(step == 5 for _, step in done)
+    for code, step in done:
+        if step != 5:
+            continue
+        survey = DisseminationInput.model_validate(step4[code].inputs).survey
+        assert survey is not None and survey.source == exports[code].name
+        expected = summarize(read_survey(exports[code], period=(date(2023, 10, 1), date(2024, 3, 31)))[0])
+        text = squash("".join(pdf_pages((tmp_path / "2567-1" / code / "form2.pdf").read_bytes())))
+        assert squash(f"ผู้ตอบแบบสำรวจ {expected.n} ราย".translate(THAI)) in text
+        assert f"{expected.overall.mean:.2f}".translate(THAI) in text
+        assert f"{expected.overall.sd:.2f}".translate(THAI) in text
