@@ -10,7 +10,7 @@ from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
 from kpi6.models.summary import ProvinceRunSummary
-from kpi6.tasks.artifacts import publish_province_report
+from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_this_run
 from kpi6.tasks.steps import (
     disseminate_and_survey,
     make_plan,
@@ -67,6 +67,7 @@ def province_round(
     Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder)."""
     inputs = inputs or ProvinceInputs()
     ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir)
+    tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
     actions: dict[int, StepAction] = {}
     for n in [step] if step else range(1, 6):
         data = inputs.for_step(n)

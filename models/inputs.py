@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import PurePath
 from enum import StrEnum
+from pathlib import PurePath
 from typing import Annotated
 
 from kpi6.models.errors import InputError, describe_validation_error

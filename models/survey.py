@@ -46,7 +46,10 @@ RATING_LABELS: dict[str, int] = {label: 5 - i for i, label in enumerate(SATISFAC
 _LABEL_PREFIXES = ("ระดับความพึงพอใจ", "ความพึงพอใจ", "พึงพอใจ", "พอใจ", "ระดับ")
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
-_NUMBER_AND_LABEL = re.compile(r"^([1-5])\s*[-=:.)]?\s*\(?\s*([^\d()]+?)\s*\)?$|^([^\d()]+?)\s*[-=:(]?\s*([1-5])\s*\)?$")
+_NUMBER_AND_LABEL = re.compile(
+    r"^([1-5])\s*[-=:.)]?\s*\(?\s*([^\d()]+?)\s*\)?$"  # 5 - มากที่สุด, 5 (มากที่สุด)
+    r"|^([^\d()]+?)\s*[-=:(]?\s*([1-5])\s*\)?$"  # มากที่สุด (5)
+)
 
 TIMESTAMP_HEADERS = ("timestamp", "ประทับเวลา", "completion time", "เวลาที่เสร็จสมบูรณ์", "เวลาเสร็จสิ้น")
 LAO_NAME_KEYS = ("ชื่อ อปท", "ชื่ออปท", "ชื่อองค์กรปกครองส่วนท้องถิ่น", "lao name", "หน่วยงาน", "สังกัด")

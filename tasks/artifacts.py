@@ -84,3 +84,24 @@ def publish_scoreboard(config: RoundConfig, scores: list[ProvinceScore]) -> str:
     key = scoreboard_key(config.id)
     create_table_artifact(key=key, table=table, description=f"คะแนนตัวชี้วัดที่ 6 · รอบ {config.id}")
     return key
+
+
+def run_tags(province_code: str, round_id: str, step: int | None) -> list[str]:
+    """The tags DLA filters province runs by in the UI."""
+    return [f"province:{province_code}", f"round:{round_id}", *([f"step:{step}"] if step else [])]
+
+
+def tag_this_run(wanted: list[str]) -> list[str]:
+    """Add the tags a run started from the UI or the API lacks (the CLI sets them already); its tags after."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None:
+        return []
+    have = list(ctx.flow_run.tags or [])
+    missing = [t for t in wanted if t not in have]
+    if missing:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(ctx.flow_run.id, tags=have + missing)
+    return have + missing

@@ -9,7 +9,6 @@ from functools import cache
 from xml.sax.saxutils import escape as xml_escape
 
 import qrcode
-from markupsafe import Markup
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from kpi6.models.forms import (
     ChartBar,
@@ -23,6 +22,7 @@ from kpi6.models.thai import digits
 from kpi6.tasks import docx_forms
 from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
 from kpi6.tasks.pdf import render_pdf as html_to_pdf
+from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
@@ -113,7 +113,8 @@ def chart_svg(bars: list[ChartBar], *, arabic: bool) -> str:
              f'width="15cm" height="{15 * height / width:.2f}cm" font-family="Sarabun">']
     for k in range(6):  # scale 0..5
         x = plot * k / 5
-        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - axis + 4}" stroke="#cccccc" stroke-width="2"/>')
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - axis + 4}" stroke="#cccccc" '
+                     'stroke-width="2"/>')
         anchor = "start" if k == 0 else "end" if k == 5 else "middle"
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="24" text-anchor="{anchor}" fill="#444444">'
                      f"{digits(k, arabic=arabic)}</text>")

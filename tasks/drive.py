@@ -40,6 +40,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload, build_http
 from kpi6.models.errors import DeliveryError, InputError, SettingsError
 from kpi6.tasks.evidence import StoredFile, md5_file, safe_name
+from kpi6.tasks.limits import DRIVE_TAG, limited
 
 SCOPES = ["https://www.googleapis.com/auth/drive"]
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -224,6 +225,8 @@ class DriveEvidenceStore:
         self._folders: dict[tuple[str, ...], DriveFolder] = {(): DriveFolder(root_folder_id, None)}
         self._public: set[str] = set()
         self._spare_ids: list[str] = []
+        # Inside a Prefect run each upload is a task tagged `drive`, so a tag limit caps uploads everywhere.
+        self._upload = limited(DRIVE_TAG, self._put, "upload_evidence")
 
     # -- the EvidenceStore protocol ------------------------------------------------------------------------
 
@@ -237,14 +240,14 @@ class DriveEvidenceStore:
 
     def put_bytes(self, parts: tuple[str, ...], name: str, data: bytes) -> StoredFile:
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        return self._put(parts, name, io.BytesIO(data), len(data), md5)
+        return self._upload(parts, name, io.BytesIO(data), len(data), md5)
 
     def put_file(self, parts: tuple[str, ...], source: Path) -> StoredFile:
         name, size = safe_name(source.name), source.stat().st_size
         self._check_size(name, size)  # before hashing a file that will be refused anyway
         md5 = md5_file(source)
         with source.open("rb") as fh:
-            return self._put(parts, name, fh, size, md5)
+            return self._upload(parts, name, fh, size, md5)
 
     # -- folders ---------------------------------------------------------------------------------------------
 

@@ -210,7 +210,10 @@ def events_from_table(table: Table) -> list[dict[str, Any]]:
     for row in table.rows:
         if all(_blank(v) for v in row):
             continue
-        get = lambda k: row[index[where[k]]] if k in where and index[where[k]] < len(row) else None  # noqa: E731
+        def get(key: str, row: list[Any] = row) -> Any:
+            i = index[where[key]] if key in where else len(row)
+            return row[i] if i < len(row) else None
+
         event: dict[str, Any] = {"date": _day(get("date")), "channel": get("channel")}
         for k in ("channel_detail", "description"):
             if get(k) is not None:
@@ -253,7 +256,8 @@ def read_events(path: Path) -> list[DisseminationEvent]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "event"
-            raise InputError(f"{path.name}: {where}, {field}: {str(err['msg']).removeprefix('Value error, ')}") from None
+            problem = str(err["msg"]).removeprefix("Value error, ")
+            raise InputError(f"{path.name}: {where}, {field}: {problem}") from None
     if not events:
         raise InputError(f"{path.name}: no events")
     return events

@@ -104,6 +104,19 @@ def test_flow_run_is_named_and_tagged_for_the_ui(sqlite_url):
     assert {"province:TH-50", "round:2567-1"} <= set(run.tags)
 
 
+def test_a_run_started_without_tags_tags_itself_with_province_round_and_step(sqlite_url):
+    """As a run triggered from the UI or `prefect deployment run`, which carries only the deployment's tags."""
+    state = province_round("เชียงใหม่", "2567-1", step=1, inputs=full_inputs(), now=NOW, return_state=True)
+
+    async def read():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+
+    run = asyncio.run(read())
+    assert run.name == "TH-50 เชียงใหม่ · 2567-1 · step 1"
+    assert sorted(run.tags) == ["province:TH-50", "round:2567-1", "step:1"]
+
+
 def test_demo_subset_twice_starts_afresh_and_writes_scores_csv(db_url, tmp_path):
     subset = ["TH-11", "TH-50", "TH-96"]
     for _ in range(2):

@@ -14,8 +14,8 @@ from kpi6.models.db import StepProgress
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import DisseminationInput, MediaSetInput
 from kpi6.models.survey import summarize
-from kpi6.tasks.survey import read_survey
 from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.survey import read_survey
 from sqlmodel import select
 
 from tests.docsupport import decode_qr, docx_images, pdf_images, pdf_pages, squash

@@ -36,9 +36,10 @@ def _survey_rows(seed: int, n: int = 60) -> list[dict]:  # type: ignore[type-arg
 
 
 def _events_csv(path: Path) -> Path:
-    path.write_text("วันที่,ช่องทาง,อบจ.,เทศบาล,อบต.,ผู้เข้าร่วม,รายละเอียด\n"
-                    "2024-02-15,การประชุมชี้แจง,1,20,40,120,ประชุมประจำเดือน อปท.\n"
-                    "2024-02-20,กลุ่มไลน์,1,15,30,0,\n", encoding="utf-8-sig")
+    (path.parent / "ภาพการประชุม.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    path.write_text("วันที่,ช่องทาง,อบจ.,เทศบาล,อบต.,ผู้เข้าร่วม,รายละเอียด,หลักฐาน\n"
+                    "2024-02-15,การประชุมชี้แจง,1,20,40,120,ประชุมประจำเดือน อปท.,ภาพการประชุม.png\n"
+                    "2024-02-20,กลุ่มไลน์,1,15,30,0,,\n", encoding="utf-8-sig")
     return path
 
 
@@ -68,8 +69,9 @@ def test_step4_imports_events_and_survey_and_form2_shows_them(db_url, tmp_path):
     assert recorded.survey is not None and recorded.survey.respondents == 60
     expected = summarize(read_survey(survey_file, period=(date(2023, 10, 1), date(2024, 3, 31)))[0],
                          laos_disseminated=61)
-    # The survey export itself is kept in the survey folder of the evidence store.
+    # The survey export is kept in the survey folder of the evidence store, an event's photo in step 4's.
     assert (out / "evidence" / "2567-1" / "TH-50" / "step-4" / "survey" / "survey.xlsx").is_file()
+    assert (out / "evidence" / "2567-1" / "TH-50" / "step-4" / "ภาพการประชุม.png").is_file()
     assert any(link.endswith("survey.xlsx") for link in evidence)
     folder = out / "2567-1" / "TH-50"
     pdf = squash("".join(pdf_pages((folder / "form2.pdf").read_bytes())))

@@ -10,8 +10,8 @@ import pytest
 from kpi6.models.errors import InputError
 from kpi6.models.forms import medium_document, summarize_satisfaction
 from kpi6.models.inputs import MediaSetInput, SatisfactionItem, parse_inputs
-from kpi6.models.survey import BandScheme, SurveyResult
 from kpi6.models.lpa import LpaAspect, parse_aspect
+from kpi6.models.survey import BandScheme, SurveyResult
 from kpi6.models.thai import thai_date, thai_digits, thai_number
 from kpi6.tasks.documents import render_handbook, render_infographic
 from kpi6.tasks.rounds import load_round

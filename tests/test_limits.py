@@ -1,0 +1,88 @@
+"""Tag-based concurrency limits: e-mail sends are tasks tagged `smtp`, so a limit on the tag holds them back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from kpi6.flows.province import province_round
+from kpi6.models.inputs import ProvinceInputs
+from kpi6.tasks.limits import SMTP_TAG, limited
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+from tests.factories import bkk, full_inputs
+from tests.mailsupport import running_inbox
+
+NOW = bkk(2024, 3, 30, 12)
+
+
+class SlowInbox:
+    """Wraps the test inbox: each message takes a while, and the most messages in flight at once is kept."""
+
+    def __init__(self, inbox, seconds: float) -> None:  # type: ignore[no-untyped-def]
+        self.inbox, self.seconds = inbox, seconds
+        self.active = self.most = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, *args):  # type: ignore[no-untyped-def]  # noqa: N802
+        return await self.inbox.handle_RCPT(*args)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        await asyncio.sleep(self.seconds)
+        with self.lock:
+            self.active -= 1
+        return await self.inbox.handle_DATA(server, session, envelope)
+
+
+def _form1_only() -> ProvinceInputs:
+    inputs = full_inputs()
+    return inputs.model_copy(update={"dissemination": None, "form2": None,
+                                     "form1": inputs.form1.model_copy(update={"submitted_at": None})})
+
+
+def test_a_limit_on_the_smtp_tag_sends_one_report_at_a_time(sqlite_url, tmp_path, monkeypatch):
+    async def set_limit(limit: int | None) -> None:
+        async with get_client() as client:
+            if limit is None:
+                await client.delete_concurrency_limit_by_tag(SMTP_TAG)
+            else:
+                await client.create_concurrency_limit(tag=SMTP_TAG, concurrency_limit=limit)
+
+    asyncio.run(set_limit(1))
+    try:
+        with running_inbox(monkeypatch) as inbox:
+            slow = SlowInbox(inbox, seconds=2.0)
+            monkeypatch.setattr(inbox, "handle_DATA", slow.handle_DATA)
+            codes = ["TH-50", "TH-10", "TH-90"]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(len(codes)) as pool:
+                runs = [pool.submit(province_round, code, "2567-1", inputs=_form1_only(), now=NOW,
+                                    output_dir=str(tmp_path / code)) for code in codes]
+                summaries = [r.result() for r in runs]
+            seconds = time.perf_counter() - started
+    finally:
+        asyncio.run(set_limit(None))
+    assert [s.steps[2].state for s in summaries] == ["done"] * 3
+    assert len(inbox.messages) == 3
+    assert slow.most == 1  # three runs, one SMTP session at a time
+    assert seconds >= 3 * 2.0
+
+    async def send_runs():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_task_runs(task_run_filter=TaskRunFilter(
+                name=TaskRunFilterName(like_="send_report")))
+
+    sends = asyncio.run(send_runs())
+    assert len(sends) >= 3 and all(SMTP_TAG in r.tags for r in sends)
+
+
+def test_outside_a_run_a_limited_call_is_a_plain_call():
+    calls = []
+    assert limited(SMTP_TAG, lambda x: calls.append(x) or x * 2, "double")(21) == 42
+    assert calls == [21]
