@@ -19,7 +19,7 @@ from kpi6.flows.province import STEP_TASKS
 from kpi6.flows.reminders import daily_reminders
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
-from kpi6.tasks.samples import demo_inputs
+from kpi6.tasks.samples import generate_demo_inputs
 from kpi6.tasks.scores import compute_round_scores, save_round_scores
 from kpi6.tasks.steps import prepare_round, prepare_run, reset_round_data, summarize_run
 from prefect import flow
@@ -31,7 +31,8 @@ def direct(round_id: str, seed: int, out: str) -> int:
     """The national demo's work with every task's function called directly: no Prefect runs."""
     config = prepare_round.fn(round_id)
     reset_round_data.fn(round_id)
-    for code, pi in demo_inputs(config, seed).items():
+    surveys = str(Path(out) / "surveys" / round_id)
+    for code, pi in generate_demo_inputs.fn(config, seed, surveys).items():
         ctx, states, pi = prepare_run.fn(code, round_id, pi, output_dir=out)
         actions: dict[int, StepAction] = {}
         for n in range(1, 6):

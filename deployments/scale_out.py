@@ -3,12 +3,14 @@ several workers, and the 76 province runs submitted at once.
 
     prefect server start                                   # PREFECT_API_DATABASE_CONNECTION_URL=postgresql+asyncpg://...
     prefect work-pool create kpi6 --type process
-    python -m kpi6.deployments.scale_out deploy
+    python -m kpi6.deployments.scale_out deploy [--smtp-limit 2] [--drive-limit 4]
     prefect worker start --pool kpi6 --limit 4             # twice (two workers), KPI6_DATABASE_URL=postgresql+psycopg://...
     python -m kpi6.deployments.scale_out submit --round 2567-1 --seed 6 --out DIR
 
 Each province run is its own flow run (its own process); the database's row locks and unique constraints
 keep a step from being recorded twice, and each report's e-mail is sent once (a receipt per version).
+Sends run as tasks tagged `smtp` and Drive uploads as tasks tagged `drive`; `deploy` sets a concurrency
+limit on each tag so that 76 runs at once never open more than that many SMTP sessions or uploads.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 from kpi6.flows.province import province_round
 from kpi6.tasks.rounds import load_round
 from kpi6.tasks.samples import demo_inputs
+from kpi6.tasks.limits import DRIVE_TAG, SMTP_TAG
+from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 # The folder that holds flows/ (the project in a checkout, the kpi6 package when installed).
@@ -26,10 +30,16 @@ SOURCE = Path(__file__).resolve().parent.parent
 DEPLOYMENT = "province-round/province-round"
 
 
-def deploy(pool: str = "kpi6") -> str:
-    """Register `province-round` on the work pool; its workers load the flow from SOURCE."""
+def deploy(pool: str = "kpi6", smtp_limit: int = 2, drive_limit: int = 4) -> str:
+    """Register `province-round` on the work pool (its workers load the flow from SOURCE) and set the
+    concurrency limits of the `smtp` and `drive` tags."""
     flow = province_round.from_source(source=str(SOURCE), entrypoint="flows/province.py:province_round")
-    return str(flow.deploy(name="province-round", work_pool_name=pool, tags=["kpi6", "manual"], print_next_steps=False))
+    deployment_id = flow.deploy(name="province-round", work_pool_name=pool, tags=["kpi6", "manual"],
+                                print_next_steps=False)
+    with get_client(sync_client=True) as client:
+        for tag, limit in ((SMTP_TAG, smtp_limit), (DRIVE_TAG, drive_limit)):
+            client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
+    return str(deployment_id)
 
 
 def submit(round_id: str, seed: int, out_dir: str | None) -> list[str]:
@@ -49,13 +59,15 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("deploy")
     d.add_argument("--pool", default="kpi6")
+    d.add_argument("--smtp-limit", type=int, default=2, help="SMTP sessions at once, across all workers")
+    d.add_argument("--drive-limit", type=int, default=4, help="Google Drive uploads at once, across all workers")
     s = sub.add_parser("submit")
     s.add_argument("--round", default="2567-1")
     s.add_argument("--seed", type=int, default=6)
     s.add_argument("--out")
     args = parser.parse_args()
     if args.command == "deploy":
-        print(deploy(args.pool))  # noqa: T201
+        print(deploy(args.pool, args.smtp_limit, args.drive_limit))  # noqa: T201
     else:
         print("\n".join(submit(args.round, args.seed, args.out)))  # noqa: T201
 
