@@ -1,16 +1,12 @@
 """Survey and dissemination files at the edge: read CSV/XLSX exports, write the rejected rows, keep imports.
 
-Reading turns a file into a `Table` (models/survey.py checks and summarises it). CSV comes as Google
-Forms and Excel write it: UTF-8 with or without BOM, UTF-16 ("Unicode text", tab-separated), or the Thai
-Windows code page; comma, semicolon or tab separated.
+Reading turns a file into a `Table` (tasks/tables.py); models/survey.py checks and summarises it.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
-import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -29,85 +25,12 @@ from kpi6.models.survey import (
     plan_columns,
     tally,
 )
+from kpi6.tasks.tables import blank, read_table
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 # How many problems an error message lists before it says "and N more".
 SHOWN_PROBLEMS = 10
-
-
-def decode_text(data: bytes, *, source: str) -> str:
-    """The text of a CSV export, whichever encoding Excel or a browser gave it."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp874")  # Excel's "CSV (Comma delimited)" on Thai Windows
-    except UnicodeDecodeError:
-        raise InputError(f"{source}: not a text file in UTF-8, UTF-16 or Thai Windows encoding; "
-                         "save it from Excel as 'CSV UTF-8'") from None
-
-
-def _rows_from_csv(text: str) -> list[list[str]]:
-    sample = text[:64 * 1024]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel_tab if "\t" in sample.split("\n", 1)[0] else csv.excel
-    return list(csv.reader(io.StringIO(text, newline=""), dialect))
-
-
-def _rows_from_sheet(path: Path) -> list[list[Any]]:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(path))
-    if not book.sheet_names:
-        return []
-    return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
-
-
-def read_table(path: Path) -> Table:
-    """The first sheet of an XLSX/XLS/ODS file, or a CSV file, as headers and rows."""
-    source = path.name
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        if path.suffix.lower() in SPREADSHEETS:
-            rows = _rows_from_sheet(path)
-        elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
-            rows = _rows_from_csv(decode_text(path.read_bytes(), source=source))
-        else:
-            raise InputError(f"{source}: a survey or events file is .csv or .xlsx, not {path.suffix or 'no extension'}")
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a damaged workbook raises whatever its parser raises
-        raise InputError(f"{source}: cannot be read as a spreadsheet ({type(exc).__name__}: {exc})") from None
-    skipped = 0
-    while rows and all(_blank(v) for v in rows[0]):
-        rows.pop(0)
-        skipped += 1
-    while rows and all(_blank(v) for v in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise InputError(f"{source}: the file is empty")
-    headers = [" ".join(str(h if h is not None else "").split()) for h in rows[0]]
-    while headers and not headers[-1]:
-        headers.pop()
-    if any(not h for h in headers):
-        raise InputError(f"{source}: column {headers.index('') + 1} has no header")
-    width = len(headers)
-    body = [[(v.strip() or None) if isinstance(v, str) else v for v in r[:width]] for r in rows[1:]]
-    return Table(source=source, headers=headers, rows=body, first_row=skipped + 2)
-
-
-def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def file_sha256(path: Path) -> str:
@@ -208,7 +131,7 @@ def events_from_table(table: Table) -> list[dict[str, Any]]:
     index = {h: i for i, h in enumerate(table.headers)}
     events = []
     for row in table.rows:
-        if all(_blank(v) for v in row):
+        if all(blank(v) for v in row):
             continue
         def get(key: str, row: list[Any] = row) -> Any:
             i = index[where[key]] if key in where else len(row)

@@ -29,7 +29,8 @@ from kpi6.tasks.samples import (
     write_google_csv,
     write_msforms_xlsx,
 )
-from kpi6.tasks.survey import read_events, read_survey, read_table, rejected_path
+from kpi6.tasks.survey import read_events, read_survey, rejected_path
+from kpi6.tasks.tables import read_table
 from typer.testing import CliRunner
 
 from kpi6.cli import app
