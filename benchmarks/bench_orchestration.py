@@ -31,8 +31,8 @@ def direct(round_id: str, seed: int, out: str) -> int:
     """The national demo's work with every task's function called directly: no Prefect runs."""
     config = prepare_round.fn(round_id)
     reset_round_data.fn(round_id)
-    surveys = str(Path(out) / "surveys" / round_id)
-    for code, pi in generate_demo_inputs.fn(config, seed, surveys).items():
+    files = str(Path(out) / "inputs" / round_id)
+    for code, pi in generate_demo_inputs.fn(config, seed, files).items():
         ctx, states, pi = prepare_run.fn(code, round_id, pi, output_dir=out)
         actions: dict[int, StepAction] = {}
         for n in range(1, 6):

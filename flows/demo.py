@@ -22,7 +22,7 @@ def national_demo(
     `<out_dir>/scores.csv`."""
     config = prepare_round(round_id)
     reset_round_data(round_id)
-    inputs = generate_demo_inputs(config, seed, str(output_root(out_dir) / "surveys" / round_id))
+    inputs = generate_demo_inputs(config, seed, str(output_root(out_dir) / "inputs" / round_id))
     for code, province_inputs in inputs.items():
         if provinces and code not in provinces:
             continue

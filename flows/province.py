@@ -61,12 +61,15 @@ def province_round(
     force: bool = False,  # noqa: FBT001, FBT002
     now: datetime | None = None,
     output_dir: str | None = None,
+    lpa_results: str | None = None,
 ) -> ProvinceRunSummary:
     """Run one province's steps for a round (or only `step`); completed steps are left alone unless forced.
 
-    Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder)."""
+    Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder). With
+    `lpa_results` (a CSV/XLSX file of the province's LPA results) and no plan in `inputs`, step 1 records the
+    plan `kpi6 topics` proposes: the two weakest indicators' topics and the steps dated back from the deadlines."""
     inputs = inputs or ProvinceInputs()
-    ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir)
+    ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir, lpa_results=lpa_results)
     tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
     actions: dict[int, StepAction] = {}
     for n in [step] if step else range(1, 6):

@@ -238,6 +238,8 @@ def run(
     resubmit: Annotated[bool, typer.Option(help="Send report step 3 or 5 again as a new version (audited)")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where forms and media go (default: data folder)")]
     = None,
+    lpa: Annotated[Path | None, typer.Option("--lpa", help="LPA results: step 1's plan is proposed from them "
+                                                           "when the input has none (see `kpi6 topics`)")] = None,
 ) -> None:
     """Run one province's steps for a round (Prefect flow `province-round`); writes Form 1, Form 2 and media."""
     from prefect import tags
@@ -245,7 +247,14 @@ def run(
     from kpi6.flows.province import province_round
     from kpi6.models.rules import decide_step
     from kpi6.tasks.rounds import load_round
-    from kpi6.tasks.steps import RunContext, check_inputs, current_states, default_actor, prepare_database
+    from kpi6.tasks.steps import (
+        RunContext,
+        check_inputs,
+        current_states,
+        default_actor,
+        prepare_database,
+        resolve_files,
+    )
 
     # Everything a clerk can get wrong is checked here, before Prefect starts and before any write.
     if resubmit and step not in (3, 5):
@@ -255,17 +264,18 @@ def run(
     config = load_round(round_id)
     inputs = read_input_file(input_file) if input_file else ProvinceInputs()
     ctx = RunContext(province=prov, config=config, now=datetime.now(BANGKOK), actor=default_actor())
-    check_inputs(ctx, inputs)
+    lpa_results = str(lpa.resolve()) if lpa else None
+    check_inputs(ctx, resolve_files(ctx, inputs, lpa_results))
     from kpi6.tasks.production import check_output_dir
 
     check_output_dir(str(out_dir.resolve()) if out_dir else None)
     prepare_database(config, actor=ctx.actor)
     if step:
-        decide_step(config, step, current_states(ctx), has_input=inputs.for_step(step) is not None,
-                    force=force, explicit=True)
+        decide_step(config, step, current_states(ctx), force=force, explicit=True,
+                    has_input=inputs.for_step(step) is not None or (step == 1 and lpa_results is not None))
     with tags(f"province:{prov.code}", f"round:{config.id}", *([f"step:{step}"] if step else [])):
         summary, seconds = _run_flow(province_round, province=prov.code, round_id=config.id, step=step,
-                                     inputs=inputs, force=force,
+                                     inputs=inputs, force=force, lpa_results=lpa_results,
                                      output_dir=str(out_dir.resolve()) if out_dir else None)
     table = Table(title=f"{prov.label} · {config.id}")
     for col in ("step", "ขั้นตอน", "deadline", "this run", "state", "completed", "days late"):
@@ -564,6 +574,108 @@ def survey_import(
                   f"`kpi6 run --province {prov.code} --round {config.id} --step 4 --force --input …` to use this one")
     else:
         out.print(f"step 4 will use it: `kpi6 run --province {prov.code} --round {config.id} --step 4 --input …`")
+
+
+@app.command()
+def topics(
+    file: Annotated[Path, typer.Argument(help="LPA results (CSV or XLSX): one row per LAO and indicator")],
+    province: Annotated[str | None, typer.Option(help="The province the results are of (for the background text)")]
+    = None,
+    round_id: Annotated[str | None, typer.Option("--round", help="Round id: its threshold and deadlines for the plan")]
+    = None,
+    threshold: Annotated[float | None, typer.Option(min=1, max=100, help="Below this % of full score is weak "
+                                                                           "(default: the round's, 70)")] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many indicators to list")] = 10,
+    write_input: Annotated[Path | None, typer.Option("--write-input", help="Write the proposed plan and media as "
+                                                                             "an input file to edit, then `kpi6 run`")]
+    = None,
+    accept: Annotated[bool, typer.Option("--accept", help="Record step 1 with the proposed plan now")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder for --accept (evidence store)")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rank the province's LPA weaknesses and propose the two media topics and the plan (step 1)."""
+    from kpi6.tasks.lpa import analyse, proposed_plan
+    from kpi6.tasks.rounds import load_round
+
+    prov = registry().get(province) if province else None
+    config = load_round(round_id) if round_id else None
+    if (write_input or accept) and not (prov and config):
+        raise InputError("--write-input and --accept need --province and --round (the plan's dates are the round's)")
+    analysis = analyse(file, province=prov, config=config, threshold_percent=threshold)
+    plan = proposed_plan(analysis, config, prov) if prov and config else None
+    if as_json:
+        data = {
+            "source": analysis.source, "threshold_percent": analysis.threshold_percent, "n_laos": analysis.n_laos,
+            "weaknesses": [{"rank": w.rank, "indicator": w.indicator, "indicator_name": w.indicator_name,
+                            "aspect": w.aspect.name_th, "share_below": w.share_below, "n_below": w.n_below,
+                            "n_laos": w.n_laos, "mean_percent": w.mean_percent,
+                            "by_type": {k: v.model_dump() for k, v in w.by_type.items()}}
+                           for w in analysis.weaknesses],
+            "aspects": [{"rank": a.rank, "aspect": a.aspect.name_th, "share_below": a.share_below,
+                         "n_below": a.n_below, "n_laos": a.n_laos, "mean_percent": a.mean_percent}
+                        for a in analysis.aspects],
+            "proposal": [{"topic": p.topic.title_th, "topic_id": p.topic.id, "aspect": p.topic.aspect.name_th,
+                          "indicators": [w.indicator for w in p.weaknesses], "format": p.topic.format,
+                          "background_th": p.background_th} for p in analysis.proposal],
+            "plan": plan.model_dump(mode="json")["activities"] if plan else None,
+        }
+        out.print_json(json.dumps(data, ensure_ascii=False))
+    else:
+        table = Table(title=f"จุดอ่อน LPA · {analysis.source} · อปท. {analysis.n_laos:,} แห่ง · "
+                            f"ต่ำกว่าร้อยละ {analysis.threshold_percent:g} ของคะแนนเต็ม")
+        for col in ("#", "ตัวชี้วัด · indicator", "ด้าน · aspect", "ไม่ผ่าน · below", "%", "เฉลี่ย % · mean"):
+            table.add_column(col, justify="right" if col in ("#", "%", "เฉลี่ย % · mean", "ไม่ผ่าน · below")
+                             else "left")
+        for w in analysis.weaknesses[:top]:
+            table.add_row(str(w.rank), f"{w.indicator} {w.indicator_name}", w.aspect.name_th,
+                          f"{w.n_below:,}/{w.n_laos:,}", f"{100 * w.share_below:.1f}", f"{w.mean_percent:.1f}")
+        out.print(table)
+        out.print("ด้าน · by aspect: " + " · ".join(
+            f"{a.aspect.name_th} {a.n_below:,}/{a.n_laos:,} ({100 * a.share_below:.1f}%)" for a in analysis.aspects))
+        for i, p in enumerate(analysis.proposal, 1):
+            out.print(f"\n[bold]หัวข้อที่ {i}: {p.topic.title_th}[/] ({p.topic.aspect.name_th}; "
+                      f"ตัวชี้วัด {', '.join(w.indicator for w in p.weaknesses)}; {p.topic.format})", highlight=False)
+            out.print(p.background_th, highlight=False)
+        if plan:
+            steps = Table(title="แผนและขั้นตอนการดำเนินงาน (proposed plan)")
+            for col in ("กิจกรรม · activity", "เริ่ม · start", "ถึง · end"):
+                steps.add_column(col)
+            for a in plan.activities:
+                steps.add_row(a.activity, a.start.isoformat(), a.end.isoformat())
+            out.print(steps)
+    if write_input and plan and prov:
+        _write_proposal_input(write_input, plan, prov)
+        err.print(f"wrote {write_input}: edit it, then `kpi6 run --province {prov.code} --round {config.id} "  # type: ignore[union-attr]
+                  f"--step 1 --input {write_input}`")
+    if accept and plan and prov and config:
+        from kpi6.flows.province import province_round
+        from kpi6.tasks.production import check_output_dir
+
+        check_output_dir(str(out_dir.resolve()) if out_dir else None)
+        summary, _ = _run_flow(province_round, province=prov.code, round_id=config.id, step=1,
+                               inputs=ProvinceInputs(plan=plan),
+                               output_dir=str(out_dir.resolve()) if out_dir else None)
+        state = summary.steps[0]
+        err.print(f"step 1 {STATE_TH.get(state.state, state.state)} ({state.action.value}) · "
+                  f"{prov.label} · {config.id}")
+
+
+def _write_proposal_input(path: Path, plan: Any, province: Any) -> None:
+    """The proposed plan and two media drafts as an input file, in the example's form, for the clerk to edit."""
+    from kpi6.models.forms import office_name
+
+    data = {
+        "plan": plan.model_dump(mode="json", exclude_none=True),
+        "media": {"media": [
+            {"title": t.title, "lpa_aspect": t.aspect, "background": t.background, "content": t.content,
+             "agency": office_name(province), "format": t.format, "key_points": t.key_points}
+            for t in plan.topics]},
+    }
+    header = ("# Proposed by `kpi6 topics` from the province's LPA results: edit what you need, then\n"
+              "# `kpi6 run --step 1` records the plan and `kpi6 run --step 2` the media (a video or website needs its"
+              " link).\n")
+    path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
 
 
 def main() -> None:

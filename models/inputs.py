@@ -34,10 +34,23 @@ class PlanActivity(_Input):
         return self
 
 
+class PlanTopic(_Input):
+    """A topic the plan chose, and why (from `kpi6 topics`): step 2's media take their background from it."""
+
+    title: NonEmpty
+    aspect: str = ""
+    format: str = "infographic"
+    indicators: list[str] = []
+    background: str = ""
+    content: str = ""
+    key_points: list[str] = []
+
+
 class PlanInput(_Input):
-    """Step 1: the plan and implementation steps."""
+    """Step 1: the plan and implementation steps (and, when proposed from the LPA results, its two topics)."""
 
     activities: list[PlanActivity] = Field(min_length=1)
+    topics: list[PlanTopic] = []
     evidence: list[str] = []
     done_at: datetime | None = None
 

@@ -95,6 +95,16 @@ class ReminderRules(_Strict):
     overdue_daily: bool = True
 
 
+class PlanningRules(_Strict):
+    """How many working days each stage of the work takes before its deadline (round configuration)."""
+
+    threshold_percent: float = Field(default=70.0, gt=0, le=100)
+    review_working_days: int = Field(default=5, ge=1)
+    publish_working_days: int = Field(default=2, ge=1)
+    survey_working_days: int = Field(default=10, ge=1)
+    responsible: str = "กลุ่มงานส่งเสริมและพัฒนาท้องถิ่น"
+
+
 class RoundConfig(_Strict):
     """A fiscal year's evaluation round (1 = Oct-Mar, 2 = Apr-Sep) of indicator 6."""
 
@@ -107,6 +117,7 @@ class RoundConfig(_Strict):
     calendar: CalendarOverrides = CalendarOverrides()
     reminders: ReminderRules = ReminderRules()
     survey: SurveyRules = SurveyRules()
+    planning: PlanningRules = PlanningRules()
 
     @field_validator("id")
     @classmethod

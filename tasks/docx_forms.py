@@ -206,7 +206,7 @@ def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: igno
     heading(doc, ctx.header, 1, arabic=ctx.arabic_digits)
     para(doc, d("1. แผนและขั้นตอนการดำเนินงาน"), bold=True)
     grid(doc, ["ที่", "กิจกรรม", "ระยะเวลา", "ผู้รับผิดชอบ"],
-         [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows], widths=[1.2, 7.3, 4.5, 3])
+         [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows], widths=[1.1, 6.8, 4.3, 3.8])
     qr_block(doc, ctx.plan_qr, qrs[ctx.plan_qr.url])
     para(doc, d("2. การดำเนินงานตามขั้นตอนที่ 1 - 3"), bold=True)
     steps_table(doc, ctx.steps)

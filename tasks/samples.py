@@ -18,8 +18,7 @@ from kpi6.models.inputs import (
     LaoType,
     MediaInput,
     MediaSetInput,
-    PlanActivity,
-    PlanInput,
+    PlanTopic,
     ProvinceInputs,
     ReportInput,
     SatisfactionItem,
@@ -27,22 +26,13 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
+from kpi6.tasks.lpa import LPA_COLUMNS, analyse_rows, proposed_plan
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 # (profile, how many offices): late_1 = Form 1 late, late_2 = Form 2 late, stop_N = nothing after step N.
 PROFILES: tuple[tuple[str, int], ...] = (
     ("on_time", 46), ("late_1", 10), ("late_2", 8), ("late_both", 5), ("stop_4", 4), ("stop_2", 3),
-)
-
-TOPICS: tuple[tuple[str, str, str], ...] = (
-    ("การขึ้นทะเบียนทางหลวงท้องถิ่น", "ด้านการบริการสาธารณะ", "handbook"),
-    ("การตรวจคุณภาพน้ำประปา", "ด้านการบริการสาธารณะ", "infographic"),
-    ("การจัดการเรื่องร้องเรียนร้องทุกข์", "ด้านธรรมาภิบาล", "infographic"),
-    ("การจัดเก็บรายได้", "ด้านการบริหารงานการเงินและการคลัง", "ebook"),
-    ("การบริหารงานบุคคล", "ด้านการบริหารงานบุคคลและกิจการสภา", "video"),
-    ("การจัดการขยะมูลฝอย", "ด้านการบริการสาธารณะ", "website"),
-    ("การจัดการศึกษา", "ด้านการบริหารจัดการ", "handbook"),
 )
 
 NAMES = ("สมชาย ใจดี", "ประเสริฐ มั่นคง", "วิชัย สุขสวัสดิ์", "อนุชา ศรีสุข", "ธนพล วงศ์ไทย")
@@ -85,29 +75,25 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BANGKOK)
 
 
-def _medium(topic: tuple[str, str, str], office: str, code: str, n: int) -> MediaInput:
-    title, aspect, fmt = topic
+def _medium(topic: PlanTopic, office: str, code: str, n: int) -> MediaInput:
     # Videos and websites are the office's own; kpi6 generates infographics, handbooks and e-books.
-    link = f"https://media.example.go.th/{code}/{n}" if fmt in ("video", "website") else None
+    link = f"https://media.example.go.th/{code}/{n}" if topic.format in ("video", "website", "other") else None
     return MediaInput(
-        title=f"{title} เพื่อยกระดับผลการประเมิน LPA",
-        lpa_aspect=aspect,
-        background=f"ผลการประเมิน LPA พบว่า อปท. ในจังหวัดยังมีคะแนนเรื่อง{title}ต่ำกว่าเกณฑ์",
-        content=f"ความรู้ แนวทาง และขั้นตอนการดำเนินงานเรื่อง{title}ที่ อปท. นำไปใช้ได้ทันที",
-        agency=office,
-        format=fmt,
-        key_points=[f"ศึกษาหลักเกณฑ์เรื่อง{title}", "ตรวจสอบข้อมูลของ อปท. ให้ครบถ้วน", "ดำเนินการตามขั้นตอนและรายงานผล"],
-        link=link,
+        title=topic.title, lpa_aspect=topic.aspect, background=topic.background,
+        content=topic.content or f"ความรู้ แนวทาง และขั้นตอนการดำเนินงานเรื่อง{topic.title}ที่ อปท. นำไปใช้ได้ทันที",
+        agency=office, format=topic.format, link=link,
+        key_points=topic.key_points or [f"ศึกษาหลักเกณฑ์เรื่อง{topic.title}", "ตรวจสอบข้อมูลของ อปท. ให้ครบถ้วน",
+                                        "ดำเนินการตามขั้นตอนและรายงานผล"],
     )
 
 
-def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Random) -> ProvinceInputs:
-    """One office's inputs for the round, shaped by its profile."""
+def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Random, *, seed: int = 6,
+                    lpa_dir: Path | None = None) -> ProvinceInputs:
+    """One office's inputs for the round, shaped by its profile (its LPA results file goes to `lpa_dir`)."""
     cal: WorkingDayCalendar = config.working_calendar()
     province = registry().get(code)
     office = f"สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด{province.name_th}"
     d = {s.number: s.deadline for s in config.steps}
-    start, _ = config.period
 
     def early(step: int) -> datetime:  # on a working day up to 3 working days before the deadline
         return _at(cal.shift_working_days(d[step], -rng.randint(0, 3)), rng.randint(9, 16), rng.choice((0, 30)))
@@ -115,18 +101,14 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
     def late(step: int) -> datetime:
         return _at(cal.shift_working_days(d[step], rng.randint(1, 4)), rng.randint(9, 16), 15)
 
-    topics = rng.sample(TOPICS, 2)
-    plan = PlanInput(
-        activities=[
-            PlanActivity(activity="วิเคราะห์ผล LPA และเลือกหัวข้อสื่อ", start=start, end=cal.shift_working_days(d[1], -5)),
-            PlanActivity(activity="จัดทำสื่อ 2 เรื่อง", start=d[1], end=d[2]),
-            PlanActivity(activity="รายงานผลตามแบบฟอร์ม 1", start=d[2], end=d[3]),
-            PlanActivity(activity="เผยแพร่สื่อและสำรวจความพึงพอใจ", start=d[3], end=d[4]),
-            PlanActivity(activity="รายงานผลตามแบบฟอร์ม 2", start=d[4], end=d[5]),
-        ],
-        done_at=early(1),
-    )
-    media = MediaSetInput(media=[_medium(t, office, code, i) for i, t in enumerate(topics, start=1)],
+    # Step 1 from the office's LPA results: the two topics `kpi6 topics` proposes, the plan dated back from
+    # the deadlines; step 2's media are on those topics, with the proposal's background.
+    rows = province_lpa_rows(code, seed)
+    analysis = analyse_rows(rows, province=province, config=config, source=f"{code}-lpa.csv")
+    plan = proposed_plan(analysis, config)
+    evidence = [str(write_lpa_csv(lpa_dir / f"{code}-lpa.csv", rows))] if lpa_dir else []
+    plan = plan.model_copy(update={"done_at": early(1), "evidence": evidence})
+    media = MediaSetInput(media=[_medium(t, office, code, i) for i, t in enumerate(plan.topics, start=1)],
                           done_at=early(2))
     inputs = ProvinceInputs(plan=plan, media=media)
     if profile == "stop_2":
@@ -153,22 +135,28 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
     return inputs
 
 
-def demo_inputs(config: RoundConfig, seed: int) -> dict[str, ProvinceInputs]:
-    """Inputs for all 76 offices, profiles shuffled by the seed."""
+def demo_inputs(config: RoundConfig, seed: int, lpa_dir: Path | None = None) -> dict[str, ProvinceInputs]:
+    """Inputs for all 76 offices, profiles shuffled by the seed; with `lpa_dir`, their LPA results files."""
     rng = random.Random(seed)
     profiles = [name for name, count in PROFILES for _ in range(count)]
     codes = [p.code for p in registry()]
     if len(profiles) != len(codes):
         raise ValueError("demo profiles must cover every province exactly once")
     rng.shuffle(profiles)
-    return {code: province_inputs(config, code, prof, rng) for code, prof in zip(codes, profiles, strict=True)}
+    if lpa_dir:
+        lpa_dir.mkdir(parents=True, exist_ok=True)
+    return {code: province_inputs(config, code, prof, rng, seed=seed, lpa_dir=lpa_dir)
+            for code, prof in zip(codes, profiles, strict=True)}
 
 
 @task(cache_policy=NO_CACHE)
-def generate_demo_inputs(config: RoundConfig, seed: int, survey_dir: str | None = None) -> dict[str, ProvinceInputs]:
-    """Generate the demo's sample inputs for every province; with `survey_dir`, the survey exports too."""
-    inputs = demo_inputs(config, seed)
-    return with_survey_files(config, inputs, Path(survey_dir), seed) if survey_dir else inputs
+def generate_demo_inputs(config: RoundConfig, seed: int, files_dir: str | None = None) -> dict[str, ProvinceInputs]:
+    """Generate the demo's sample inputs for every province; with `files_dir`, the files an office would have
+    too: its LPA results (`lpa/`, step 1 proposes its plan from them) and its survey export (`surveys/`)."""
+    if not files_dir:
+        return demo_inputs(config, seed)
+    inputs = demo_inputs(config, seed, Path(files_dir) / "lpa")
+    return with_survey_files(config, inputs, Path(files_dir) / "surveys", seed)
 
 
 # --- survey exports, as Google Forms (Thai, CSV) and Microsoft Forms (XLSX) write them -----------------
@@ -263,3 +251,55 @@ def with_survey_files(config: RoundConfig, inputs: dict[str, ProvinceInputs], fo
         out[code] = pi.model_copy(update={"dissemination": d.model_copy(update={
             "satisfaction": [], "survey_respondents": 0, "survey_file": SurveySource(file=str(path))})})
     return out
+
+
+# --- LPA results, one row per LAO and indicator ---------------------------------------------------------
+
+# Sample indicators (code, aspect number, name, full score) in the shape of the LPA; DLA's real list differs.
+LPA_INDICATORS: tuple[tuple[str, int, str, int], ...] = (
+    ("1.1", 1, "การจัดทำแผนพัฒนาท้องถิ่น", 10), ("1.2", 1, "การจัดทำข้อบัญญัติงบประมาณรายจ่ายประจำปี", 5),
+    ("1.3", 1, "การจัดการศึกษาและศูนย์พัฒนาเด็กเล็ก", 10), ("2.1", 2, "การจัดทำแผนอัตรากำลัง", 5),
+    ("2.2", 2, "การพัฒนาบุคลากร", 5), ("2.3", 2, "การประชุมสภาท้องถิ่น", 5),
+    ("3.1", 3, "การจัดเก็บรายได้ (ภาษีที่ดินและสิ่งปลูกสร้าง)", 10), ("3.2", 3, "การจัดทำบัญชีและรายงานการเงิน", 5),
+    ("3.3", 3, "การจัดซื้อจัดจ้าง", 5), ("4.1", 4, "การขึ้นทะเบียนทางหลวงท้องถิ่น", 10),
+    ("4.2", 4, "การตรวจคุณภาพน้ำประปา", 10), ("4.3", 4, "การจัดการขยะมูลฝอย", 10),
+    ("4.4", 4, "การป้องกันและบรรเทาสาธารณภัย", 5), ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์", 5),
+    ("5.2", 5, "การเปิดเผยข้อมูลข่าวสาร", 5), ("5.3", 5, "การป้องกันการทุจริต", 10),
+)
+
+
+def lpa_rows(rng: random.Random, laos: list[tuple[str, LaoType]], weak: dict[str, float]) -> list[list[object]]:
+    """Every LAO's score on every sample indicator; indicator codes in `weak` pass with the given probability,
+    the rest with 80–97%. A pass scores 70–100% of full, a fail 20–69%."""
+    rows: list[list[object]] = []
+    odds = {code: weak.get(code, rng.uniform(0.80, 0.97)) for code, *_ in LPA_INDICATORS}
+    for name, kind in laos:
+        for code, aspect, title, full in LPA_INDICATORS:
+            passed = rng.random() < odds[code]
+            share = rng.uniform(0.70, 1.0) if passed else rng.uniform(0.20, 0.69)
+            rows.append([name, kind.value, aspect, code, title, round(full * share, 2), full])
+    return rows
+
+
+def write_lpa_csv(path: Path, rows: list[list[object]]) -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(LPA_COLUMNS)
+        w.writerows(rows)
+    return path
+
+
+def province_lpa_rows(code: str, seed: int) -> list[list[object]]:
+    """A province's made-up LPA results: its LAOs, two or three indicators many of them fail."""
+    rng = random.Random(f"lpa-{seed}-{code}")
+    laos = lao_pool(rng, registry().get(code).name_th,
+                    {LaoType.pao: 1, LaoType.municipality: rng.randint(8, 40), LaoType.sao: rng.randint(25, 110)})
+    weak = {c: rng.uniform(0.35, 0.65) for c in rng.sample([c for c, *_ in LPA_INDICATORS], rng.randint(2, 3))}
+    return lpa_rows(rng, laos, weak)
+
+
+def province_lpa_file(folder: Path, code: str, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_lpa_csv(folder / f"{code}-lpa.csv", province_lpa_rows(code, seed))

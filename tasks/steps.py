@@ -13,13 +13,21 @@ from pathlib import Path
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepState
 from kpi6.models.errors import InputError
-from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ProvinceInputs, ReportInput, media_problem
+from kpi6.models.inputs import (
+    DisseminationInput,
+    MediaSetInput,
+    PlanInput,
+    PlanTopic,
+    ProvinceInputs,
+    ReportInput,
+    media_problem,
+)
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.models.survey import SurveyResult
-from kpi6.tasks import production, records, survey
+from kpi6.tasks import lpa, production, records, survey
 from kpi6.tasks.database import migrate, session_scope
 from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
@@ -55,7 +63,7 @@ def prepare_database(config: RoundConfig, *, actor: str) -> None:
 @task(cache_policy=NO_CACHE)
 def prepare_run(
     province: str, round_id: str, inputs: ProvinceInputs, now: datetime | None = None, actor: str | None = None,
-    output_dir: str | None = None,
+    output_dir: str | None = None, lpa_results: str | None = None,
 ) -> tuple[RunContext, dict[int, str], ProvinceInputs]:
     """Resolve province and round, read the files the inputs name, check every input before anything is
     written; the steps' states and the inputs with their files read."""
@@ -66,7 +74,7 @@ def prepare_run(
         actor=actor or default_actor(),
         output_dir=output_dir,
     )
-    inputs = resolve_files(ctx, inputs)
+    inputs = resolve_files(ctx, inputs, lpa_results)
     check_inputs(ctx, inputs)
     if any(inputs.for_step(n) is not None for n in range(1, 6)):
         production.check_output_dir(output_dir)
@@ -74,9 +82,16 @@ def prepare_run(
     return ctx, current_states(ctx), inputs
 
 
-def resolve_files(ctx: RunContext, inputs: ProvinceInputs) -> ProvinceInputs:
-    """Read the files step 4 names (events, survey export) into the inputs; a bad file is an error here,
-    before anything is written."""
+def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | None = None) -> ProvinceInputs:
+    """Read the files the inputs name into them — the LPA results (step 1's plan when none is given), the
+    events and the survey export (step 4) — and give step 2's media the plan's topic backgrounds they lack.
+    A bad file is an error here, before anything is written."""
+    if lpa_results and inputs.plan is None:
+        analysis = lpa.analyse(Path(lpa_results), province=ctx.province, config=ctx.config)
+        plan = lpa.proposed_plan(analysis, ctx.config, ctx.province)
+        inputs = inputs.model_copy(update={"plan": plan.model_copy(update={"evidence": [lpa_results]})})
+    if inputs.media is not None and inputs.plan is not None and inputs.plan.topics:
+        inputs = inputs.model_copy(update={"media": with_topic_backgrounds(inputs.media, inputs.plan.topics)})
     d = inputs.dissemination
     if d is None or (d.events_file is None and d.survey_file is None):
         return inputs
@@ -199,6 +214,16 @@ def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, f
     result.evidence = _store(ctx, ["dissemination", "survey"], dissemination.evidence + _event_evidence(dissemination),
                              survey_files=survey_files)
     return record_step(ctx, result, force=force)
+
+
+def with_topic_backgrounds(media: MediaSetInput, topics: list[PlanTopic]) -> MediaSetInput:
+    """A medium without a background takes its topic's (same title, else the same place in the plan)."""
+    by_title = {t.title: t for t in topics}
+    filled = []
+    for i, m in enumerate(media.media):
+        topic = by_title.get(m.title) or (topics[i] if i < len(topics) else None)
+        filled.append(m.model_copy(update={"background": topic.background}) if topic and not m.background else m)
+    return media.model_copy(update={"media": filled})
 
 
 def with_imported_survey(ctx: RunContext, dissemination: DisseminationInput) -> DisseminationInput:

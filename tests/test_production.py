@@ -122,7 +122,7 @@ def test_demo_leaves_each_completed_provinces_files(sqlite_url, tmp_path):
     # Each Form 2 summarises the survey export the demo generated for that office (CSV and XLSX in turn).
     with session_scope() as s:
         step4 = {r.province_code: r for r in s.exec(select(StepProgress).where(StepProgress.step == 4)).all()}
-    exports = {p.stem.removesuffix("-survey"): p for p in (tmp_path / "surveys" / "2567-1").iterdir()}
+    exports = {p.stem.removesuffix("-survey"): p for p in (tmp_path / "inputs" / "2567-1" / "surveys").iterdir()}
     assert {p.suffix for p in exports.values()} == {".csv", ".xlsx"}
     assert any(step == 5 for _, step in done)
     for code, step in done:
