@@ -292,6 +292,28 @@ class ProvinceInputs(_Input):
     dissemination: DisseminationInput | None = None
     form2: ReportInput | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _topic_backgrounds(cls, data: object) -> object:
+        """A medium written without a background takes its topic's from the plan in the same input (the
+        numbers `kpi6 topics` quoted): same title, else the same place in the plan."""
+        if not isinstance(data, dict) or not isinstance(data.get("media"), dict):
+            return data
+        plan = data.get("plan")
+        topics = plan.get("topics") if isinstance(plan, dict) else plan.topics if isinstance(plan, PlanInput) else None
+        media = data["media"].get("media")
+        if not topics or not isinstance(media, list):
+            return data
+        topics = [t if isinstance(t, dict) else t.model_dump() for t in topics]
+        by_title = {t.get("title"): t for t in topics}
+        filled = []
+        for i, m in enumerate(media):
+            if isinstance(m, dict) and not str(m.get("background") or "").strip():
+                topic = by_title.get(m.get("title")) or (topics[i] if i < len(topics) else {})
+                m = {**m, "background": topic.get("background", "")}
+            filled.append(m)
+        return {**data, "media": {**data["media"], "media": filled}}
+
     def for_step(self, step: int) -> _Input | None:
         return {1: self.plan, 2: self.media, 3: self.form1, 4: self.dissemination, 5: self.form2}[step]
 

@@ -56,12 +56,16 @@ def _topics_from(data: object, source: str) -> list[Topic]:
     raw = data.get("topics") if isinstance(data, dict) else data
     if not isinstance(raw, list):
         raise InputError(f"{source}: expected `topics:` with a list of topics")
-    try:
-        return [Topic.model_validate(t) for t in raw]
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{source}: topic field {where}: {err['msg']}") from None
+    topics = []
+    for i, t in enumerate(raw, 1):
+        try:
+            topics.append(Topic.model_validate(t))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            name = t.get("id", "") if isinstance(t, dict) else ""
+            raise InputError(f"{source}: topic {i} ({name}), field {where}: {err['msg']}") from None
+    return topics
 
 
 def load_topics(extra: Path | None = None) -> list[Topic]:

@@ -17,7 +17,6 @@ from kpi6.models.inputs import (
     DisseminationInput,
     MediaSetInput,
     PlanInput,
-    PlanTopic,
     ProvinceInputs,
     ReportInput,
     media_problem,
@@ -83,15 +82,12 @@ def prepare_run(
 
 
 def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | None = None) -> ProvinceInputs:
-    """Read the files the inputs name into them — the LPA results (step 1's plan when none is given), the
-    events and the survey export (step 4) — and give step 2's media the plan's topic backgrounds they lack.
-    A bad file is an error here, before anything is written."""
+    """Read the files the inputs name into them: the LPA results (step 1's plan when none is given), the
+    events and the survey export (step 4). A bad file is an error here, before anything is written."""
     if lpa_results and inputs.plan is None:
         analysis = lpa.analyse(Path(lpa_results), province=ctx.province, config=ctx.config)
         plan = lpa.proposed_plan(analysis, ctx.config, ctx.province)
         inputs = inputs.model_copy(update={"plan": plan.model_copy(update={"evidence": [lpa_results]})})
-    if inputs.media is not None and inputs.plan is not None and inputs.plan.topics:
-        inputs = inputs.model_copy(update={"media": with_topic_backgrounds(inputs.media, inputs.plan.topics)})
     d = inputs.dissemination
     if d is None or (d.events_file is None and d.survey_file is None):
         return inputs
@@ -214,16 +210,6 @@ def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, f
     result.evidence = _store(ctx, ["dissemination", "survey"], dissemination.evidence + _event_evidence(dissemination),
                              survey_files=survey_files)
     return record_step(ctx, result, force=force)
-
-
-def with_topic_backgrounds(media: MediaSetInput, topics: list[PlanTopic]) -> MediaSetInput:
-    """A medium without a background takes its topic's (same title, else the same place in the plan)."""
-    by_title = {t.title: t for t in topics}
-    filled = []
-    for i, m in enumerate(media.media):
-        topic = by_title.get(m.title) or (topics[i] if i < len(topics) else None)
-        filled.append(m.model_copy(update={"background": topic.background}) if topic and not m.background else m)
-    return media.model_copy(update={"media": filled})
 
 
 def with_imported_survey(ctx: RunContext, dissemination: DisseminationInput) -> DisseminationInput:
