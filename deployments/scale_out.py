@@ -9,8 +9,8 @@ several workers, and the 76 province runs submitted at once.
 
 Each province run is its own flow run (its own process); the database's row locks and unique constraints
 keep a step from being recorded twice, and each report's e-mail is sent once (a receipt per version).
-Sends run as tasks tagged `smtp` and Drive uploads as tasks tagged `drive`; `deploy` sets a concurrency
-limit on each tag so that 76 runs at once never open more than that many SMTP sessions or uploads.
+Each send holds a slot of the `smtp` tag's limit and each Drive upload one of the `drive` tag's; `deploy`
+sets a concurrency limit on each tag so that 76 runs at once never open more than that many SMTP sessions or uploads.
 """
 
 from __future__ import annotations

@@ -225,8 +225,8 @@ class DriveEvidenceStore:
         self._folders: dict[tuple[str, ...], DriveFolder] = {(): DriveFolder(root_folder_id, None)}
         self._public: set[str] = set()
         self._spare_ids: list[str] = []
-        # Inside a Prefect run each upload is a task tagged `drive`, so a tag limit caps uploads everywhere.
-        self._upload = limited(DRIVE_TAG, self._put, "upload_evidence")
+        # Inside a Prefect run each upload holds a slot of the `drive` tag limit, capping uploads everywhere.
+        self._limited_put = limited(DRIVE_TAG, self._put)
 
     # -- the EvidenceStore protocol ------------------------------------------------------------------------
 
@@ -240,14 +240,14 @@ class DriveEvidenceStore:
 
     def put_bytes(self, parts: tuple[str, ...], name: str, data: bytes) -> StoredFile:
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        return self._upload(parts, name, io.BytesIO(data), len(data), md5)
+        return self._limited_put(parts, name, io.BytesIO(data), len(data), md5)
 
     def put_file(self, parts: tuple[str, ...], source: Path) -> StoredFile:
         name, size = safe_name(source.name), source.stat().st_size
         self._check_size(name, size)  # before hashing a file that will be refused anyway
         md5 = md5_file(source)
         with source.open("rb") as fh:
-            return self._upload(parts, name, fh, size, md5)
+            return self._limited_put(parts, name, fh, size, md5)
 
     # -- folders ---------------------------------------------------------------------------------------------
 

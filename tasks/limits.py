@@ -1,8 +1,9 @@
 """Tag-based concurrency limits at the network edges.
 
-Inside a Prefect run, each e-mail send runs as a task tagged `smtp` and each Google Drive upload as a task
-tagged `drive`, so a limit created once on the server (`prefect concurrency-limit create smtp 2`) caps them
-across every worker and province run. Outside a run (a plain function call) they just run.
+Inside a Prefect run, each e-mail send holds a slot of the `smtp` tag's limit and each Google Drive upload a
+slot of the `drive` tag's, so a limit created once on the server (`prefect concurrency-limit create smtp 2`)
+caps them across every worker and province run. Prefect keeps a tag's limit as the concurrency limit named
+`tag:<tag>`, the one its task engine takes for tagged tasks. Without a limit, or outside a run, calls just run.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 from prefect.context import FlowRunContext, TaskRunContext
 
 SMTP_TAG = "smtp"
@@ -21,13 +21,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def limited(tag: str, fn: Callable[P, R], name: str | None = None) -> Callable[P, R]:
-    """`fn` as a task tagged `tag` when called inside a flow or task run; `fn` itself otherwise."""
-    as_task = task(fn, name=name or fn.__name__, tags=[tag], cache_policy=NO_CACHE, persist_result=False)
+def limited(tag: str, fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn`, holding one slot of the tag's concurrency limit while it runs inside a flow or task run."""
 
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         if FlowRunContext.get() is None and TaskRunContext.get() is None:
             return fn(*args, **kwargs)
-        return as_task(*args, **kwargs)
+        with concurrency(f"tag:{tag}", occupy=1, strict=False, lease_duration=600,
+                         raise_on_lease_renewal_failure=False):
+            return fn(*args, **kwargs)
 
     return call

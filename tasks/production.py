@@ -209,7 +209,7 @@ def deliver_report(ctx, form: int, files: dict[str, bytes], links: Links,  # typ
         links=links,
     )
     attachments = {attachment_name(mail, name.rsplit(".", 1)[1]): data for name, data in sorted(files.items())}
-    sent = limited(SMTP_TAG, send_report, "send_report")(
+    sent = limited(SMTP_TAG, send_report)(
         mail, attachments, transport=transport_from_settings(settings, output_root(ctx.output_dir) / "outbox"),
         sender=sender_address(settings),
         to=settings.dla_mailbox, cc=settings.office_email, receipts=folder,

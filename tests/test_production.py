@@ -12,9 +12,10 @@ from kpi6.flows.demo import national_demo
 from kpi6.flows.province import province_round
 from kpi6.models.db import StepProgress
 from kpi6.models.errors import InputError
-from kpi6.models.inputs import DisseminationInput, MediaSetInput
+from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput
 from kpi6.models.survey import summarize
 from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.lpa import analyse
 from kpi6.tasks.survey import read_survey
 from sqlmodel import select
 
@@ -125,6 +126,17 @@ def test_demo_leaves_each_completed_provinces_files(sqlite_url, tmp_path):
     exports = {p.stem.removesuffix("-survey"): p for p in (tmp_path / "inputs" / "2567-1" / "surveys").iterdir()}
     assert {p.suffix for p in exports.values()} == {".csv", ".xlsx"}
     assert any(step == 5 for _, step in done)
+    # Each office's plan was proposed from its generated LPA results, and its two media are on those topics.
+    with session_scope() as s:
+        firsts = {r.province_code: r for r in s.exec(select(StepProgress).where(StepProgress.step == 1)).all()}
+        media = {r.province_code: r for r in s.exec(select(StepProgress).where(StepProgress.step == 2)).all()}
+    for code in ("TH-50", "TH-11"):
+        plan = PlanInput.model_validate(firsts[code].inputs)
+        assert len(plan.topics) == 2 and firsts[code].evidence[-1].endswith(f"{code}-lpa.csv")
+        expected = analyse(tmp_path / "inputs" / "2567-1" / "lpa" / f"{code}-lpa.csv")
+        assert [t.title for t in plan.topics] == [p.topic.title_th for p in expected.proposal]
+        titles = [m.title for m in MediaSetInput.model_validate(media[code].inputs).media]
+        assert titles == [t.title for t in plan.topics]
     for code, step in done:
         if step != 5:
             continue
