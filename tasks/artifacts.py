@@ -105,3 +105,38 @@ def tag_this_run(wanted: list[str]) -> list[str]:
         with get_client(sync_client=True) as client:
             client.update_flow_run(ctx.flow_run.id, tags=have + missing)
     return have + missing
+
+
+def topics_key(code: str, round_id: str) -> str:
+    return f"topics-{code.lower()}-{round_id}"
+
+
+def topics_markdown(label: str, round_id: str, analysis, plan) -> str:  # type: ignore[no-untyped-def]
+    """The ranking, the proposal with its reasons, and the plan as JSON to paste into province-round's form."""
+    lines = [f"# {label} · {round_id} · หัวข้อสื่อจากผล LPA (proposed topics)", "",
+             f"ผลการประเมิน LPA: `{analysis.source}` · อปท. {analysis.n_laos:,} แห่ง · "
+             f"เกณฑ์ต่ำกว่าร้อยละ {analysis.threshold_percent:g} ของคะแนนเต็ม", "",
+             "| # | ตัวชี้วัด | ด้าน | ไม่ผ่าน (แห่ง) | ร้อยละ | คะแนนเฉลี่ย (%) |", "|---|---|---|---|---|---|"]
+    for w in analysis.weaknesses[:10]:
+        lines.append(f"| {w.rank} | {w.indicator} {w.indicator_name} | {w.aspect.name_th} | "
+                     f"{w.n_below:,}/{w.n_laos:,} | {100 * w.share_below:.1f} | {w.mean_percent:.1f} |")
+    for i, p in enumerate(analysis.proposal, 1):
+        lines += ["", f"## หัวข้อที่ {i}: {p.topic.title_th}", "",
+                  f"{p.topic.aspect.name_th} · ตัวชี้วัด {', '.join(w.indicator for w in p.weaknesses)} · "
+                  f"{p.topic.format}", "", p.background_th]
+    lines += ["", "## แผนและขั้นตอนการดำเนินงาน", "", "| กิจกรรม | เริ่ม | ถึง |", "|---|---|---|"]
+    lines += [f"| {a.activity} | {a.start} | {a.end} |" for a in plan.activities]
+    lines += ["", "To accept: run `propose-topics` with `accept: true`. To edit: paste this into "
+              "`province-round`'s `inputs.plan` (step 1), change it, and run:", "", "```json",
+              plan.model_dump_json(indent=2, exclude_none=True), "```"]
+    return "\n".join(lines)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_topics_report(province: str, round_id: str, analysis, plan) -> str:  # type: ignore[no-untyped-def]
+    """The proposal as a markdown artifact, under a stable key per province and round."""
+    prov = registry().get(province)
+    key = topics_key(prov.code, round_id)
+    create_markdown_artifact(key=key, markdown=topics_markdown(prov.label, round_id, analysis, plan),
+                             description=f"{prov.code} {prov.name_th} · {round_id} · proposed topics")
+    return key

@@ -337,3 +337,12 @@ def import_survey(*, province: str, round_id: str, path: str, skip_invalid: bool
     rejected = survey.write_rejected(file, table, checked) if checked.rejected_rows else None
     return SurveyImported(result=result, created=created, rejected_file=str(rejected) if rejected else None,
                           evidence=stored, step4_done=step4_done)
+
+
+@task(cache_policy=NO_CACHE)
+def propose_topics_task(province: str, round_id: str, lpa_results: str) -> tuple[lpa.Analysis, PlanInput]:
+    """Read the LPA results; the ranking, the proposal and the plan for step 1 (the results file as its evidence)."""
+    prov, config = registry().get(province), load_round(round_id)
+    analysis = lpa.analyse(Path(lpa_results), province=prov, config=config)
+    plan = lpa.proposed_plan(analysis, config, prov)
+    return analysis, plan.model_copy(update={"evidence": [lpa_results]})

@@ -25,9 +25,10 @@ def _flow(entrypoint: str):  # type: ignore[no-untyped-def]
 def test_prefect_yaml_deployments_point_at_flows_with_bangkok_schedules():
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in spec["deployments"]}
-    assert {"province-round", "daily-reminders", "national-scoreboard"} <= set(by_name)
+    assert {"province-round", "propose-topics", "daily-reminders", "national-scoreboard"} <= set(by_name)
     for d in by_name.values():
-        assert _flow(d["entrypoint"]).name in ("province-round", "daily-reminders", "score-round", "national-demo")
+        assert _flow(d["entrypoint"]).name in ("province-round", "propose-topics", "daily-reminders", "score-round",
+                                               "national-demo")
         assert d["work_pool"]["name"] == "kpi6"
     [morning] = by_name["daily-reminders"]["schedules"]
     assert morning == {"cron": "30 8 * * 1-5", "timezone": "Asia/Bangkok"}
@@ -39,7 +40,7 @@ def test_serve_builds_the_same_deployments():
     from kpi6.deployments.serve import deployments
 
     built = {d.name: d for d in deployments()}
-    assert set(built) == {"province-round", "daily-reminders", "national-scoreboard"}
+    assert set(built) == {"province-round", "propose-topics", "daily-reminders", "national-scoreboard"}
     [schedule] = built["daily-reminders"].schedules
     assert schedule.schedule.cron == "30 8 * * 1-5" and schedule.schedule.timezone == "Asia/Bangkok"
     assert not built["province-round"].schedules

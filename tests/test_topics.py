@@ -239,3 +239,35 @@ def test_dla_extends_the_catalogue(tmp_path, monkeypatch):
     broken.write_text("topics:\n  - {id: x, aspect: nowhere}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"topic 1 \(x\), field title_th: Field required"):
         load_topics(broken)
+
+
+def test_propose_topics_flow_publishes_the_proposal_and_accepts_it(sqlite_url, tmp_path):
+    import asyncio
+
+    from kpi6.flows.topics import propose_topics
+    from prefect.client.orchestration import get_client
+
+    path = _write(tmp_path / "lpa.csv", {"4.1": 62, "5.1": 50})
+    state = propose_topics("TH-50", "2567-1", str(path), accept=True, output_dir=str(tmp_path / "out"),
+                           return_state=True)
+    key = state.result()
+    assert key == "topics-th-50-2567-1"
+
+    async def run_of_state():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+
+    assert asyncio.run(run_of_state()).name == "TH-50 เชียงใหม่ · 2567-1 · topics"
+
+    async def read():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_latest_artifacts()
+
+    [artifact] = [a for a in asyncio.run(read()) if a.key == key]
+    text = artifact.data
+    assert "| 1 | 4.1 การขึ้นทะเบียนทางหลวงท้องถิ่น | ด้านการบริการสาธารณะ | 62/187 | 33.2 |" in text
+    assert "## หัวข้อที่ 2: การจัดการเรื่องร้องเรียนร้องทุกข์" in text
+    pasted = text.split("```json", 1)[1].split("```", 1)[0]
+    assert PlanInput.model_validate_json(pasted).topics[0].indicators == ["4.1"]  # ready for the form
+    assert [t.title for t in _recorded_plan("TH-50").topics] == ["การขึ้นทะเบียนทางหลวงท้องถิ่น",
+                                                                 "การจัดการเรื่องร้องเรียนร้องทุกข์"]
