@@ -457,6 +457,8 @@ def demo(
               f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s")
     out.print(f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
               f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/")
+    out.print(f"the offices' files: {out_dir / 'inputs' / config.id}/lpa/ (LPA results: each plan's two topics) · "
+              f"{out_dir / 'inputs' / config.id}/surveys/ (survey exports: each Form 2's satisfaction summary)")
 
 
 def _survey_table(summary: Any, title: str) -> Table:

@@ -11,8 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from prefect.concurrency.sync import concurrency
 from prefect.context import FlowRunContext, TaskRunContext
+
+try:  # the form Prefect's task engine uses for tag limits: no warning per call when a tag has no limit
+    from prefect.concurrency._sync import concurrency as _concurrency
+
+    def _slot(name: str):  # type: ignore[no-untyped-def]
+        return _concurrency(name, occupy=1, strict=False, lease_duration=600, suppress_warnings=True,
+                            raise_on_lease_renewal_failure=False)
+except ImportError:  # pragma: no cover - a later Prefect without the private module
+    from prefect.concurrency.sync import concurrency as _public
+
+    def _slot(name: str):  # type: ignore[no-untyped-def]
+        return _public(name, occupy=1, strict=False, lease_duration=600, raise_on_lease_renewal_failure=False)
 
 SMTP_TAG = "smtp"
 DRIVE_TAG = "drive"
@@ -27,8 +38,7 @@ def limited(tag: str, fn: Callable[P, R]) -> Callable[P, R]:
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         if FlowRunContext.get() is None and TaskRunContext.get() is None:
             return fn(*args, **kwargs)
-        with concurrency(f"tag:{tag}", occupy=1, strict=False, lease_duration=600,
-                         raise_on_lease_renewal_failure=False):
+        with _slot(f"tag:{tag}"):
             return fn(*args, **kwargs)
 
     return call
