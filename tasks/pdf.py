@@ -265,6 +265,30 @@ def _sheets(names: tuple[str, ...], fetcher: URLFetcher) -> list[weasyprint.CSS]
     return _stylesheets[names]
 
 
+# Compounds the Thai dictionary splits into words of their own (ตัว ชี้ วัด) but a reader takes as one word.
+KEEP_TOGETHER = ("ตัวชี้วัด",)
+_TEXT = re.compile(r">([^<]+)<")
+_SVG = re.compile(r"(<svg\b.*?</svg>)", re.S)
+
+
+def keep_words_together(html: str) -> str:
+    """Wrap each compound of KEEP_TOGETHER in the body's text in a no-wrap span (not inside SVG, where a span
+    is not allowed, nor in the head)."""
+    head, sep, body = html.partition("<body")
+    if not sep:
+        head, body = "", html
+
+    def spans(m: re.Match[str]) -> str:
+        text = m.group(1)
+        for word in KEEP_TOGETHER:
+            text = text.replace(word, f'<span style="white-space:nowrap">{word}</span>')
+        return f">{text}<"
+
+    parts = _SVG.split(body)
+    body = "".join(part if part.startswith("<svg") else _TEXT.sub(spans, part) for part in parts)
+    return head + sep + body
+
+
 def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path = TEMPLATES_DIR) -> bytes:
     """One HTML string (plus stylesheets of `templates/` by name) to PDF bytes, with the Thai font embedded
     and extractable text."""
@@ -277,7 +301,7 @@ def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path =
         wp_logger.addHandler(watcher)
         try:
             fetcher = LocalOnlyFetcher(allowed_roots())
-            doc = weasyprint.HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher)
+            doc = weasyprint.HTML(string=keep_words_together(html), base_url=str(base_url) + "/", url_fetcher=fetcher)
             rendered = doc.render(font_config=_font_config, stylesheets=_sheets(stylesheets, fetcher))
             used: set[str] = set()
 

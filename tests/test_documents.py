@@ -106,6 +106,18 @@ def test_lines_break_between_thai_words_never_inside_one():
     assert "".join(lines) == unicodedata.normalize("NFKC", "".join(seq))
 
 
+@pytest.mark.parametrize("width", [5.0, 5.5, 6.0, 6.5, 7.0])
+def test_the_compound_tua_chi_wat_is_never_split_across_lines(width):
+    """ตัวชี้วัด is three dictionary words (ตัว ชี้ วัด) to the line breaker, one word to a reader."""
+    text = "ผลการประเมินตัวชี้วัดที่ 4.1 ของ อปท. ที่ไม่ผ่านตัวชี้วัดมีจำนวนมาก " * 6
+    pdf = html_to_pdf(f"<html><head><title>ตัวชี้วัด</title></head><body style='font-family:Sarabun;"
+                      f"font-size:16pt;width:{width}cm'><p>{text}</p></body></html>")
+    lines = [unicodedata.normalize("NFKC", line) for line in "".join(pdf_pages(pdf)).split("\r\n")]
+    assert len(lines) > 5
+    assert not any(line.rstrip().endswith(("ตัว", "ตัวชี้")) for line in lines[:-1])
+    assert "".join(lines).count("ตัวชี้วัด") == 12
+
+
 def test_pdf_embeds_sarabun_and_nothing_else(rendered):
     for form in (1, 2):
         assert embedded_font_names(rendered[form][1]) == {"Sarabun", "Sarabun-Bold"}
