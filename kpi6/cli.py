@@ -265,7 +265,8 @@ def run(
     inputs = read_input_file(input_file) if input_file else ProvinceInputs()
     ctx = RunContext(province=prov, config=config, now=datetime.now(BANGKOK), actor=default_actor())
     lpa_results = str(lpa.resolve()) if lpa else None
-    check_inputs(ctx, resolve_files(ctx, inputs, lpa_results))
+    inputs = resolve_files(ctx, inputs, lpa_results)  # files read once; the flow gets them read
+    check_inputs(ctx, inputs)
     from kpi6.tasks.production import check_output_dir
 
     check_output_dir(str(out_dir.resolve()) if out_dir else None)

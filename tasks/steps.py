@@ -89,15 +89,15 @@ def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | No
         plan = lpa.proposed_plan(analysis, ctx.config, ctx.province)
         inputs = inputs.model_copy(update={"plan": plan.model_copy(update={"evidence": [lpa_results]})})
     d = inputs.dissemination
-    if d is None or (d.events_file is None and d.survey_file is None):
-        return inputs
+    if d is None or (d.events_file is None and (d.survey_file is None or d.survey is not None)):
+        return inputs  # nothing to read, or read already (the CLI checks before the flow runs)
     update: dict[str, object] = {}
     if d.events_file:
         path = Path(d.events_file)
         events = [e.model_copy(update={"evidence": survey.resolve_paths(e.evidence, path.parent)})
                   for e in survey.read_events(path)]
         update.update(events=[*d.events, *events], events_file=None)
-    if d.survey_file:
+    if d.survey_file and d.survey is None:
         result, checked, table = survey.read_survey(
             Path(d.survey_file.file), period=ctx.config.period,
             columns=d.survey_file.columns or ctx.config.survey.columns, skip_invalid=d.survey_file.skip_invalid)
@@ -151,14 +151,15 @@ def _event_evidence(part: object) -> list[str]:
     return [x for e in part.events for x in e.evidence] if isinstance(part, DisseminationInput) else []
 
 
-def _store(ctx: RunContext, fields: list[str], entries: list[str], *, survey_files: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+def _store(ctx: RunContext, fields: list[str], entries: list[str], *,
+           survey_files: list[str] | None = None) -> list[str]:
     """The evidence fields' folder links, then the office's evidence (files put in the first folder;
     a survey export in the survey folder)."""
     store = production.evidence_store(ctx.output_dir)
     parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in fields]
     stored = store_evidence(store, parts[0], entries)
     if survey_files:
-        stored += store_evidence(store, folder_parts(ctx.config.id, ctx.province.code, "survey"), list(survey_files))
+        stored += store_evidence(store, folder_parts(ctx.config.id, ctx.province.code, "survey"), survey_files)
     return [store.folder_link(p) for p in parts] + stored
 
 
