@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -72,10 +73,15 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+# Alembic's `context` and `op` are module-wide proxies: two threads migrating at once (province runs in
+# parallel) would pull them from under each other, so one thread migrates at a time in a process.
+_migrate_lock = threading.Lock()
+
+
 def migrate(url: str | None = None) -> None:
     """Create or upgrade the schema to the newest revision."""
     engine = get_engine(url)
     cfg = alembic_config(url)
-    with engine.begin() as conn:
+    with _migrate_lock, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

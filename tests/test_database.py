@@ -165,3 +165,14 @@ def test_migrations_build_exactly_the_models_tables(db_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata)
     assert diff == []
     assert "reminder_log" in set(inspect(get_engine()).get_table_names())
+
+
+def test_province_runs_in_parallel_threads_can_all_migrate(db_url):
+    """The national demo runs provinces four at a time; each run makes sure the schema is current."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kpi6.tasks.database import migrate as upgrade
+
+    with ThreadPoolExecutor(6) as pool:
+        for future in [pool.submit(upgrade) for _ in range(12)]:
+            future.result()
