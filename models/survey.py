@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from kpi6.models.lpa import LaoType, lao_type_of
+from kpi6.models.thai import arabic_digits
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The five levels of a satisfaction survey, most satisfied first.
@@ -44,7 +45,6 @@ class SatisfactionItem(BaseModel):
 RATING_LABELS: dict[str, int] = {label: 5 - i for i, label in enumerate(SATISFACTION_LEVELS)}
 # Forms often prefix the level ("พึงพอใจมาก", "ระดับมากที่สุด"); the prefix carries no meaning.
 _LABEL_PREFIXES = ("ระดับความพึงพอใจ", "ความพึงพอใจ", "พึงพอใจ", "พอใจ", "ระดับ")
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _NUMBER_AND_LABEL = re.compile(
     r"^([1-5])\s*[-=:.)]?\s*\(?\s*([^\d()]+?)\s*\)?$"  # 5 - มากที่สุด, 5 (มากที่สุด)
@@ -112,7 +112,7 @@ class RatingError(ValueError):
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.translate(_THAI_DIGITS).split())
+    return " ".join(arabic_digits(text).split())
 
 
 def _label_value(text: str) -> int | None:
@@ -197,6 +197,17 @@ class SurveyFileError(ValueError):
 
 def _key(header: str) -> str:
     return _norm(header).lower()
+
+
+def match_headers(headers: Sequence[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """For each field, the first of its aliases that is a header of the file (case and spacing ignored)."""
+    keys = {" ".join(h.split()).lower(): h for h in headers}
+    found: dict[str, str] = {}
+    for name, names in aliases.items():
+        hit = next((keys[a.lower()] for a in names if a.lower() in keys), None)
+        if hit is not None:
+            found[name] = hit
+    return found
 
 
 def _find(headers: Sequence[str], keys: Iterable[str], *, exact: bool = False) -> str | None:
@@ -368,7 +379,8 @@ class Response:
 RESUBMIT_WINDOW = timedelta(minutes=10)
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A cell as text: whitespace collapsed, a whole float without its `.0` (how XLSX gives 5 or 4.1 codes)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -411,9 +423,9 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
         raw_ts = cell(row, ts_i)
         submitted = reader.read(raw_ts)
         if submitted is None:
-            found.append(Problem(number, plan.timestamp, "empty_required" if not _text(raw_ts) else "bad_timestamp",
-                                 "the timestamp is empty" if not _text(raw_ts)
-                                 else f"{_text(raw_ts)!r} is not a date and time"))
+            found.append(Problem(number, plan.timestamp, "empty_required" if not cell_text(raw_ts) else "bad_timestamp",
+                                 "the timestamp is empty" if not cell_text(raw_ts)
+                                 else f"{cell_text(raw_ts)!r} is not a date and time"))
         elif not period[0] <= submitted.date() <= period[1]:
             found.append(Problem(number, plan.timestamp, "outside_round",
                                  f"submitted {submitted:%Y-%m-%d}, outside the round ({period[0]} to {period[1]})"))
@@ -426,11 +438,11 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
             elif value is None and needed:
                 found.append(Problem(number, name, "empty_required", "no answer to a required item"))
             ratings.append(value)  # type: ignore[arg-type]
-        lao_name = _text(cell(row, index[plan.lao_name])) if plan.lao_name else ""
-        raw_type = _text(cell(row, index[plan.lao_type])) if plan.lao_type else ""
+        lao_name = cell_text(cell(row, index[plan.lao_name])) if plan.lao_name else ""
+        raw_type = cell_text(cell(row, index[plan.lao_type])) if plan.lao_type else ""
         lao_type = lao_type_of(raw_type) or lao_type_of(lao_name)
-        position = _text(cell(row, index[plan.position])) if plan.position else ""
-        comments = [_text(cell(row, index[c])) for c in plan.comments]
+        position = cell_text(cell(row, index[plan.position])) if plan.position else ""
+        comments = [cell_text(cell(row, index[c])) for c in plan.comments]
         # A duplicate: the same row again (pasted or exported twice), or the same LAO and position giving the
         # same answers within minutes (the form sent twice).
         whole = tuple(row)

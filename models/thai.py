@@ -12,12 +12,18 @@ THAI_MONTHS_SHORT = (
     "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
 )
 _TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+_TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 BE_OFFSET = 543
 
 
 def thai_digits(text: object) -> str:
     """`13 ธ.ค. 2566` -> `๑๓ ธ.ค. ๒๕๖๖`; anything else in the text stays as it is."""
     return str(text).translate(_TO_THAI)
+
+
+def arabic_digits(text: object) -> str:
+    """`๑๕/๒/๒๕๖๗` -> `15/2/2567`: what a clerk typed in Thai digits, read as numbers."""
+    return str(text).translate(_TO_ARABIC)
 
 
 def digits(text: object, *, arabic: bool) -> str:

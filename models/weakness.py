@@ -19,7 +19,8 @@ from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.inputs import PlanActivity, PlanInput, PlanTopic
 from kpi6.models.lpa import LaoType, LpaAspect, lao_type_of, parse_aspect
 from kpi6.models.round import PlanningRules, RoundConfig
-from kpi6.models.survey import Problem, Table
+from kpi6.models.survey import Problem, Table, cell_text, match_headers
+from kpi6.models.thai import arabic_digits
 from pydantic import BaseModel, ConfigDict, Field
 
 # --- results ----------------------------------------------------------------------------------------
@@ -83,28 +84,16 @@ def _number(value: object) -> float | None:
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int | float):
         return float(value)
-    text = str(value).translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")).replace(",", "").strip()
+    text = arabic_digits(value).replace(",", "").strip()
     try:
         return float(text)
     except ValueError:
         raise ValueError(f"{value!r} is not a number") from None
 
 
-def _text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(str(value).split()) if value is not None else ""
-
-
 def result_columns(headers: Sequence[str]) -> dict[str, str]:
     """Which header holds which field; the required ones must be there, and a score or a result."""
-    keys = {" ".join(h.split()).lower(): h for h in headers}
-    found: dict[str, str] = {}
-    for name, aliases in RESULT_HEADERS.items():
-        for alias in aliases:
-            if alias.lower() in keys:
-                found[name] = keys[alias.lower()]
-                break
+    found = match_headers(headers, RESULT_HEADERS)
     missing = [n for n in REQUIRED if n not in found]
     if "score" not in found and "result" not in found:
         missing.append("score (with full_score) or result (ผ่าน/ไม่ผ่าน)")
@@ -137,21 +126,21 @@ def check_results(table: Table) -> tuple[list[LpaResult], list[Problem]]:
         def bad(field: str, kind: str, message: str, found: list[Problem] = found, number: int = number) -> None:
             found.append(Problem(number, cols.get(field, field), kind, message))
 
-        name = _text(cell("lao_name"))
+        name = cell_text(cell("lao_name"))
         if not name:
             bad("lao_name", "empty_required", "no LAO name")
-        kind = lao_type_of(_text(cell("lao_type"))) or lao_type_of(name)
+        kind = lao_type_of(cell_text(cell("lao_type"))) or lao_type_of(name)
         if kind is None:
-            bad("lao_type", "unknown_type", f"LAO type {_text(cell('lao_type'))!r} is not อบจ., เทศบาล or อบต.")
+            bad("lao_type", "unknown_type", f"LAO type {cell_text(cell('lao_type'))!r} is not อบจ., เทศบาล or อบต.")
         try:
-            aspect = parse_aspect_cell(_text(cell("aspect")))
+            aspect = parse_aspect_cell(cell_text(cell("aspect")))
         except ValueError:
             aspect = None
-            bad("aspect", "unknown_aspect", f"aspect {_text(cell('aspect'))!r} is not 1–5 or an LPA aspect's name")
-        code = _text(cell("indicator"))
+            bad("aspect", "unknown_aspect", f"aspect {cell_text(cell('aspect'))!r} is not 1–5 or an LPA aspect's name")
+        code = cell_text(cell("indicator"))
         if not code:
             bad("indicator", "empty_required", "no indicator code")
-        indicator_name = _text(cell("indicator_name"))
+        indicator_name = cell_text(cell("indicator_name"))
         score = full = None
         passed: bool | None = None
         try:
@@ -162,7 +151,7 @@ def check_results(table: Table) -> tuple[list[LpaResult], list[Problem]]:
             full = _number(cell("full_score")) if "full_score" in cols else None
         except ValueError as exc:
             bad("full_score", "not_a_number", str(exc))
-        raw_result = _text(cell("result")).lower() if "result" in cols else ""
+        raw_result = cell_text(cell("result")).lower() if "result" in cols else ""
         if raw_result:
             passed = PASS_WORDS.get(raw_result)
             if passed is None:

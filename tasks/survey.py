@@ -22,6 +22,7 @@ from kpi6.models.survey import (
     SurveyResult,
     Table,
     check_rows,
+    match_headers,
     plan_columns,
     tally,
 )
@@ -118,13 +119,7 @@ def _day(value: object) -> object:
 
 def events_from_table(table: Table) -> list[dict[str, Any]]:
     """One event per row; LAOs named in one cell separated by `;` or line breaks; counts by type in their columns."""
-    names = {" ".join(h.split()).lower(): h for h in table.headers}
-    where: dict[str, str] = {}
-    for key, aliases in EVENT_HEADERS.items():
-        for a in aliases:
-            if a.lower() in names:
-                where[key] = names[a.lower()]
-                break
+    where = match_headers(table.headers, EVENT_HEADERS)
     for needed in ("date", "channel"):
         if needed not in where:
             raise InputError(f"{table.source}: no {needed!r} column ({' or '.join(EVENT_HEADERS[needed])})")
