@@ -1,15 +1,23 @@
 """Orchestration overhead: the national run through Prefect (ephemeral API) versus the same task functions
 called directly; and the daily reminder run for 76 provinces.
 
-    KPI6_DATA_DIR=$(mktemp -d) .venv/bin/python benchmarks/bench_orchestration.py
+    .venv/bin/python benchmarks/bench_orchestration.py
 
+The Prefect side runs as `kpi6 demo` does: Prefect's own INFO lines off (PREFECT_LOGGING_LEVEL=WARNING, what the
+CLI sets), KPI6_DEMO_PARALLEL province runs at a time. Unless set, KPI6_DATA_DIR and PREFECT_HOME are fresh
+temporary folders, so the figure does not depend on how large an earlier Prefect database has grown.
 Targets (issue 5): Prefect adds no more than 25% to the wall time; reminders for 76 provinces under 10 s.
 Not a test: it prints figures.
 """
 
+# ruff: noqa: E402 (the environment is set before Prefect is imported)
 from __future__ import annotations
 
+import os
 import tempfile
+
+for _name, _value in (("KPI6_DATA_DIR", None), ("PREFECT_HOME", None), ("PREFECT_LOGGING_LEVEL", "WARNING")):
+    os.environ.setdefault(_name, _value or tempfile.mkdtemp(prefix=f"kpi6-bench-{_name.lower()}-"))
 import time
 from datetime import date
 from pathlib import Path
@@ -64,8 +72,6 @@ def main() -> None:
           f"(+{(orchestrated / plain - 1) * 100:.0f}%)")
     contacts = tmp / "contacts.yaml"
     contacts.write_text("".join(f"{p.code}: [{p.code.lower()}@dla.example]\n" for p in registry()), encoding="utf-8")
-    import os
-
     os.environ["KPI6_CONTACTS_FILE"] = str(contacts)
     get_settings.cache_clear()
     day = date(2024, 1, 11)  # the plan is due the next working day: every province gets a reminder

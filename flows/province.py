@@ -11,6 +11,7 @@ from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
 from kpi6.models.summary import ProvinceRunSummary
 from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_this_run
+from kpi6.tasks.limits import untagged_tasks
 from kpi6.tasks.steps import (
     disseminate_and_survey,
     make_plan,
@@ -69,26 +70,28 @@ def province_round(
     `lpa_results` (a CSV/XLSX file of the province's LPA results) and no plan in `inputs`, step 1 records the
     plan `kpi6 topics` proposes: the two weakest indicators' topics and the steps dated back from the deadlines."""
     inputs = inputs or ProvinceInputs()
-    ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir, lpa_results=lpa_results)
-    tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
-    actions: dict[int, StepAction] = {}
-    for n in [step] if step else range(1, 6):
-        data = inputs.for_step(n)
-        actions[n] = decide_step(ctx.config, n, states, has_input=data is not None, force=force,
-                                 explicit=step is not None)
-        if actions[n] is not StepAction.run:
-            continue
-        try:
-            STEP_TASKS[n](ctx, data, force)
-        except DeliveryError as exc:  # the mail server or Drive failed: the step stays not done, and says why
-            record_failure(ctx, n, str(exc))
-            raise
-        except Kpi6Error:
-            raise
-        except Exception as exc:
-            record_failure(ctx, n, f"{type(exc).__name__}: {exc}")
-            raise
-        states[n] = "done"
-    summary = summarize_run(ctx, actions)
-    publish_province_report(ctx.config, summary, output_dir)
-    return summary
+    with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
+        ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir,
+                                          lpa_results=lpa_results)
+        tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
+        actions: dict[int, StepAction] = {}
+        for n in [step] if step else range(1, 6):
+            data = inputs.for_step(n)
+            actions[n] = decide_step(ctx.config, n, states, has_input=data is not None, force=force,
+                                     explicit=step is not None)
+            if actions[n] is not StepAction.run:
+                continue
+            try:
+                STEP_TASKS[n](ctx, data, force)
+            except DeliveryError as exc:  # the mail server or Drive failed: the step stays not done, and says why
+                record_failure(ctx, n, str(exc))
+                raise
+            except Kpi6Error:
+                raise
+            except Exception as exc:
+                record_failure(ctx, n, f"{type(exc).__name__}: {exc}")
+                raise
+            states[n] = "done"
+        summary = summarize_run(ctx, actions)
+        publish_province_report(ctx.config, summary, output_dir)
+        return summary

@@ -71,7 +71,8 @@ def _options(
         raise SettingsError(f"setting KPI6_{str(problem['loc'][0]).upper()}: {problem['msg']}") from None
     check_secrets(settings)
     if not verbose:
-        # The clerk reads the result table; every run's full log stays one click away in the Prefect UI.
+        # The clerk reads the result table. Prefect's INFO lines ("Finished in state Completed()") are left out
+        # of the terminal and the UI alike; states, artifacts, warnings and errors with tracebacks stay in the UI.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     notify_urls: str = Field(default="", description="Apprise URLs for reminders and alerts, comma-separated")
     alert_emails: str = Field(default="", description="DLA addresses told when a province run fails, comma-separated")
     contacts_file: Path | None = Field(default=None, description="YAML: province code -> e-mail addresses")
-    demo_parallel: int = Field(default=4, ge=1, le=32, description="Province runs the national demo runs at once")
+    demo_parallel: int = Field(default=2, ge=1, le=32, description="Province runs the national demo runs at once")
     topics_file: Path | None = Field(default=None, description="YAML: DLA's topics, added to the catalogue")
     outbox_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default data/outbox")
 

@@ -8,10 +8,11 @@ caps them across every worker and province run. Prefect keeps a tag's limit as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-from prefect.context import FlowRunContext, TaskRunContext
+from prefect.context import FlowRunContext, TagsContext, TaskRunContext
 
 try:  # the form Prefect's task engine uses for tag limits: no warning per call when a tag has no limit
     from prefect.concurrency._sync import concurrency as _concurrency
@@ -42,3 +43,15 @@ def limited(tag: str, fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return call
+
+
+@contextmanager
+def untagged_tasks() -> Iterator[None]:
+    """Task runs started inside carry no tags; the flow run keeps the ones it was created with.
+
+    Prefect's task engine asks the API for the concurrency slots of every tag a task run carries, limit or
+    not: with `province:`, `round:` and `step:` inherited from the caller's `tags()`, that was a round trip
+    per task (0.1 s on the ephemeral API). DLA filters flow runs by tag; the limits that matter (`smtp`,
+    `drive`) are taken around the sends themselves (`limited` below)."""
+    with TagsContext(current_tags=set()):
+        yield

@@ -104,6 +104,27 @@ def test_flow_run_is_named_and_tagged_for_the_ui(sqlite_url):
     assert {"province:TH-50", "round:2567-1"} <= set(run.tags)
 
 
+def test_the_runs_tags_stay_off_its_task_runs(sqlite_url):
+    """A tag on a task run costs a concurrency-slot request to the API per task: the run is tagged, its tasks not."""
+    from prefect import tags
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with tags("province:TH-50", "round:2567-1", "demo"):
+        state = province_round("TH-50", "2567-1", inputs=full_inputs(), now=NOW, return_state=True)
+    run_id = state.state_details.flow_run_id
+
+    async def read():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            run = await client.read_flow_run(run_id)
+            tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+            return run, tasks
+
+    run, task_runs = asyncio.run(read())
+    assert {"province:TH-50", "round:2567-1", "demo"} <= set(run.tags)
+    assert {t.name.rsplit("-", 1)[0] for t in task_runs} >= {"prepare_run", "make_plan", "report_form2"}
+    assert [t.tags for t in task_runs if t.tags] == []
+
+
 def test_a_run_started_without_tags_tags_itself_with_province_round_and_step(sqlite_url):
     """As a run triggered from the UI or `prefect deployment run`, which carries only the deployment's tags."""
     state = province_round("เชียงใหม่", "2567-1", step=1, inputs=full_inputs(), now=NOW, return_state=True)
