@@ -52,6 +52,6 @@ def untagged_tasks() -> Iterator[None]:
     Prefect's task engine asks the API for the concurrency slots of every tag a task run carries, limit or
     not: with `province:`, `round:` and `step:` inherited from the caller's `tags()`, that was a round trip
     per task (0.1 s on the ephemeral API). DLA filters flow runs by tag; the limits that matter (`smtp`,
-    `drive`) are taken around the sends themselves (`limited` below)."""
+    `drive`) are taken around the sends themselves (`limited` above)."""
     with TagsContext(current_tags=set()):
         yield
