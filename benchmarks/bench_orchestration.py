@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import tempfile
 
-for _name, _value in (("KPI6_DATA_DIR", None), ("PREFECT_HOME", None), ("PREFECT_LOGGING_LEVEL", "WARNING")):
-    os.environ.setdefault(_name, _value or tempfile.mkdtemp(prefix=f"kpi6-bench-{_name.lower()}-"))
+for _name in ("KPI6_DATA_DIR", "PREFECT_HOME"):
+    if _name not in os.environ:
+        os.environ[_name] = tempfile.mkdtemp(prefix=f"kpi6-bench-{_name.lower()}-")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 import time
 from datetime import date
 from pathlib import Path

@@ -1,7 +1,8 @@
 """Tag-based concurrency limits at the network edges.
 
-Inside a Prefect run, each e-mail send holds a slot of the `smtp` tag's limit and each Google Drive upload a
-slot of the `drive` tag's, so a limit created once on the server (`prefect concurrency-limit create smtp 2`)
+Inside a Prefect run, each message sent to a mail server (`SmtpTransport`) holds a slot of the `smtp` tag's
+limit and each Google Drive upload a slot of the `drive` tag's (the outbox folder and the local evidence
+folder take none), so a limit created once on the server (`prefect concurrency-limit create smtp 2`)
 caps them across every worker and province run. Prefect keeps a tag's limit as the concurrency limit named
 `tag:<tag>`, the one its task engine takes for tagged tasks. Without a limit, or outside a run, calls just run.
 """

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from kpi6.models.errors import DeliveryError, SettingsError
 from kpi6.models.thai import thai_digits
+from kpi6.tasks.limits import SMTP_TAG, limited
 from pydantic import BaseModel
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -150,6 +151,10 @@ class SmtpTransport:
         return server
 
     def send(self, msg: EmailMessage) -> None:
+        """Send with retries, holding a slot of the `smtp` tag's limit meanwhile (see tasks/limits.py)."""
+        limited(SMTP_TAG, self._send)(msg)
+
+    def _send(self, msg: EmailMessage) -> None:
         where = f"{self.host}:{self.port}"
         for attempt in range(1, self.attempts + 1):
             try:
