@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,30 @@ def test_run_errors_exit_2_and_leave_the_database_unchanged(sqlite_url, tmp_path
         assert message in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert _db_rows() == before
+
+
+def test_console_script_on_the_ephemeral_api_prints_no_prefect_lines_and_records_every_task_run(tmp_path):
+    """The clerk's terminal shows kpi6's table, not Prefect's INFO lines; and the ephemeral API, which records
+    task runs and events in batches (kpi6.cli.prefect_defaults), has recorded all of them when it stops."""
+    exe = Path(sys.executable).with_name("kpi6")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(KPI6_DATA_DIR=str(tmp_path), PREFECT_HOME=str(tmp_path / "prefect"))
+    proc = subprocess.run([str(exe), "run", "--province", "TH-50", "--round", "2567-1", "--input", str(EXAMPLE),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "TH-50 เชียงใหม่ · 2567-1" in proc.stdout
+    for line in (proc.stdout + proc.stderr).splitlines():
+        assert "| INFO" not in line and "Finished in state" not in line, line
+    with sqlite3.connect(tmp_path / "prefect" / "prefect.db") as db:
+        runs = db.execute("select id, state_type from flow_run where name like 'TH-50 %'").fetchall()
+        assert [state for _, state in runs] == ["COMPLETED"]
+        tasks = dict(db.execute("select substr(name, 1, length(name) - 4), state_type from task_run "
+                                "where flow_run_id = ?", (runs[0][0],)).fetchall())
+        completed = db.execute("select count(*) from events where event = 'prefect.task-run.Completed'").fetchone()
+    assert tasks == dict.fromkeys(["prepare_run", "make_plan", "produce_media", "report_form1",
+                                   "disseminate_and_survey", "report_form2", "summarize_run",
+                                   "publish_province_report"], "COMPLETED")
+    assert completed == (8,)
 
 
 def test_console_script_exits_2_on_unknown_province(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kpi6.cli import SQLITE_SERVER_BATCHES
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import free_port
 
@@ -44,6 +45,7 @@ def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_RUNNER_POLL_FREQUENCY="1", PREFECT_LOGGING_LEVEL="WARNING",
                KPI6_DATA_DIR=str(tmp_path / "data"), KPI6_ACTOR="e2e")
+    env.update(SQLITE_SERVER_BATCHES)  # as the README says to start a server on SQLite
     bin_dir = Path(sys.executable).parent
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -82,6 +84,15 @@ def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
         assert artifacts and artifacts[0]["flow_run_id"] == run["id"]
         assert "# TH-50 เชียงใหม่ · รอบ 2567-1" in artifacts[0]["data"]
         assert (tmp_path / "data" / "2567-1" / "TH-50" / "form1.pdf").read_bytes()[:4] == b"%PDF"
+
+        def task_runs():  # type: ignore[no-untyped-def]  # recorded in batches, within a second or so
+            found = httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [run["id"]]}}},
+                               timeout=5).json()
+            names = {t["name"].rsplit("-", 1)[0] for t in found if t["state"]["type"] == "COMPLETED"}
+            return names if len(names) == 8 else None
+
+        assert {"make_plan", "report_form1", "report_form2", "publish_province_report"} <= _wait(
+            "the task runs", task_runs, timeout=30)
     finally:
         for proc in (served, server):
             if proc is not None:
