@@ -471,7 +471,7 @@ def demo(
 
     check_output_dir(str(out_dir.resolve()))
     out.print(f"national demo · round {config.id} · 76 provinces · database {_safe_url(get_settings().db_url)}")
-    with out.status("running the five steps for 76 provinces and writing their forms (about three minutes)…"):
+    with out.status("running the five steps for 76 provinces and writing their forms (a minute or two)…"):
         scores, seconds = _run_flow(national_demo, round_id=config.id, seed=seed, out_dir=str(out_dir.resolve()))
     rows = _score_rows(scores)
     out.print(_score_table(rows, f"คะแนนตัวชี้วัดที่ 6 ระดับประเทศ · รอบ {config.id} (demo)"))

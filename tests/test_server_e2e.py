@@ -1,5 +1,6 @@
-"""End to end on a real `prefect server` on 127.0.0.1: serve the deployments, trigger `province-round` for one
-province through the API, wait for Completed, read its artifact back through the API."""
+"""End to end on a real `prefect server` on 127.0.0.1, as the README's "Operating it" says: serve the deployments
+(or deploy prefect.yaml to a process work pool and start a worker), trigger `province-round` for one province
+through the API, wait for Completed, read its artifact and task runs back through the API."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,47 +41,66 @@ def _wait(what: str, check, timeout: float = 120):  # type: ignore[no-untyped-de
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
+ROOT = Path(__file__).parent.parent
+BIN = Path(sys.executable).parent
+
+
+@contextmanager
+def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen]]]:  # type: ignore[type-arg]
+    """A real `prefect server` on SQLite, started with the batches the README recommends; yields its API URL,
+    the environment of its clients, and a list of the processes to stop at the end (the server first in it)."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KPI6_"))}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_RUNNER_POLL_FREQUENCY="1", PREFECT_LOGGING_LEVEL="WARNING",
+               PREFECT_RUNNER_POLL_FREQUENCY="1", PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_LOGGING_LEVEL="WARNING",
                KPI6_DATA_DIR=str(tmp_path / "data"), KPI6_ACTOR="e2e")
-    env.update(SQLITE_SERVER_BATCHES)  # as the README says to start a server on SQLite
-    bin_dir = Path(sys.executable).parent
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    server = subprocess.Popen([str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-                               str(port)], env=env, stdout=(logs / "server.log").open("w"), stderr=subprocess.STDOUT)
-    served = None
+    env.update(SQLITE_SERVER_BATCHES)
+    (tmp_path / "logs").mkdir()
+    procs = [subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=(tmp_path / "logs" / "server.log").open("w"), stderr=subprocess.STDOUT)]
     try:
         _wait("the server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200)
-        served = subprocess.Popen([sys.executable, "-m", "kpi6.deployments.serve"], env=env,
-                                  stdout=(logs / "serve.log").open("w"), stderr=subprocess.STDOUT)
+        yield api, env, procs
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _trigger_th50(api: str, env: dict[str, str], deployment: str, log: Path) -> dict:  # type: ignore[type-arg]
+    """`prefect deployment run province-round/province-round -p province=TH-50 -p round_id=2567-1`, here with
+    the office's inputs and a fixed clock as JSON parameters too; waits for the run to finish, returns it."""
+    extra = json.dumps({"now": bkk(2024, 3, 30, 12).isoformat(), "inputs": full_inputs().model_dump(mode="json")})
+    done = subprocess.run([str(BIN / "prefect"), "deployment", "run", "province-round/province-round",
+                           "-p", "province=TH-50", "-p", "round_id=2567-1", "--params", extra],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}},
+                      timeout=10).json()
+    assert len(runs) == 1
+
+    def finished():  # type: ignore[no-untyped-def]
+        state = httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5).json()["state"]
+        return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    state = _wait("the flow run", finished, timeout=180)
+    assert state["type"] == "COMPLETED", (state, log.read_text()[-3000:])
+    return httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5).json()
+
+
+def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
+    with prefect_server(tmp_path) as (api, env, procs):
+        log = tmp_path / "logs" / "serve.log"
+        procs.append(subprocess.Popen([sys.executable, "-m", "kpi6.deployments.serve"], env=env,
+                                      stdout=log.open("w"), stderr=subprocess.STDOUT))
         deployment = _wait("the deployment", lambda: httpx.get(
             f"{api}/deployments/name/province-round/province-round", timeout=5).json().get("id"))
-        assert deployment
-        # Triggered the way the README says: `prefect deployment run ... -p province=TH-50 -p round_id=2567-1`,
-        # here with the office's inputs and a fixed clock as JSON parameters too.
-        extra = json.dumps({"now": bkk(2024, 3, 30, 12).isoformat(), "inputs": full_inputs().model_dump(mode="json")})
-        done = subprocess.run([str(bin_dir / "prefect"), "deployment", "run", "province-round/province-round",
-                               "-p", "province=TH-50", "-p", "round_id=2567-1", "--params", extra],
-                              env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-        runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}},
-                          timeout=10).json()
-        assert len(runs) == 1
-        run = runs[0]
-
-        def finished():  # type: ignore[no-untyped-def]
-            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]
-            return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
-
-        state = _wait("the flow run", finished, timeout=180)
-        assert state["type"] == "COMPLETED", (state, (logs / "serve.log").read_text()[-3000:])
-        flow_run = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()
-        assert flow_run["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
+        run = _trigger_th50(api, env, deployment, log)
+        assert run["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
         artifacts = httpx.post(f"{api}/artifacts/filter", json={
             "artifacts": {"key": {"any_": ["province-th-50-2567-1"]}}}, timeout=5).json()
         assert artifacts and artifacts[0]["flow_run_id"] == run["id"]
@@ -93,11 +115,32 @@ def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
 
         assert {"make_plan", "report_form1", "report_form2", "publish_province_report"} <= _wait(
             "the task runs", task_runs, timeout=30)
-    finally:
-        for proc in (served, server):
-            if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+
+
+def test_prefect_deploy_all_then_a_process_worker_runs_a_province(tmp_path):
+    """The README's other way: `prefect work-pool create kpi6 --type process; prefect deploy --all;
+    prefect worker start --pool kpi6`, from the project folder."""
+    with prefect_server(tmp_path) as (api, env, procs):
+        def run(*args: str) -> None:
+            done = subprocess.run([str(BIN / "prefect"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                                  timeout=180)
+            assert done.returncode == 0, done.stdout + done.stderr
+
+        run("work-pool", "create", "kpi6", "--type", "process")
+        run("--no-prompt", "deploy", "--all")
+        found = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+        assert set(found) == {"province-round", "propose-topics", "daily-reminders", "national-scoreboard",
+                              "national-demo"}
+        assert {d["work_pool_name"] for d in found.values()} == {"kpi6"}
+        [morning] = found["daily-reminders"]["schedules"]
+        assert morning["schedule"]["cron"] == "30 8 * * 1-5" and morning["schedule"]["timezone"] == "Asia/Bangkok"
+        assert found["national-scoreboard"]["schedules"][0]["schedule"]["timezone"] == "Asia/Bangkok"
+        assert not found["province-round"]["schedules"]  # triggered by hand, from a form of the 76 provinces
+        assert len(found["province-round"]["parameter_openapi_schema"]["properties"]["province"]["enum"]) == 76
+        log = tmp_path / "logs" / "worker.log"
+        procs.append(subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "kpi6"], env=env, cwd=ROOT,
+                                      stdout=log.open("w"), stderr=subprocess.STDOUT))
+        run_ = _trigger_th50(api, env, found["province-round"]["id"], log)
+        assert run_["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
+        assert set(run_["tags"]) >= {"kpi6", "manual", "province:TH-50", "round:2567-1"}
+        assert (tmp_path / "data" / "2567-1" / "TH-50" / "form2.pdf").read_bytes()[:4] == b"%PDF"
