@@ -4,7 +4,6 @@ runs submitted at once. Afterwards: 76 scores, no step recorded twice, no report
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,10 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import drop_postgres_db, fresh_postgres_url
-from tests.mailsupport import free_port
+from tests.serversupport import BIN, prefect_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(autouse=True)
@@ -34,17 +32,19 @@ def _count(api: str, *types: str) -> int:
 
 def test_76_province_runs_on_two_workers_record_everything_once(pg_server, tmp_path):
     prefect_db, kpi6_db = fresh_postgres_url(pg_server), fresh_postgres_url(pg_server)
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KPI6_"))}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_API_DATABASE_CONNECTION_URL=prefect_db.replace("+psycopg", "+asyncpg"),
-               PREFECT_LOGGING_LEVEL="WARNING", KPI6_DATABASE_URL=kpi6_db, KPI6_DATA_DIR=str(tmp_path / "data"),
-               KPI6_ACTOR="scale-out")
-    logs = tmp_path / "logs"
-    logs.mkdir()
     out = tmp_path / "out"
+    try:
+        with prefect_server(tmp_path, sqlite_batches=False, KPI6_ACTOR="scale-out", KPI6_DATABASE_URL=kpi6_db,
+                            PREFECT_API_DATABASE_CONNECTION_URL=prefect_db.replace("+psycopg", "+asyncpg"),
+                            ) as (api, env, procs):
+            _scale_out(api, env, procs, tmp_path / "logs", out, kpi6_db)
+    finally:
+        for url in (prefect_db, kpi6_db):
+            drop_postgres_db(pg_server, url)
 
+
+def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path, kpi6_db: str) -> None:  # type: ignore[type-arg]
+    """The README's scale-out commands against the running server, then what must hold afterwards."""
     def start(name: str, *args: str) -> subprocess.Popen:  # type: ignore[type-arg]
         return subprocess.Popen(list(args), env=env, stdout=(logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT)
 
@@ -53,48 +53,29 @@ def test_76_province_runs_on_two_workers_record_everything_once(pg_server, tmp_p
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    procs = [start("server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port))]
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        run(str(BIN / "prefect"), "work-pool", "create", "kpi6", "--type", "process")
-        run(str(BIN / "kpi6"), "init")
-        run(sys.executable, "-m", "kpi6.deployments.scale_out", "deploy")
-        for n in (1, 2):
-            procs.append(start(f"worker{n}", str(BIN / "prefect"), "worker", "start", "--pool", "kpi6", "--limit", "4"))
-        ids = run(sys.executable, "-m", "kpi6.deployments.scale_out", "submit", "--out", str(out)).split()
-        assert len(set(ids)) == 76
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline and _count(api, "COMPLETED", "FAILED", "CRASHED", "CANCELLED") < 76:
-            time.sleep(2)
-        failed = _count(api, "FAILED", "CRASHED")
-        assert failed == 0 and _count(api, "COMPLETED") == 76, (logs / "worker1.log").read_text()[-3000:]
-        scores = json.loads(run(str(BIN / "kpi6"), "score", "--round", "2567-1", "--json"))
-        assert len(scores) == 76
-        assert sum(1 for s in scores if s["penalty"]) == 23  # the demo's seed: 23 offices report late
-        engine = create_engine(kpi6_db)
-        with engine.connect() as conn:
-            steps = conn.execute(text("select province_code, step, runs from step_progress")).all()
-            reports = conn.execute(text("select province_code, form, version from report_submission")).all()
-        engine.dispose()
-        assert len(steps) == len({(p, s) for p, s, _ in steps}) and all(r == 1 for *_, r in steps)
-        assert Counter(form for _, form, _ in reports) == {1: 73, 2: 69}  # stop_2 offices: no Form 1
-        assert all(v == 1 for *_, v in reports)
-        assert len(list((out / "outbox").glob("*.eml"))) == len(reports)  # each report e-mailed exactly once
-        # The sends ran under the limit `deploy` set on the `smtp` tag.
-        assert httpx.get(f"{api}/concurrency_limits/tag/smtp", timeout=10).json()["concurrency_limit"] == 2
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for url in (prefect_db, kpi6_db):
-            drop_postgres_db(pg_server, url)
+    run(str(BIN / "prefect"), "work-pool", "create", "kpi6", "--type", "process")
+    run(str(BIN / "kpi6"), "init")
+    run(sys.executable, "-m", "kpi6.deployments.scale_out", "deploy")
+    for n in (1, 2):
+        procs.append(start(f"worker{n}", str(BIN / "prefect"), "worker", "start", "--pool", "kpi6", "--limit", "4"))
+    ids = run(sys.executable, "-m", "kpi6.deployments.scale_out", "submit", "--out", str(out)).split()
+    assert len(set(ids)) == 76
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and _count(api, "COMPLETED", "FAILED", "CRASHED", "CANCELLED") < 76:
+        time.sleep(2)
+    failed = _count(api, "FAILED", "CRASHED")
+    assert failed == 0 and _count(api, "COMPLETED") == 76, (logs / "worker1.log").read_text()[-3000:]
+    scores = json.loads(run(str(BIN / "kpi6"), "score", "--round", "2567-1", "--json"))
+    assert len(scores) == 76
+    assert sum(1 for s in scores if s["penalty"]) == 23  # the demo's seed: 23 offices report late
+    engine = create_engine(kpi6_db)
+    with engine.connect() as conn:
+        steps = conn.execute(text("select province_code, step, runs from step_progress")).all()
+        reports = conn.execute(text("select province_code, form, version from report_submission")).all()
+    engine.dispose()
+    assert len(steps) == len({(p, s) for p, s, _ in steps}) and all(r == 1 for *_, r in steps)
+    assert Counter(form for _, form, _ in reports) == {1: 73, 2: 69}  # stop_2 offices: no Form 1
+    assert all(v == 1 for *_, v in reports)
+    assert len(list((out / "outbox").glob("*.eml"))) == len(reports)  # each report e-mailed exactly once
+    # The sends ran under the limit `deploy` set on the `smtp` tag.
+    assert httpx.get(f"{api}/concurrency_limits/tag/smtp", timeout=10).json()["concurrency_limit"] == 2

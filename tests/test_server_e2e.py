@@ -5,20 +5,15 @@ through the API, wait for Completed, read its artifact and task runs back throug
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from kpi6.cli import SQLITE_SERVER_BATCHES
 from tests.factories import bkk, full_inputs
-from tests.mailsupport import free_port
+from tests.serversupport import BIN, prefect_server, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -28,47 +23,7 @@ def prefect_harness():  # this test talks to its own server, not the session's t
     yield
 
 
-def _wait(what: str, check, timeout: float = 120):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except httpx.HTTPError:
-            found = None
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 ROOT = Path(__file__).parent.parent
-BIN = Path(sys.executable).parent
-
-
-@contextmanager
-def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen]]]:  # type: ignore[type-arg]
-    """A real `prefect server` on SQLite, started with the batches the README recommends; yields its API URL,
-    the environment of its clients, and a list of the processes to stop at the end (the server first in it)."""
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KPI6_"))}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_RUNNER_POLL_FREQUENCY="1", PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_LOGGING_LEVEL="WARNING",
-               KPI6_DATA_DIR=str(tmp_path / "data"), KPI6_ACTOR="e2e")
-    env.update(SQLITE_SERVER_BATCHES)
-    (tmp_path / "logs").mkdir()
-    procs = [subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=(tmp_path / "logs" / "server.log").open("w"), stderr=subprocess.STDOUT)]
-    try:
-        _wait("the server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200)
-        yield api, env, procs
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _trigger_th50(api: str, env: dict[str, str], deployment: str, log: Path) -> dict:  # type: ignore[type-arg]
@@ -87,17 +42,17 @@ def _trigger_th50(api: str, env: dict[str, str], deployment: str, log: Path) -> 
         state = httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5).json()["state"]
         return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
-    state = _wait("the flow run", finished, timeout=180)
+    state = wait_for("the flow run", finished, timeout=180)
     assert state["type"] == "COMPLETED", (state, log.read_text()[-3000:])
     return httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5).json()
 
 
 def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
-    with prefect_server(tmp_path) as (api, env, procs):
+    with prefect_server(tmp_path, KPI6_ACTOR="e2e") as (api, env, procs):
         log = tmp_path / "logs" / "serve.log"
         procs.append(subprocess.Popen([sys.executable, "-m", "kpi6.deployments.serve"], env=env,
                                       stdout=log.open("w"), stderr=subprocess.STDOUT))
-        deployment = _wait("the deployment", lambda: httpx.get(
+        deployment = wait_for("the deployment", lambda: httpx.get(
             f"{api}/deployments/name/province-round/province-round", timeout=5).json().get("id"))
         run = _trigger_th50(api, env, deployment, log)
         assert run["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
@@ -113,14 +68,14 @@ def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
             names = {t["name"].rsplit("-", 1)[0] for t in found if t["state"]["type"] == "COMPLETED"}
             return names if len(names) == 8 else None
 
-        assert {"make_plan", "report_form1", "report_form2", "publish_province_report"} <= _wait(
+        assert {"make_plan", "report_form1", "report_form2", "publish_province_report"} <= wait_for(
             "the task runs", task_runs, timeout=30)
 
 
 def test_prefect_deploy_all_then_a_process_worker_runs_a_province(tmp_path):
     """The README's other way: `prefect work-pool create kpi6 --type process; prefect deploy --all;
     prefect worker start --pool kpi6`, from the project folder."""
-    with prefect_server(tmp_path) as (api, env, procs):
+    with prefect_server(tmp_path, KPI6_ACTOR="e2e") as (api, env, procs):
         def run(*args: str) -> None:
             done = subprocess.run([str(BIN / "prefect"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
                                   timeout=180)
@@ -140,7 +95,7 @@ def test_prefect_deploy_all_then_a_process_worker_runs_a_province(tmp_path):
         log = tmp_path / "logs" / "worker.log"
         procs.append(subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "kpi6"], env=env, cwd=ROOT,
                                       stdout=log.open("w"), stderr=subprocess.STDOUT))
-        run_ = _trigger_th50(api, env, found["province-round"]["id"], log)
-        assert run_["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
-        assert set(run_["tags"]) >= {"kpi6", "manual", "province:TH-50", "round:2567-1"}
+        triggered = _trigger_th50(api, env, found["province-round"]["id"], log)
+        assert triggered["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
+        assert set(triggered["tags"]) >= {"kpi6", "manual", "province:TH-50", "round:2567-1"}
         assert (tmp_path / "data" / "2567-1" / "TH-50" / "form2.pdf").read_bytes()[:4] == b"%PDF"
