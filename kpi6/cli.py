@@ -73,10 +73,11 @@ def _options(
     check_secrets(settings)
 
 
-# A Prefect server on SQLite records task runs and events in batches, not one transaction per event. Its API
-# reads, then writes, in one transaction; a commit of those services in between makes SQLite refuse the write
-# ("database is locked"), the API answers 503 and Prefect's client tries again after 2 s, then 4 s, 8 s...
-# (39 times in one national demo, 7 with batches). Task runs reach the database within a second.
+# With these, a Prefect server on SQLite records task runs and events in batches; by default it writes each
+# event in a transaction of its own. Some API calls read, then write, in one transaction; a commit of those
+# services in between makes SQLite refuse the write ("database is locked"), the API answers 503 and Prefect's
+# client tries again after 2 s, then 4 s, 8 s... (39 times in one national demo, 7 with batches). Task runs
+# still reach the database within a second.
 SQLITE_SERVER_BATCHES = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
@@ -95,7 +96,6 @@ def prefect_defaults(*, verbose: bool = False) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     for name, value in SQLITE_SERVER_BATCHES.items():
         os.environ.setdefault(name, value)
-
 
 
 def fail(message: str) -> None:
