@@ -42,8 +42,8 @@ def national_demo(
     inputs = generate_demo_inputs(config, seed, str(output_root(out_dir) / "inputs" / round_id))
     chosen = [(code, pi) for code, pi in inputs.items() if not provinces or code in provinces]
     # The province runs start no heartbeat thread of their own: they live in this run's process, whose
-    # heartbeat stands for all, and ending a run waits up to 1 s for that thread to stop. The settings are
-    # built once: building them costs 20 ms, per province.
+    # heartbeat stands for all, and ending a run waits up to 1 s for that thread to stop. These settings are
+    # built once here, not per province: each build costs about 20 ms.
     current = get_settings_context()
     quiet = current.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     with ThreadPoolExecutor(max_workers=get_settings().demo_parallel, thread_name_prefix="province") as pool:
