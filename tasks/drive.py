@@ -21,6 +21,7 @@ import json
 import mimetypes
 import random
 import ssl
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload, build_http
 from kpi6.models.errors import DeliveryError, InputError, SettingsError
-from kpi6.tasks.evidence import StoredFile, md5_file, safe_name
+from kpi6.tasks.evidence import StoredFile, default_max_bytes, open_evidence
 from kpi6.tasks.limits import DRIVE_TAG, limited
 
 SCOPES = ["https://www.googleapis.com/auth/drive"]
@@ -220,7 +221,7 @@ class DriveEvidenceStore:
         self.retries = retries
         self.chunk_size = chunk_size
         self.resumable_threshold = resumable_threshold
-        self.max_bytes = max_bytes
+        self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
         self.sleep = sleep
         self._folders: dict[tuple[str, ...], DriveFolder] = {(): DriveFolder(root_folder_id, None)}
         self._public: set[str] = set()
@@ -243,11 +244,15 @@ class DriveEvidenceStore:
         return self._limited_put(parts, name, io.BytesIO(data), len(data), md5)
 
     def put_file(self, parts: tuple[str, ...], source: Path) -> StoredFile:
-        name, size = safe_name(source.name), source.stat().st_size
-        self._check_size(name, size)  # before hashing a file that will be refused anyway
-        md5 = md5_file(source)
-        with source.open("rb") as fh:
-            return self._limited_put(parts, name, fh, size, md5)
+        """Its type and size are checked before any request. The open file (files.open_regular: no symlinks,
+        regular files only) is read once into a private spool - in memory up to `resumable_threshold`, else an
+        unnamed temporary file - being checked and hashed on the way; the upload reads the spool, so the bytes
+        sent are the bytes checked even if the office's file changes meanwhile."""
+        with (open_evidence(source, max_bytes=self.max_bytes) as evidence,
+              tempfile.SpooledTemporaryFile(max_size=self.resumable_threshold) as spool):
+            scanned = evidence.scan(sink=spool)
+            spool.seek(0)
+            return self._limited_put(parts, evidence.name, spool, scanned.size, scanned.md5)
 
     # -- folders ---------------------------------------------------------------------------------------------
 

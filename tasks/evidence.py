@@ -6,19 +6,30 @@ stored (name, link, MD5, size). The QR codes on the forms encode these links.
 
 The local store keeps the tree under a folder of the data folder; its links are `file://` URIs, or URLs
 under `KPI6_EVIDENCE_BASE_URL` when the office serves that folder.
+
+An office's evidence file is read only through `files.open_regular` (a regular file, reached without any
+symbolic link, not a device, a FIFO or a /proc file) and only from that one open file: `check_evidence` checks
+it before any write, and each store's `put_file` opens it again and checks, hashes and copies what it reads from
+that open file, so a file swapped for a symlink between the check and the store is refused, not copied.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
 import re
-import shutil
+import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, BinaryIO, Protocol
 from urllib.parse import quote
 
 from kpi6.models.errors import InputError
+from kpi6.tasks.files import MB, open_regular
 from pydantic import BaseModel
 
 WEB_SCHEMES = ("http://", "https://")
@@ -70,12 +81,20 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def default_max_bytes() -> int:
+    """The largest evidence file accepted (KPI6_EVIDENCE_MAX_MB), in bytes."""
+    from kpi6.settings import get_settings
+
+    return int(get_settings().evidence_max_mb * MB)
+
+
 class LocalEvidenceStore:
     """Evidence in a local folder tree."""
 
-    def __init__(self, root: Path, base_url: str | None = None) -> None:
+    def __init__(self, root: Path, base_url: str | None = None, *, max_bytes: int | None = None) -> None:
         self.root = root
         self.base_url = base_url.rstrip("/") + "/" if base_url else None
+        self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
 
     def _folder(self, parts: tuple[str, ...]) -> Path:
         folder = self.root.joinpath(*parts)
@@ -103,14 +122,27 @@ class LocalEvidenceStore:
         return self._stored(target, hashlib.md5(data, usedforsecurity=False).hexdigest())
 
     def put_file(self, parts: tuple[str, ...], source: Path) -> StoredFile:
-        """Copy unless the folder holds the same bytes already; the source is hashed once (videos are large)."""
-        target = self._folder(parts) / safe_name(source.name)
-        md5 = md5_file(source)
-        if not (target.is_file() and target.stat().st_size == source.stat().st_size and md5_file(target) == md5):
-            tmp = target.with_name(f".{target.name}.part")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
-        return self._stored(target, md5)
+        """Copy unless the folder holds the same bytes already. The open file is checked and hashed, then copied
+        from the same open file; the copy is kept only if its bytes are the ones checked (the same SHA-256)."""
+        with open_evidence(source, max_bytes=self.max_bytes) as evidence:
+            checked = evidence.scan()
+            target = self._folder(parts) / evidence.name
+            if target.is_file() and target.stat().st_size == checked.size and md5_file(target) == checked.md5:
+                return self._stored(target, checked.md5)
+            # A name of its own (runs may be parallel), created afresh: never an existing file or link.
+            tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    copied = evidence.scan(sink=out)
+                if copied != checked:
+                    raise InputError(f"{evidence.label} changed while it was being stored; nothing was stored, "
+                                     "try again once it is no longer being written")
+                tmp.replace(target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        return self._stored(target, checked.md5)
 
 
 # Evidence types the letter's offices send, with how each file begins (a renamed file is refused).
@@ -118,10 +150,12 @@ ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
     ".pdf": (b"%PDF",),
     ".docx": (b"PK\x03\x04",), ".xlsx": (b"PK\x03\x04",), ".pptx": (b"PK\x03\x04",),
     ".doc": (b"\xd0\xcf\x11\xe0",), ".xls": (b"\xd0\xcf\x11\xe0",), ".ods": (b"PK\x03\x04",),
-    ".csv": (b"",),  # a survey or events export; its content is checked when it is imported
+    ".csv": (b"",),  # a survey or events export: text, checked by `_text_problem`
     ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
     ".mp4": (b"ftyp",), ".mov": (b"ftyp", b"moov", b"wide", b"mdat", b"free"),
 }
+# How much of a file's beginning its content check reads.
+HEAD_BYTES = 64 * 1024
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
 
 
@@ -139,21 +173,132 @@ def safe_name(name: str) -> str:
     return name
 
 
-def check_evidence_file(path: Path, *, max_mb: float) -> str:
-    """A file the store may take: an allowed type whose content matches, not too large. Its safe name."""
-    ext = path.suffix.lower()
+def _shown(text: str) -> str:
+    """A name as one line of a terminal: control characters escaped."""
+    return text if text.isprintable() else ascii(text)
+
+
+def _text_problem(head: bytes, *, whole: bool) -> str | None:
+    """What keeps the beginning of a CSV export from being text, or None. The encodings are those of
+    `tables.decode_text` (UTF-16 with a BOM, UTF-8 with or without one, else the Thai Windows code page), decoded
+    incrementally so that a character cut at the end of `head` is not an error unless `head` is the whole file."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        tries = [("utf-16", head)]
+    elif head.startswith(codecs.BOM_UTF8):
+        tries = [("utf-8", head[len(codecs.BOM_UTF8):])]
+    else:
+        tries = [("utf-8", head), ("cp874", head)]
+    for encoding, data in tries:
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=whole)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return "is not a text file in UTF-8, UTF-16 or Thai Windows encoding; save it from Excel as 'CSV UTF-8'"
+    if "\x00" in text:
+        return "is not a text file: it holds NUL bytes, as programs and binary files do"
+    if not text.strip():
+        return "is empty"
+    return None
+
+
+def content_problem(ext: str, head: bytes, *, whole: bool) -> str | None:
+    """What is wrong with a file of type `ext` that begins with `head` (`whole`: that is all of it), or None."""
+    if not head:
+        return "is empty"
+    if ext == ".csv":
+        return _text_problem(head, whole=whole)
+    if not any(head.startswith(m) or (ext in (".mp4", ".mov") and head[4:8] == m) for m in ALLOWED_TYPES[ext]):
+        return f"is not a real {ext.lstrip('.')} file (its content says otherwise)"
+    return None
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What one read of an evidence file saw."""
+
+    size: int
+    md5: str
+    sha256: str
+
+
+@dataclass
+class EvidenceSource:
+    """An evidence file opened through `files.open_regular`: everything is read from this one open file."""
+
+    fh: BinaryIO
+    name: str  # its safe name, the one it is stored under
+    ext: str
+    label: str  # "evidence file <name>", to begin a message with
+    size: int  # as the open file said when it was opened
+    max_bytes: int
+
+    def _check(self, head: bytes, *, whole: bool) -> None:
+        if problem := content_problem(self.ext, head, whole=whole):
+            raise InputError(f"{self.label} {problem}")
+
+    def check_head(self) -> None:
+        """Check the content on the file's first part."""
+        self.fh.seek(0)
+        data = self.fh.read(HEAD_BYTES + 1)
+        self._check(data[:HEAD_BYTES], whole=len(data) <= HEAD_BYTES)
+
+    def scan(self, sink: IO[bytes] | None = None) -> Scanned:
+        """Read the whole file from its start: check its content on its first part (before anything is written
+        to `sink`), hash it, copy it to `sink`. A file that grows past the limit or changes size is refused."""
+        self.fh.seek(0)
+        md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+        head, size, checked = b"", 0, False
+        while chunk := self.fh.read(1 << 20):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise InputError(f"{self.label} grew past the limit of {self.max_bytes / MB:g} MB "
+                                 "(KPI6_EVIDENCE_MAX_MB) while it was being read")
+            if not checked and len(head) <= HEAD_BYTES:
+                head += chunk[: HEAD_BYTES + 1 - len(head)]
+                if len(head) > HEAD_BYTES:
+                    self._check(head[:HEAD_BYTES], whole=False)
+                    checked = True
+            md5.update(chunk)
+            sha256.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
+        if not checked:
+            self._check(head, whole=True)
+        if size != self.size:
+            raise InputError(f"{self.label} changed while it was being read ({self.size} bytes when opened, "
+                             f"{size} read); try again once it is no longer being written")
+        return Scanned(size=size, md5=md5.hexdigest(), sha256=sha256.hexdigest())
+
+
+def _too_large(label: str, size: int, max_bytes: int) -> InputError:
+    return InputError(f"{label} is {size / MB:.0f} MB; the limit is {max_bytes / MB:g} MB (KPI6_EVIDENCE_MAX_MB)")
+
+
+@contextmanager
+def open_evidence(path: Path, *, max_bytes: int) -> Iterator[EvidenceSource]:
+    """An office's evidence file, open for checking and storing: an accepted type by its (safe) name, a regular
+    file reached without symlinks (files.open_regular), no larger than `max_bytes`. Its content is not read yet."""
+    path = Path(path)
+    label = f"evidence file {_shown(path.name)}"
+    name = safe_name(path.name)
+    ext = Path(name).suffix.lower()
     if ext not in ALLOWED_TYPES:
         allowed = ", ".join(sorted(e.lstrip(".") for e in ALLOWED_TYPES))
-        raise InputError(f"evidence file {path.name}: type {ext or '(none)'} is not accepted; use one of {allowed}")
-    size = path.stat().st_size
-    if size > max_mb * 1024 * 1024:
-        raise InputError(f"evidence file {path.name} is {size / 1024 / 1024:.0f} MB; the limit is {max_mb:g} MB "
-                         "(KPI6_EVIDENCE_MAX_MB)")
-    with path.open("rb") as fh:
-        head = fh.read(16)
-    if not any(head.startswith(m) or (ext in (".mp4", ".mov") and head[4:8] == m) for m in ALLOWED_TYPES[ext]):
-        raise InputError(f"evidence file {path.name} is not a real {ext.lstrip('.')} file (its content says otherwise)")
-    return safe_name(path.name)
+        raise InputError(f"{label}: type {ext or '(none)'} is not accepted; use one of {allowed}")
+    with open_regular(path, what="evidence file") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > max_bytes:
+            raise _too_large(label, size, max_bytes)
+        yield EvidenceSource(fh=fh, name=name, ext=ext, label=label, size=size, max_bytes=max_bytes)
+
+
+def check_evidence_file(path: Path, *, max_mb: float) -> str:
+    """A file the store may take: an allowed type whose content matches, not too large. Its safe name."""
+    with open_evidence(path, max_bytes=int(max_mb * MB)) as evidence:
+        evidence.check_head()
+        return evidence.name
 
 
 def check_evidence(entries: list[str], *, what: str, max_mb: float = 500) -> None:
@@ -162,8 +307,9 @@ def check_evidence(entries: list[str], *, what: str, max_mb: float = 500) -> Non
         if entry.startswith(WEB_SCHEMES):
             continue
         path = Path(entry).expanduser()
-        if not path.is_file():
-            raise InputError(f"{what}: evidence file not found: {entry} (give a file path or an http(s) link)")
+        if not os.path.lexists(path):
+            raise InputError(f"{what}: evidence file not found: {_shown(entry)} "
+                             "(give a file path or an http(s) link)")
         try:
             check_evidence_file(path, max_mb=max_mb)
         except InputError as exc:

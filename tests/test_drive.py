@@ -180,7 +180,7 @@ def test_changed_content_is_uploaded_again(drive: FakeDrive, make_store) -> None
 
 def test_resumable_upload_in_chunks(tmp_path: Path, drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "วิดีโอ.mp4"
-    source.write_bytes(os.urandom(1024 * KiB + 123))
+    source.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(1024 * KiB + 111))
     store = make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB)
 
     stored = store.put_file(STEP_1, source)
@@ -195,6 +195,49 @@ def test_resumable_upload_in_chunks(tmp_path: Path, drive: FakeDrive, make_store
                       "bytes 786432-1048575/1048699", "bytes 1048576-1048698/1048699"]
     assert make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB).put_file(STEP_1, source) == stored
     assert uploads(drive) == 1
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "/proc/self/environ"])
+def test_a_symlink_is_refused_and_nothing_is_uploaded(tmp_path: Path, drive: FakeDrive, make_store,  # type: ignore[no-untyped-def]
+                                                       target: str) -> None:
+    from kpi6.models.errors import InputError
+
+    link = tmp_path / "ผู้เข้าร่วม.csv"
+    link.symlink_to(target)
+    with pytest.raises(InputError, match="symbolic link") as info:
+        make_store().put_file(STEP_1, link)
+    assert link.name in str(info.value) and "\n" not in str(info.value)
+    assert drive.requests == [] and drive.files() == []
+
+
+def test_a_symlink_swapped_in_after_the_check_is_not_uploaded(tmp_path: Path, drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
+    from kpi6.models.errors import InputError
+    from kpi6.tasks.evidence import check_evidence, store_evidence
+
+    path = tmp_path / "participants.csv"
+    path.write_text("name,office\nสมชาย,อบต.บ้านใหม่\n", encoding="utf-8")
+    check_evidence([str(path)], what="step 4")
+    (tmp_path / "swap").symlink_to("/etc/passwd")
+    os.replace(tmp_path / "swap", path)
+    with pytest.raises(InputError, match="symbolic link"):
+        store_evidence(make_store(), STEP_1, [str(path)])
+    assert uploads(drive) == 0 and drive.files() == []
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("survey.csv", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "not a text file"),
+    ("plan.pdf", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "not a real pdf"),
+    ("empty.png", b"", "is empty"),
+])
+def test_content_is_checked_before_any_request(tmp_path: Path, drive: FakeDrive, make_store,  # type: ignore[no-untyped-def]
+                                               name: str, data: bytes, message: str) -> None:
+    from kpi6.models.errors import InputError
+
+    source = tmp_path / name
+    source.write_bytes(data)
+    with pytest.raises(InputError, match=message):
+        make_store().put_file(STEP_1, source)
+    assert drive.requests == []
 
 
 def test_too_large_a_file_is_refused_before_any_request(tmp_path: Path, drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
