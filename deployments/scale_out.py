@@ -8,7 +8,8 @@ several workers, and the 76 province runs submitted at once.
     python -m kpi6.deployments.scale_out submit --round 2567-1 --seed 6 --out DIR
 
 Each province run is its own flow run (its own process); the database's row locks and unique constraints
-keep a step from being recorded twice, and each report's e-mail is sent once (a receipt per version).
+keep a step from being recorded twice, and each report's e-mail is sent once (a claim per version, see
+tasks/delivery.py). The province runs go in two waves: steps 1–3 of all 76, then steps 4–5.
 Each send holds a slot of the `smtp` tag's limit and each Drive upload one of the `drive` tag's; `deploy`
 sets a concurrency limit on each tag so that 76 runs at once never open more than that many SMTP sessions or uploads.
 """
@@ -16,12 +17,14 @@ sets a concurrency limit on each tag so that 76 runs at once never open more tha
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from kpi6.flows.province import province_round
 from kpi6.tasks.limits import DRIVE_TAG, SMTP_TAG
 from kpi6.tasks.rounds import load_round
-from kpi6.tasks.samples import demo_inputs
+from kpi6.models.inputs import ProvinceInputs
+from kpi6.tasks.samples import demo_inputs, demo_runs
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
@@ -42,16 +45,45 @@ def deploy(pool: str = "kpi6", smtp_limit: int = 2, drive_limit: int = 4) -> str
     return str(deployment_id)
 
 
-def submit(round_id: str, seed: int, out_dir: str | None) -> list[str]:
-    """One flow run per province on the demo's sample inputs, all submitted at once; their ids."""
+def submit(round_id: str, seed: int, out_dir: str | None, *, poll_seconds: float = 2.0,
+           wait_seconds: float = 3600) -> list[str]:
+    """One flow run per province on the demo's sample inputs, all submitted at once; their ids.
+
+    An office's round is two runs, as in the demo (tasks/samples.demo_runs): steps 1–3 at the moment Form 1
+    is sent, then steps 4–5 at Form 2's; the second wave is submitted once every run of the first has ended."""
     config = load_round(round_id)
-    ids = []
+    waves: list[list[tuple[str, ProvinceInputs, object]]] = [[], []]
     for code, inputs in demo_inputs(config, seed).items():
-        run = run_deployment(DEPLOYMENT, timeout=0, tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
-                             parameters={"province": code, "round_id": round_id, "output_dir": out_dir,
-                                         "inputs": inputs.model_dump(mode="json")})
-        ids.append(str(run.id))
+        for wave, (part, clock) in zip(waves, demo_runs(inputs), strict=False):
+            wave.append((code, part, clock))
+    ids: list[str] = []
+    for n, wave in enumerate(waves):
+        started = [run_deployment(DEPLOYMENT, timeout=0, tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
+                                  parameters={"province": code, "round_id": round_id, "output_dir": out_dir,
+                                              "inputs": part.model_dump(mode="json"),
+                                              "now": clock.isoformat() if clock else None})  # type: ignore[attr-defined]
+                   for code, part, clock in wave]
+        ids += [str(run.id) for run in started]
+        if n + 1 < len(waves):
+            wait_for_runs([run.id for run in started], poll_seconds=poll_seconds, wait_seconds=wait_seconds)
     return ids
+
+
+def wait_for_runs(ids: list, *, poll_seconds: float, wait_seconds: float) -> None:  # type: ignore[type-arg]
+    """Until every run has reached a final state (completed, failed, crashed, cancelled)."""
+    deadline = time.monotonic() + wait_seconds
+    with get_client(sync_client=True) as client:
+        pending = set(ids)
+        while pending:
+            pending = {i for i in pending if not _final(client.read_flow_run(i).state)}
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} province runs still running after {wait_seconds:.0f} s")
+            if pending:
+                time.sleep(poll_seconds)
+
+
+def _final(state) -> bool:  # type: ignore[no-untyped-def]
+    return state is not None and state.is_final()
 
 
 def main() -> None:

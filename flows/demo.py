@@ -11,7 +11,7 @@ from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.artifacts import run_tags
 from kpi6.tasks.production import output_root
-from kpi6.tasks.samples import generate_demo_inputs
+from kpi6.tasks.samples import demo_runs, generate_demo_inputs
 from kpi6.tasks.scores import export_scores_csv
 from kpi6.tasks.steps import prepare_round, reset_round_data
 from prefect import flow, tags
@@ -23,9 +23,11 @@ from kpi6.settings import get_settings
 
 def _run_province(settings: SettingsContext, code: str, round_id: str, inputs: ProvinceInputs,
                   out_dir: str | None) -> None:
-    # Tagged when created, as the CLI does; run under `settings` (see national_demo).
+    # Tagged when created, as the CLI does; run under `settings` (see national_demo). Each run's clock is the
+    # moment its report goes out, so a late office's e-mail is sent late (see demo_runs).
     with tags(*run_tags(code, round_id, None), "demo"), settings:
-        province_round(province=code, round_id=round_id, inputs=inputs, output_dir=out_dir)
+        for part, clock in demo_runs(inputs):
+            province_round(province=code, round_id=round_id, inputs=part, now=clock, output_dir=out_dir)
 
 
 @flow(name="national-demo", flow_run_name="national demo · {round_id}")
@@ -38,7 +40,7 @@ def national_demo(
     trigger theirs, and most of a run's cost in Prefect is waiting, not work. With `out_dir`, each
     province's forms and media land in `<out_dir>/<round>/<code>/` and the scores in `<out_dir>/scores.csv`."""
     config = prepare_round(round_id)
-    reset_round_data(round_id)
+    reset_round_data(round_id, output_dir=out_dir)
     inputs = generate_demo_inputs(config, seed, str(output_root(out_dir) / "inputs" / round_id))
     chosen = [(code, pi) for code, pi in inputs.items() if not provinces or code in provinces]
     # The province runs start no heartbeat thread of their own: they live in this run's process, whose

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         default=None, description="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; default: the outbox"
     )
     smtp_attempts: int = Field(default=3, ge=1, description="Tries per message when the server is unreachable")
+    smtp_timeout: float = Field(default=30, gt=0, le=600, description="Seconds to wait for each answer of the server")
     smtp_from: str | None = Field(default=None, description="Sender address of the reports")
     dla_mailbox: str = Field(default="dla0810.7@dla.go.th", description="Where reports go (the letter's address)")
     office_email: str | None = Field(default=None, description="The office's own address, copied on each report")

@@ -140,6 +140,40 @@ class AuditLog(SQLModel, table=True):
     from_state: str | None = None
     to_state: str | None = None
     detail: dict[str, Any] = _json(dict)
+    os_user: str | None = None  # who ran kpi6 on the server, beside the actor it claims (KPI6_ACTOR)
+
+
+class DeliveryState(StrEnum):
+    sending = "sending"  # claimed: a run is handing the message to the mail server now
+    sent = "sent"  # the server accepted it (or an operator confirmed it arrived)
+    unknown = "unknown"  # the message went out but no answer came back, or the sender died mid-send
+    failed = "failed"  # the server refused it or could not be reached: nothing was delivered
+
+
+class ReportDelivery(SQLModel, table=True):
+    """One e-mail of a report version to DLA's mailbox: claimed before it is sent, so that two runs never
+    send the same version and a send whose outcome is unknown is never repeated without an operator."""
+
+    __tablename__ = "report_delivery"
+    __table_args__ = (UniqueConstraint("province_code", "round_id", "form", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(foreign_key="province.code", index=True)
+    round_id: str = Field(foreign_key="round.id", index=True)
+    form: int
+    version: int
+    message_id: str
+    state: str = Field(max_length=16)
+    transport: str = Field(max_length=16)
+    message_date: datetime = _ts(nullable=False)  # the message's Date: the same on every try of this version
+    claimed_at: datetime = _ts(nullable=False)
+    lease_until: datetime = _ts(nullable=False)  # a `sending` claim older than this belongs to a dead run
+    claimed_by: str
+    claim_host: str = ""  # the machine and process of the claim: a dead process's claim needs no lease to end
+    claim_pid: int = 0
+    sent_at: datetime | None = _ts()  # when the server accepted it
+    error: str | None = None
+    tries: int = 0
 
 
 class ReminderLog(SQLModel, table=True):

@@ -25,6 +25,15 @@ class DeliveryError(Kpi6Error):
     """Sending or uploading failed (mail server or Google Drive down, recipient refused): nothing recorded."""
 
 
+class DeliveryUnknownError(DeliveryError):
+    """A message went to the mail server but no answer came back (a timeout, a dropped line, a killed run): it
+    may have arrived. kpi6 never sends it again until an operator has checked DLA's mailbox."""
+
+
+class DeliveryBusyError(DeliveryError):
+    """Another run holds the claim on this report version (it is sending it now, or recorded it meanwhile)."""
+
+
 class SettingsError(Kpi6Error):
     """A setting is missing, malformed or still a placeholder."""
 

@@ -36,8 +36,14 @@ def check_prerequisites(config: RoundConfig, step: int, done_steps: set[int]) ->
 
 
 def check_moment(config: RoundConfig, moment: datetime, *, now: datetime, what: str) -> datetime:
-    """A recorded time must fall on or after the round's first day and not in the future."""
+    """A recorded time must fall on or after the round's first day and not in the future (and a Buddhist-Era
+    year, 2567 for 2024, is named as one, not as a time in the future)."""
+    from kpi6.models.text import buddhist_era_hint
+
     moment = as_aware(moment)
+    be_year = buddhist_era_hint(moment.year, moment.isoformat())
+    if be_year:
+        raise InputError(f"{what} {moment.isoformat()} is in the future and {be_year}")
     start, _end = config.period
     if bangkok_date(moment) < start:
         raise InputError(
@@ -47,6 +53,18 @@ def check_moment(config: RoundConfig, moment: datetime, *, now: datetime, what: 
     if moment > as_aware(now) + CLOCK_SKEW:
         raise InputError(f"{what} {moment.isoformat()} is in the future; record it once it has happened")
     return moment
+
+
+def check_report_time(config: RoundConfig, step: int, reported_at: datetime, done_at: Mapping[int, datetime]) -> None:
+    """A report cannot be dated before the steps it reports on were done (no Form 1 before its plan and media)."""
+    sc = config.step(step)
+    for n in sc.requires:
+        if n in done_at and as_aware(reported_at) < done_at[n]:
+            raise InputError(
+                f"Form {sc.form}'s submission time {as_aware(reported_at).isoformat()} is before step {n} "
+                f"({config.step(n).name_en}) was done ({done_at[n].isoformat()}): a report cannot precede the "
+                "work it reports"
+            )
 
 
 def done_steps(states: Mapping[int, str]) -> set[int]:
@@ -63,6 +81,7 @@ class ValidatedStep(BaseModel):
     file_hashes: dict[str, str] = Field(default_factory=dict)
     channel: str | None = None
     message_id: str | None = None
+    version: int | None = None  # the report version its e-mail was sent as
 
 
 def _inside_round(config: RoundConfig, day: date, what: str) -> None:
@@ -85,6 +104,11 @@ def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datet
         links = [m.link for m in data.media if m.link]
         return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence + links, completed_at=done)
     if isinstance(data, ReportInput):
+        if data.channel == "email" and data.submitted_at is not None:
+            raise InputError(
+                f"step {step}: submitted_at is the moment kpi6 sends the e-mail, recorded when DLA's server accepts "
+                "it; leave it out, or use `channel: manual` for a report the office sent itself"
+            )
         what = f"Form {config.step(step).form}'s submission time"
         done = check_moment(config, data.submitted_at or now, now=now, what=what)
         return ValidatedStep(step=step, inputs=dumped, completed_at=done, channel=data.channel,

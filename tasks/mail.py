@@ -2,14 +2,13 @@
 
 Transport from `KPI6_SMTP_URL` (`smtp://user:pass@host:587` with STARTTLS, `smtps://...:465` for implicit
 TLS); without it, the embedded default writes `.eml` files to `outbox/` in the data folder. The
-Message-ID names the province, round, form and version, and a small receipt next to the forms records
-each message the server accepted, so a run that stops after sending and before recording does not send
-again when re-run.
+Message-ID names the province, round, form and version. Sending a version once, whatever the network does,
+is tasks/delivery.py's work; a transport tells it whether a failure left the outcome unknown.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import smtplib
 import ssl
 import time
@@ -19,15 +18,16 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from kpi6.models.errors import DeliveryError, SettingsError
+from kpi6.models.errors import DeliveryError, DeliveryUnknownError, SettingsError
 from kpi6.models.thai import thai_digits
 from kpi6.tasks.limits import SMTP_TAG, limited
 from pydantic import BaseModel
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
-PLACEHOLDERS = {"", "changeme", "change-me", "change_me", "password", "secret", "xxx", "xxxx", "<password>",
-                "your-password", "yourpassword", "pass", "todo", "replace-me"}
+# Compared after decoding %XX and dropping spaces, dashes, underscores and brackets ("change%20me", "<password>").
+PLACEHOLDERS = {"changeme", "changethis", "password", "secret", "pass", "todo", "replaceme", "placeholder", "example",
+                "yourpassword", "smtppassword", "mypassword", "none", "null"}
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -100,37 +100,88 @@ class OutboxTransport:
     """The embedded default: each message becomes an .eml file (nothing leaves the machine)."""
 
     name = "outbox"
+    max_seconds = 30.0  # the longest a send can take: a claim older than this belongs to a dead run
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    def _target(self, message_id: str) -> Path:
+        return self.folder / f"{message_id.strip('<>').replace('@', '_at_')}.eml"
+
     def send(self, msg: EmailMessage) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        mid = msg["Message-ID"].strip("<>").replace("@", "_at_")
-        target = self.folder / f"{mid}.eml"
+        target = self._target(msg["Message-ID"])
         tmp = target.with_name(f".{target.name}.part")
         tmp.write_bytes(bytes(msg))
-        tmp.replace(target)
+        tmp.replace(target)  # whole or not at all: a run killed mid-write leaves only the .part
+
+    def delivered(self, message_id: str) -> bool | None:
+        """Whether the message is in the outbox (the outbox can always tell)."""
+        return self._target(message_id).is_file()
+
+
+class _DataTracked:
+    """Remembers whether the message itself went out (the DATA command): a failure after it leaves the
+    outcome unknown, since the server may have taken the message and only its answer was lost."""
+
+    data_started = False
+
+    def data(self, msg):  # type: ignore[no-untyped-def]
+        self.data_started = True
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _SMTP(_DataTracked, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_DataTracked, smtplib.SMTP_SSL):
+    pass
+
+
+def _placeholder(password: str) -> bool:
+    """A password someone forgot to change: `change me`, `change%20me`, `********`, `<password>`, ..."""
+    word = re.sub(r"[\s_\-<>\[\]{}]", "", unquote(password)).lower()
+    return word in PLACEHOLDERS or len(set(word)) <= 1 or bool(re.fullmatch(r"(your)?(smtp)?(password|pass|secret)", word))
+
+
+def parse_smtp_url(url: str) -> tuple[bool, str, int, str | None, str | None]:
+    """(implicit TLS, host, port, user, password) of KPI6_SMTP_URL; a SettingsError that never quotes it."""
+    shape = "KPI6_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465"
+    try:
+        parsed = urlparse(url.strip())
+        port = parsed.port
+        host = parsed.hostname
+    except ValueError:  # e.g. the password where the port should be; the message would quote it
+        raise SettingsError(f"{shape} (its port is not a number: is a ':' or '@' in the password not written "
+                            "as %3A or %40?)") from None
+    if parsed.scheme not in ("smtp", "smtps") or not host:
+        raise SettingsError(shape)
+    implicit_tls = parsed.scheme == "smtps"
+    user = unquote(parsed.username) if parsed.username else None
+    password = unquote(parsed.password) if parsed.password else None
+    if user and _placeholder(password or ""):
+        raise SettingsError("KPI6_SMTP_URL still has a placeholder password; set the real one")
+    return implicit_tls, host, port or (465 if implicit_tls else 587), user, password
 
 
 class SmtpTransport:
     """A real mail server: STARTTLS on smtp:// (required before a password leaves a non-loopback host),
-    implicit TLS on smtps://."""
+    implicit TLS on smtps://.
+
+    A try that fails before the message went out (no connection, login refused, a 4xx) is tried again; a
+    failure once the message went out is DeliveryUnknownError and is never retried here."""
 
     name = "smtp"
 
     def __init__(self, url: str, *, timeout: float = 30, attempts: int = 3, sleep=time.sleep) -> None:  # type: ignore[no-untyped-def]
-        parsed = urlparse(url)
-        if parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
-            raise SettingsError("KPI6_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
-        self.implicit_tls = parsed.scheme == "smtps"
-        self.host = parsed.hostname
-        self.port = parsed.port or (465 if self.implicit_tls else 587)
-        self.user = unquote(parsed.username) if parsed.username else None
-        self._password = unquote(parsed.password) if parsed.password else None
-        if self.user and (self._password or "").strip().lower() in PLACEHOLDERS:
-            raise SettingsError("KPI6_SMTP_URL still has a placeholder password; set the real one")
+        self.implicit_tls, self.host, self.port, self.user, self._password = parse_smtp_url(url)
         self.timeout, self.attempts, self.sleep = timeout, attempts, sleep
+
+    @property
+    def max_seconds(self) -> float:
+        """The longest a send can take: each try's connect, login and DATA under the timeout, and the pauses."""
+        return self.attempts * 4 * self.timeout + sum(2**a for a in range(1, self.attempts))
 
     def __repr__(self) -> str:  # never the password
         return f"SmtpTransport({'smtps' if self.implicit_tls else 'smtp'}://{self.host}:{self.port})"
@@ -138,8 +189,8 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.implicit_tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return _SMTPS(self.host, self.port, timeout=self.timeout, context=context)
+        server = _SMTP(self.host, self.port, timeout=self.timeout)
         server.ehlo()
         if server.has_extn("starttls"):
             server.starttls(context=context)
@@ -154,34 +205,55 @@ class SmtpTransport:
         """Send with retries, holding a slot of the `smtp` tag's limit meanwhile (see tasks/limits.py)."""
         limited(SMTP_TAG, self._send)(msg)
 
+    def delivered(self, message_id: str) -> bool | None:
+        """A mail server cannot be asked whether it holds a message: unknown."""
+        return None
+
     def _send(self, msg: EmailMessage) -> None:
         where = f"{self.host}:{self.port}"
         for attempt in range(1, self.attempts + 1):
+            server: smtplib.SMTP | None = None
             try:
-                with self._connect() as server:
-                    if self.user:
-                        server.login(self.user, self._password or "")
-                    refused = server.send_message(msg)
-                if refused:  # some recipients took it; the DLA mailbox must be among them to count
+                server = self._connect()
+                if self.user:
+                    server.login(self.user, self._password or "")
+                refused = server.send_message(msg)
+                _quit(server)  # the message is accepted: whatever QUIT answers changes nothing
+                if str(msg["To"]) in refused:  # another recipient (the office's copy) took it, DLA did not
                     raise DeliveryError(f"the mail server {where} refused the recipient {_who(refused)}")
                 return
+            except DeliveryError:
+                raise
             except smtplib.SMTPRecipientsRefused as exc:
                 raise DeliveryError(f"the mail server {where} refused the recipient {_who(exc.recipients)}") from None
             except smtplib.SMTPAuthenticationError as exc:
                 raise DeliveryError(f"the mail server {where} refused the login for {self.user} "
                                     f"({exc.smtp_code})") from None
-            except smtplib.SMTPResponseException as exc:
+            except smtplib.SMTPResponseException as exc:  # the server answered: it did not take the message
                 if 400 <= exc.smtp_code < 500 and attempt < self.attempts:
-                    self.sleep(2 ** attempt)
+                    self.sleep(2**attempt)
                     continue
                 raise DeliveryError(f"the mail server {where} said {exc.smtp_code} "
                                     f"{exc.smtp_error.decode(errors='replace')}") from None
-            except (OSError, smtplib.SMTPServerDisconnected) as exc:
-                if attempt < self.attempts:
-                    self.sleep(2 ** attempt)
-                    continue
+            except (OSError, smtplib.SMTPException) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                if server is not None and getattr(server, "data_started", False):
+                    raise DeliveryUnknownError(f"the mail server {where} took the message but gave no answer "
+                                               f"({reason}): it may have arrived") from None
+                if attempt < self.attempts:
+                    self.sleep(2**attempt)
+                    continue
                 raise DeliveryError(f"cannot reach the mail server {where} after {attempt} tries: {reason}") from None
+            finally:
+                if server is not None:
+                    server.close()
+
+
+def _quit(server: smtplib.SMTP) -> None:
+    try:
+        server.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
 
 
 def _who(refused: dict) -> str:  # type: ignore[type-arg]
@@ -207,7 +279,8 @@ def resolve_secret(value: str) -> str:
 
 def transport_from_settings(settings, outbox: Path | None = None) -> OutboxTransport | SmtpTransport:  # type: ignore[no-untyped-def]
     if settings.smtp_url is not None:
-        return SmtpTransport(resolve_secret(settings.smtp_url.get_secret_value()), attempts=settings.smtp_attempts)
+        return SmtpTransport(resolve_secret(settings.smtp_url.get_secret_value()), attempts=settings.smtp_attempts,
+                             timeout=settings.smtp_timeout)
     return OutboxTransport(settings.outbox_dir or outbox or settings.data_dir / "outbox")
 
 
@@ -224,26 +297,5 @@ def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]
             raise SettingsError(problem)
 
 
-def receipt_path(folder: Path, report: Report) -> Path:
-    return folder / f".form{report.form}.v{report.version}.sent.json"
-
-
-def send_report(report: Report, files: dict[str, bytes], *, transport, sender: str, to: str,  # type: ignore[no-untyped-def]
-                cc: str | None, receipts: Path, date: datetime | None = None) -> Sent:
-    """Send once: a receipt of an earlier accepted send of this version is returned instead of sending again."""
-    receipt = receipt_path(receipts, report)
-    if receipt.is_file():
-        return Sent.model_validate(json.loads(receipt.read_text(encoding="utf-8")))
-    sent_at = date or datetime.now(UTC)
-    msg = build_message(report, files, sender=sender, to=to, cc=cc, date=sent_at)
-    transport.send(msg)
-    if date is None:
-        sent_at = datetime.now(UTC)  # the time the server accepted it
-    sent = Sent(message_id=msg["Message-ID"], sent_at=sent_at, transport=transport.name)
-    receipts.mkdir(parents=True, exist_ok=True)
-    receipt.write_text(sent.model_dump_json(), encoding="utf-8")
-    return sent
-
-
 __all__ = ["OutboxTransport", "Report", "Sent", "SmtpTransport", "attachment_name", "build_message",
-           "message_id", "send_report", "transport_from_settings"]
+           "message_id", "transport_from_settings"]

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from kpi6.models.calendar import bangkok_date
@@ -28,13 +29,14 @@ from kpi6.models.inputs import (
     ReportInput,
     media_problem,
 )
-from kpi6.models.rules import as_aware
+from kpi6.models.rules import check_report_time
 from kpi6.models.thai import thai_digits
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
 from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
-from kpi6.tasks.mail import Report, Sent, attachment_name, send_report, sender_address, transport_from_settings
+from kpi6.tasks import delivery
+from kpi6.tasks.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
 
 from kpi6.settings import get_settings
 
@@ -73,6 +75,24 @@ def check_output_dir(output_dir: str | None) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot write forms and media to {exc.filename or root}: {exc.strerror or exc}") from None
     return root
+
+
+def clear_round_outputs(output_dir: str, round_id: str) -> None:
+    """Remove what earlier runs of a round wrote under `output_dir`: forms and media, the local evidence store's
+    round folder and the round's e-mails in the outbox (the demo starts its round afresh, files included)."""
+    root = output_root(output_dir).resolve()
+    store = evidence_store(output_dir)
+    folders = [root / round_id]
+    if isinstance(store, LocalEvidenceStore):
+        folders.append(store.root / round_id)
+    outbox = get_settings().outbox_dir or root / "outbox"
+    inside = [f for f in folders if f.resolve().is_relative_to(root)]  # never a shared store elsewhere
+    for folder in inside:
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+    if outbox.resolve().is_relative_to(root):
+        for eml in outbox.glob(f"kpi6.{round_id}.*.eml"):
+            eml.unlink(missing_ok=True)
 
 
 def province_folder(output_dir: str | None, round_id: str, code: str) -> Path:
@@ -128,7 +148,8 @@ def produce_media(ctx, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, s
     return media.model_copy(update={"media": media_out}), hashes
 
 
-def _done_rows(ctx, steps: list[int]) -> dict[int, StepProgress]:  # type: ignore[no-untyped-def]
+def _done_rows(ctx, steps: list[int], report_step: int, report_at: datetime) -> dict[int, StepProgress]:  # type: ignore[no-untyped-def]
+    """The steps a report is on, each done, and the steps it needs done before the report's time."""
     with session_scope() as session:
         rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         for row in rows.values():
@@ -136,6 +157,8 @@ def _done_rows(ctx, steps: list[int]) -> dict[int, StepProgress]:  # type: ignor
     missing = [n for n in steps if n not in rows or rows[n].state != StepState.done.value]
     if missing:
         raise StepOrderError(f"the report needs step(s) {', '.join(map(str, missing))} done first")
+    check_report_time(ctx.config, report_step, report_at, {
+        n: r.completed_at for n, r in rows.items() if r.state == StepState.done.value and r.completed_at})
     return rows
 
 
@@ -157,9 +180,10 @@ def _folder_link(ctx, field: str) -> str:  # type: ignore[no-untyped-def]
     return evidence_store(ctx.output_dir).folder_link(folder_parts(ctx.config.id, ctx.province.code, field))
 
 
-def produce_form1(ctx, report: ReportInput, report_day: date) -> tuple[dict[str, bytes], Links]:  # type: ignore[no-untyped-def]
+def produce_form1(ctx, report: ReportInput, report_at: datetime) -> tuple[dict[str, bytes], Links]:  # type: ignore[no-untyped-def]
     """Form 1 (.docx and .pdf) from the recorded plan and media, and the evidence links it shows."""
-    rows = _done_rows(ctx, [1, 2])
+    rows = _done_rows(ctx, [1, 2], 3, report_at)
+    report_day = bangkok_date(report_at)
     plan_link = rows[1].evidence[0] if rows[1].evidence else _folder_link(ctx, "plan")
     form = build_form1(
         province=ctx.province, config=ctx.config, plan=PlanInput.model_validate(rows[1].inputs),
@@ -169,9 +193,10 @@ def produce_form1(ctx, report: ReportInput, report_day: date) -> tuple[dict[str,
     return _rendered("form1", form)
 
 
-def produce_form2(ctx, report: ReportInput, report_day: date) -> tuple[dict[str, bytes], Links]:  # type: ignore[no-untyped-def]
+def produce_form2(ctx, report: ReportInput, report_at: datetime) -> tuple[dict[str, bytes], Links]:  # type: ignore[no-untyped-def]
     """Form 2 (.docx and .pdf) from the recorded dissemination and survey, and the evidence links it shows."""
-    rows = _done_rows(ctx, [4])
+    rows = _done_rows(ctx, [4], 5, report_at)
+    report_day = bangkok_date(report_at)
     links = rows[4].evidence
     form = build_form2(
         province=ctx.province, config=ctx.config, dissemination=DisseminationInput.model_validate(rows[4].inputs),
@@ -183,9 +208,20 @@ def produce_form2(ctx, report: ReportInput, report_day: date) -> tuple[dict[str,
     return _rendered("form2", form)
 
 
+def report_moment(ctx, form: int, report: ReportInput, completed_at: datetime) -> datetime:  # type: ignore[no-untyped-def]
+    """The moment a report is dated: an e-mail an earlier run claimed keeps that run's Date (a resend is the
+    same message); otherwise the submission time."""
+    if report.channel == "email":
+        row = delivery.pending(province_code=ctx.province.code, round_id=ctx.config.id, form=form)
+        if row is not None:
+            return row.message_date
+    return completed_at
+
+
 def deliver_report(ctx, form: int, files: dict[str, bytes], links: Links,  # type: ignore[no-untyped-def]
-                   report: ReportInput) -> tuple[dict[str, str], Sent | None]:
-    """Write the form's files, put them in the evidence store and, for `channel: email`, send them once.
+                   report: ReportInput, *, after_version: int) -> tuple[dict[str, str], Sent | None]:
+    """Write the form's files, put them in the evidence store and, for `channel: email`, send them once as the
+    version after `after_version` (see tasks/delivery.py).
 
     Returns the files' SHA-256 and what was sent (None when the office sent the report itself)."""
     folder = province_folder(ctx.output_dir, ctx.config.id, ctx.province.code)
@@ -197,21 +233,17 @@ def deliver_report(ctx, form: int, files: dict[str, bytes], links: Links,  # typ
     if report.channel != "email":
         return hashes, None
     settings = get_settings()
-    with session_scope() as session:
-        version = records.next_report_version(session=session, province_code=ctx.province.code,
-                                              round_id=ctx.config.id, form=form)
     mail = Report(
         round_id=ctx.config.id, province_code=ctx.province.code, province_name_th=ctx.province.name_th,
-        office=office_name(ctx.province), form=form, version=version,
+        office=office_name(ctx.province), form=form, version=after_version + 1,
         period=thai_digits(f"รอบการประเมินที่ {ctx.config.round_number} ประจำปีงบประมาณ พ.ศ. "
                            f"{ctx.config.fiscal_year_be}"),
         links=links,
     )
     attachments = {attachment_name(mail, name.rsplit(".", 1)[1]): data for name, data in sorted(files.items())}
-    sent = send_report(
+    sent = delivery.send_once(
         mail, attachments, transport=transport_from_settings(settings, output_root(ctx.output_dir) / "outbox"),
-        sender=sender_address(settings),
-        to=settings.dla_mailbox, cc=settings.office_email, receipts=folder,
-        date=as_aware(report.submitted_at) if report.submitted_at else None,
+        sender=sender_address(settings), to=settings.dla_mailbox, cc=settings.office_email, clock=ctx.clock,
+        actor=ctx.actor,
     )
     return hashes, sent

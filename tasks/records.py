@@ -5,31 +5,43 @@ Each write that changes a step's state also appends to the audit log in the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, date, datetime
+import getpass
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kpi6.models.db import (
     AuditLog,
+    DeliveryState,
     ProvinceRow,
     ReminderLog,
+    ReportDelivery,
     ReportSubmission,
     RoundRow,
     ScoreRow,
     StepProgress,
     StepState,
 )
-from kpi6.models.errors import StepOrderError
+from kpi6.models.errors import DeliveryBusyError, InputError, StepOrderError
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import check_prerequisites, done_steps
 from kpi6.models.scoring import ProvinceScore, StepFacts
 from kpi6.tasks.rounds import config_digest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def os_user() -> str:
+    """The account kpi6 runs under on the server, recorded beside the actor a run claims (KPI6_ACTOR)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container)
+        return "unknown"
 
 
 def audit(
@@ -56,6 +68,7 @@ def audit(
             from_state=from_state,
             to_state=to_state,
             detail=detail or {},
+            os_user=os_user(),
         )
     )
 
@@ -163,11 +176,15 @@ def complete_step(
     file_hashes: dict[str, str] | None = None,
     channel: str | None = None,
     message_id: str | None = None,
+    version: int | None = None,
     force: bool = False,
 ) -> bool:
     """Mark a step done in one transaction; False (and nothing written) if it was done already.
 
-    A report step also records its submission; a forced re-run of a report records a new version.
+    A report step also records its submission; a forced re-run of a report records a new version (`version`,
+    when given, is the one its e-mail was sent as: another version recorded meanwhile is an error). A report
+    kpi6 e-mailed keeps its known send time: a later manual submission may not be dated before it. Every
+    new submission is audited with the time and channel it replaces.
     """
     rows = step_states(session=session, province_code=province_code, round_id=config.id, lock=True)
     check_prerequisites(config, step, done_steps({n: r.state for n, r in rows.items()}))
@@ -189,8 +206,24 @@ def complete_step(
     if sc.report:
         if channel is None:
             raise StepOrderError(f"step {step} is a report: its submission channel is needed")
-        version = next_report_version(session=session, province_code=province_code, round_id=config.id,
-                                      form=sc.form or 0)
+        form = sc.form or 0
+        previous = latest_submission(session=session, province_code=province_code, round_id=config.id, form=form)
+        expected = (previous.version if previous else 0) + 1
+        if version is not None and version != expected:
+            raise DeliveryBusyError(f"Form {form} of {province_code} was recorded as version {expected - 1} by "
+                                    f"another run meanwhile; version {version} was sent but is not recorded")
+        version = expected
+        if previous is not None and previous.channel == "email" and channel != "email" \
+                and completed_at < previous.submitted_at:
+            raise InputError(
+                f"Form {form} of {province_code} was e-mailed by kpi6 at {previous.submitted_at.isoformat()}; a "
+                f"manual submission cannot be dated earlier ({completed_at.isoformat()}): only DLA may correct "
+                "a submission time"
+            )
+        if previous is not None:
+            detail.update(previous_submitted_at=previous.submitted_at.isoformat(), previous_channel=previous.channel,
+                          previous_version=previous.version)
+        detail.update(submitted_at=completed_at.isoformat(), channel=channel)
         session.add(
             ReportSubmission(province_code=province_code, round_id=config.id, step=step, form=sc.form or 0,
                              version=version, submitted_at=completed_at, channel=channel,
@@ -204,8 +237,18 @@ def complete_step(
     return True
 
 
-def next_report_version(*, session: Session, province_code: str, round_id: str, form: int) -> int:
-    """The version number the next submission of a form gets (1 for the first)."""
+def latest_submission(*, session: Session, province_code: str, round_id: str, form: int) -> ReportSubmission | None:
+    """The form's latest recorded submission (the one lateness is counted from), if any."""
+    return session.exec(
+        select(ReportSubmission)
+        .where(ReportSubmission.province_code == province_code, ReportSubmission.round_id == round_id,
+               ReportSubmission.form == form)
+        .order_by(ReportSubmission.version.desc())  # type: ignore[attr-defined]
+    ).first()
+
+
+def recorded_version(*, session: Session, province_code: str, round_id: str, form: int) -> int:
+    """The version of the form's latest recorded submission (0 for none)."""
     latest = session.exec(
         select(func.max(ReportSubmission.version)).where(
             ReportSubmission.province_code == province_code,
@@ -213,12 +256,139 @@ def next_report_version(*, session: Session, province_code: str, round_id: str, 
             ReportSubmission.form == form,
         )
     ).one()
-    return (latest or 0) + 1
+    return latest or 0
+
+
+# --- deliveries: a report version's e-mail is claimed before it is sent ----------------------------------
+
+def delivery_row(*, session: Session, province_code: str, round_id: str, form: int, version: int,
+                 lock: bool = False) -> ReportDelivery | None:
+    query = select(ReportDelivery).where(
+        ReportDelivery.province_code == province_code, ReportDelivery.round_id == round_id,
+        ReportDelivery.form == form, ReportDelivery.version == version,
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def claim_delivery(
+    *,
+    session: Session,
+    province_code: str,
+    round_id: str,
+    form: int,
+    after_version: int,
+    message_id: str,
+    transport: str,
+    message_date: datetime,
+    now: datetime,
+    lease_seconds: float,
+    claimed_by: str,
+    delivered: Callable[[str], bool | None],
+    host: str,
+    pid: int,
+    alive: Callable[[str, int], bool],
+) -> ReportDelivery:
+    """Claim the e-mail of version `after_version + 1` of a form, the version a run saw recorded last.
+
+    Returns the delivery row: `sending` (the caller sends now), `sent` (an earlier run's send was accepted but
+    not recorded: record it, send nothing) or `unknown` (an earlier send may have arrived: an operator must
+    check). Refuses while another run is sending it, or when another run recorded a version meanwhile."""
+    recorded = recorded_version(session=session, province_code=province_code, round_id=round_id, form=form)
+    if recorded != after_version:
+        raise DeliveryBusyError(f"Form {form} of {province_code} was recorded (version {recorded}) by another run "
+                                "meanwhile; nothing was sent")
+    version = after_version + 1
+    row = delivery_row(session=session, province_code=province_code, round_id=round_id, form=form,
+                       version=version, lock=True)
+    if row is None:
+        row = ReportDelivery(province_code=province_code, round_id=round_id, form=form, version=version,
+                             message_id=message_id, state=DeliveryState.sending.value, transport=transport,
+                             message_date=message_date, claimed_at=now,
+                             lease_until=now + timedelta(seconds=lease_seconds), claimed_by=claimed_by,
+                             claim_host=host, claim_pid=pid, tries=1)
+        try:
+            with session.begin_nested():  # a second run inserting the same version at once fails here
+                session.add(row)
+        except IntegrityError:
+            raise _busy(form, version, province_code, None) from None
+        return row
+    if row.state == DeliveryState.sending.value:
+        if row.lease_until > now and alive(row.claim_host, row.claim_pid):
+            raise _busy(form, version, province_code, row.claimed_at)
+        found = delivered(row.message_id)  # the run that claimed it died mid-send
+        if found is None:
+            row.state, row.error = DeliveryState.unknown.value, "the run sending it stopped before the server answered"
+        elif found:
+            row.state, row.sent_at = DeliveryState.sent.value, row.claimed_at
+        else:
+            row.state = DeliveryState.failed.value
+    if row.state == DeliveryState.failed.value:  # nothing was delivered: send the same message again
+        row.state, row.claimed_at, row.claimed_by = DeliveryState.sending.value, now, claimed_by
+        row.claim_host, row.claim_pid = host, pid
+        row.lease_until, row.tries, row.error = now + timedelta(seconds=lease_seconds), row.tries + 1, None
+    session.flush()
+    return row
+
+
+def _busy(form: int, version: int, code: str, since: datetime | None) -> DeliveryBusyError:
+    when = f" since {since.isoformat(timespec='seconds')}" if since else ""
+    return DeliveryBusyError(f"another run is sending Form {form} (version {version}) of {code}{when}; nothing was "
+                             "sent twice: wait for it to finish, then see `kpi6 status`")
+
+
+def finish_delivery(*, session: Session, delivery_id: int, state: DeliveryState, at: datetime,
+                    sent_at: datetime | None = None, error: str | None = None) -> None:
+    """Record how a claimed send ended: sent (with the server's acceptance time), failed or unknown."""
+    row = session.get(ReportDelivery, delivery_id)
+    if row is None:  # the round was reset meanwhile
+        return
+    row.state, row.sent_at, row.error = state.value, sent_at, error
+    row.lease_until = at
+    session.flush()
+
+
+def resolve_delivery(*, session: Session, province_code: str, round_id: str, form: int, arrived: bool,
+                     actor: str, at: datetime, sent_at: datetime | None = None) -> ReportDelivery:
+    """An operator checked DLA's mailbox for a send whose outcome was unknown: it arrived (recorded as sent, at
+    `sent_at` or when it went out) or it did not (the next run sends the same message, same Message-ID)."""
+    row = session.exec(
+        select(ReportDelivery)
+        .where(ReportDelivery.province_code == province_code, ReportDelivery.round_id == round_id,
+               ReportDelivery.form == form)
+        .order_by(ReportDelivery.version.desc())  # type: ignore[attr-defined]
+        .with_for_update()
+    ).first()
+    stale = row is not None and row.state == DeliveryState.sending.value and row.lease_until <= at
+    if row is None or not (row.state == DeliveryState.unknown.value or stale):
+        state = f"its last e-mail is {row.state} (version {row.version})" if row else "it has no e-mail"
+        raise InputError(f"Form {form} of {province_code} in {round_id} has no e-mail of unknown outcome: {state}")
+    before = row.state
+    if arrived:
+        row.state, row.sent_at = DeliveryState.sent.value, sent_at or row.claimed_at
+    else:
+        row.state = DeliveryState.failed.value
+    row.error = None
+    audit(session=session, actor=actor, action="delivery_confirmed" if arrived else "delivery_not_arrived", at=at,
+          province_code=province_code, round_id=round_id, from_state=before, to_state=row.state,
+          detail={"form": form, "version": row.version, "message_id": row.message_id,
+                  "sent_at": row.sent_at.isoformat() if row.sent_at else None})
+    session.flush()
+    return row
+
+
+def deliveries(*, session: Session, round_id: str, province_code: str | None = None) -> list[ReportDelivery]:
+    query = select(ReportDelivery).where(ReportDelivery.round_id == round_id)
+    if province_code:
+        query = query.where(ReportDelivery.province_code == province_code)
+    return list(session.exec(query.order_by(ReportDelivery.province_code, ReportDelivery.form,
+                                            ReportDelivery.version)).all())
 
 
 def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) -> None:
-    """Forget every province's progress, submissions and scores for a round (the audit log stays)."""
-    for table in (ScoreRow, ReportSubmission, StepProgress, ReminderLog):
+    """Forget every province's progress, submissions, deliveries and scores for a round (the audit log stays)."""
+    for table in (ScoreRow, ReportSubmission, ReportDelivery, StepProgress, ReminderLog):
         session.exec(delete(table).where(table.round_id == round_id))  # type: ignore[call-overload]
     audit(session=session, actor=actor, action="round_reset", at=at, round_id=round_id)
     session.flush()

@@ -135,6 +135,29 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
     return inputs
 
 
+DemoRun = tuple[ProvinceInputs, datetime | None]  # a province run's inputs and the clock it runs at
+
+
+def demo_runs(inputs: ProvinceInputs) -> list[DemoRun]:
+    """An office's round as the runs it would make: steps 1–3 when Form 1 goes out, steps 4–5 when Form 2 does.
+
+    The sample reports carry in `submitted_at` the moment they are to be sent; here that moment becomes the
+    run's clock and leaves the input, so kpi6 sends the e-mail then and records the server's acceptance as the
+    submission time, on a real mail server as in the outbox."""
+
+    def at_send(report: ReportInput | None) -> tuple[ReportInput | None, datetime | None]:
+        if report is None or report.channel != "email" or report.submitted_at is None:
+            return report, None
+        return report.model_copy(update={"submitted_at": None}), report.submitted_at
+
+    form1, clock1 = at_send(inputs.form1)
+    runs: list[DemoRun] = [(ProvinceInputs(plan=inputs.plan, media=inputs.media, form1=form1), clock1)]
+    if inputs.dissemination is not None or inputs.form2 is not None:
+        form2, clock2 = at_send(inputs.form2)
+        runs.append((ProvinceInputs(dissemination=inputs.dissemination, form2=form2), clock2))
+    return runs
+
+
 def demo_inputs(config: RoundConfig, seed: int, lpa_dir: Path | None = None) -> dict[str, ProvinceInputs]:
     """Inputs for all 76 offices, profiles shuffled by the seed; with `lpa_dir`, their LPA results files."""
     rng = random.Random(seed)

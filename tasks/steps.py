@@ -10,7 +10,6 @@ import getpass
 from datetime import datetime
 from pathlib import Path
 
-from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepState
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import (
@@ -23,7 +22,7 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
-from kpi6.models.rules import StepAction, ValidatedStep, as_aware, validate_step
+from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_time, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.models.survey import SurveyResult
 from kpi6.tasks import lpa, production, records, survey
@@ -32,6 +31,7 @@ from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import IntegrityError
 from pydantic import BaseModel
 
 from kpi6.settings import get_settings
@@ -45,6 +45,11 @@ class RunContext(BaseModel):
     now: datetime
     actor: str
     output_dir: str | None = None  # forms and media go to <output_dir>/<round>/<code>/; default data_dir
+    clock_fixed: bool = False  # `now` was given (a simulated run): it is also the moment every e-mail is sent
+
+    def clock(self) -> datetime:
+        """The time now: the real clock, or the run's fixed `now` when the run was given one."""
+        return self.now if self.clock_fixed else records.utcnow()
 
 
 def default_actor() -> str:
@@ -72,6 +77,7 @@ def prepare_run(
         now=as_aware(now) if now else records.utcnow(),
         actor=actor or default_actor(),
         output_dir=output_dir,
+        clock_fixed=now is not None,
     )
     inputs = resolve_files(ctx, inputs, lpa_results)
     check_inputs(ctx, inputs)
@@ -116,13 +122,19 @@ def current_states(ctx: RunContext) -> dict[int, str]:
 
 def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
     """Write the step as done, with its submission and audit row, in one transaction; False if unchanged."""
-    with session_scope() as session:
-        return records.complete_step(
-            session=session, config=ctx.config, province_code=ctx.province.code, step=result.step,
-            inputs=result.inputs, completed_at=result.completed_at, actor=ctx.actor, at=records.utcnow(),
-            evidence=result.evidence, file_hashes=result.file_hashes, channel=result.channel,
-            message_id=result.message_id, force=force,
-        )
+    for attempt in (1, 2):
+        try:
+            with session_scope() as session:
+                return records.complete_step(
+                    session=session, config=ctx.config, province_code=ctx.province.code, step=result.step,
+                    inputs=result.inputs, completed_at=result.completed_at, actor=ctx.actor, at=records.utcnow(),
+                    evidence=result.evidence, file_hashes=result.file_hashes, channel=result.channel,
+                    message_id=result.message_id, version=result.version, force=force,
+                )
+        except IntegrityError:  # another run inserted the step's first row at the same instant: read it again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
@@ -131,20 +143,23 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     given = [n for n in range(1, 6) if inputs.for_step(n) is not None]
     for n in given:
         validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
+    moments = {n: as_aware(m) for n in given if (m := _moment(inputs.for_step(n))) is not None}
+    for n in given:  # a report dated before the steps of the same input (those recorded before: at the report)
+        if ctx.config.step(n).report and n in moments:
+            check_report_time(ctx.config, n, moments[n], {k: m for k, m in moments.items() if k != n})
     problem = media_problem(inputs.media.media) if inputs.media is not None else None
     if problem:
         raise InputError(problem)
-    for n, report in ((3, inputs.form1), (5, inputs.form2)):
-        if report and report.channel == "email" and report.submitted_at and get_settings().smtp_url is not None:
-            raise InputError(
-                f"step {n}: submitted_at is the time kpi6 sends the e-mail; leave it out, or use "
-                "`channel: manual` for a report the office sent itself"
-            )
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
             check_evidence(part.evidence + _event_evidence(part), what=f"step {n} ({ctx.config.step(n).name_en})",
                            max_mb=get_settings().evidence_max_mb)
     return given
+
+
+def _moment(part: object) -> datetime | None:
+    """When the office says a step was done: its `done_at`, or a report's `submitted_at`."""
+    return getattr(part, "done_at", None) or getattr(part, "submitted_at", None)
 
 
 def _event_evidence(part: object) -> list[str]:
@@ -163,15 +178,22 @@ def _store(ctx: RunContext, fields: list[str], entries: list[str], *,
     return [store.folder_link(p) for p in parts] + stored
 
 
-def _delivered(ctx: RunContext, result: ValidatedStep, form: int,
-               rendered: tuple[dict[str, bytes], list[tuple[str, str]]], report: ReportInput) -> ValidatedStep:
-    """Write, store and (for e-mail) send the form; the send time becomes the submission time."""
-    files, links = rendered
-    hashes, sent = production.deliver_report(ctx, form, files, links, report)
-    result.file_hashes = hashes
+def _report(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> bool:
+    """Steps 3 and 5: render the form, write and store it, send it once (for e-mail) and record it; the
+    server's acceptance time becomes the submission time."""
+    form = ctx.config.step(step).form or 0
+    result = validate_step(ctx.config, step, report, now=ctx.now)
+    with session_scope() as session:  # the version this run saw last: a version recorded meanwhile stops it
+        seen = records.recorded_version(session=session, province_code=ctx.province.code, round_id=ctx.config.id,
+                                        form=form)
+    after = seen if force else 0  # a run that is not a resubmission sends version 1 or nothing
+    report_at = production.report_moment(ctx, form, report, result.completed_at)
+    produce = production.produce_form1 if form == 1 else production.produce_form2
+    files, links = produce(ctx, report, report_at)
+    result.file_hashes, sent = production.deliver_report(ctx, form, files, links, report, after_version=after)
     if sent is not None:
-        result.completed_at, result.message_id, result.channel = sent.sent_at, sent.message_id, "email"
-    return result
+        result.completed_at, result.message_id, result.version = sent.sent_at, sent.message_id, after + 1
+    return record_step(ctx, result, force=force)
 
 
 @task(cache_policy=NO_CACHE)
@@ -196,9 +218,7 @@ def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) ->
 @task(cache_policy=NO_CACHE)
 def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
-    result = validate_step(ctx.config, 3, report, now=ctx.now)
-    rendered = production.produce_form1(ctx, report, bangkok_date(result.completed_at))
-    return record_step(ctx, _delivered(ctx, result, 1, rendered, report), force=force)
+    return _report(ctx, 3, report, force=force)
 
 
 @task(cache_policy=NO_CACHE)
@@ -228,9 +248,7 @@ def with_imported_survey(ctx: RunContext, dissemination: DisseminationInput) -> 
 @task(cache_policy=NO_CACHE)
 def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
-    result = validate_step(ctx.config, 5, report, now=ctx.now)
-    rendered = production.produce_form2(ctx, report, bangkok_date(result.completed_at))
-    return record_step(ctx, _delivered(ctx, result, 2, rendered, report), force=force)
+    return _report(ctx, 5, report, force=force)
 
 
 @task(cache_policy=NO_CACHE)
@@ -270,11 +288,14 @@ def prepare_round(round_id: str, actor: str | None = None) -> RoundConfig:
 
 
 @task(cache_policy=NO_CACHE)
-def reset_round_data(round_id: str, actor: str | None = None) -> None:
-    """Forget all provinces' progress, reports and scores for the round (audited)."""
+def reset_round_data(round_id: str, actor: str | None = None, output_dir: str | None = None) -> None:
+    """Forget all provinces' progress, reports, e-mail claims and scores for the round (audited); with
+    `output_dir`, also the files the round's runs wrote there."""
     with session_scope() as session:
         records.reset_round(session=session, round_id=round_id, actor=actor or default_actor(),
                             at=records.utcnow())
+    if output_dir:
+        production.clear_round_outputs(output_dir, round_id)
 
 
 def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ignore[type-arg]
@@ -321,6 +342,8 @@ def import_survey(*, province: str, round_id: str, path: str, skip_invalid: bool
                                                 skip_invalid=skip_invalid)
     check_evidence([path], what="the survey file", max_mb=get_settings().evidence_max_mb)
     production.check_output_dir(output_dir)
+    # The rejected rows are written first: if that file cannot be written, nothing is imported.
+    rejected = survey.write_rejected(file, table, checked) if checked.rejected_rows else None
     prepare_database(ctx.config, actor=ctx.actor)
     stored = store_evidence(production.evidence_store(output_dir),
                             folder_parts(ctx.config.id, ctx.province.code, "survey"), [path])
@@ -335,7 +358,6 @@ def import_survey(*, province: str, round_id: str, path: str, skip_invalid: bool
                                   "respondents": result.respondents, "rejected": result.rejected})
         states = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         step4_done = 4 in states and states[4].state == StepState.done.value
-    rejected = survey.write_rejected(file, table, checked) if checked.rejected_rows else None
     return SurveyImported(result=result, created=created, rejected_file=str(rejected) if rejected else None,
                           evidence=stored, step4_done=step4_done)
 

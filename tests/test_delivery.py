@@ -13,6 +13,7 @@ from kpi6.tasks import production
 from kpi6.tasks.database import session_scope
 from sqlmodel import select
 
+from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
 from tests.docsupport import decode_qr, pdf_images
 from tests.factories import bkk, full_inputs
@@ -46,7 +47,7 @@ def inbox(monkeypatch):
 
 def _inputs():
     inputs = full_inputs()
-    inputs.form1.submitted_at = None
+    inputs.form1.submitted_at, inputs.form1.channel = None, ReportChannel.email
     inputs.dissemination = inputs.form2 = None
     return inputs
 

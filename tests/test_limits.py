@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from kpi6.flows.province import province_round
-from kpi6.models.inputs import ProvinceInputs
+from kpi6.models.inputs import ProvinceInputs, ReportChannel
 from kpi6.tasks.limits import SMTP_TAG, limited
 from prefect.client.orchestration import get_client
 
@@ -39,7 +39,7 @@ class SlowInbox:
 def _form1_only() -> ProvinceInputs:
     inputs = full_inputs()
     return inputs.model_copy(update={"dissemination": None, "form2": None,
-                                     "form1": inputs.form1.model_copy(update={"submitted_at": None})})
+                                     "form1": inputs.form1.model_copy(update={"submitted_at": None, "channel": ReportChannel.email})})
 
 
 def test_a_limit_on_the_smtp_tag_sends_one_report_at_a_time(sqlite_url, tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.utils
 import re
 from datetime import UTC, datetime
 from email import policy
@@ -12,11 +13,12 @@ from kpi6.flows.province import province_round
 from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError, SettingsError
 from kpi6.tasks.database import session_scope
-from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message, send_report
+from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import free_port, running_inbox
@@ -35,6 +37,7 @@ def smtp(monkeypatch):
 def _email_inputs():
     inputs = full_inputs()
     inputs.form1.submitted_at = None  # kpi6 sends it: the send time is the submission time
+    inputs.form1.channel = ReportChannel.email
     inputs.form2 = None
     return inputs
 
@@ -55,7 +58,7 @@ def _step3_state() -> str:
 
 def test_step3_sends_one_email_with_both_forms_and_records_the_send_time(sqlite_url, smtp, tmp_path):
     before = datetime.now(UTC)
-    province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    province_round("TH-50", "2567-1", inputs=_email_inputs(), output_dir=str(tmp_path))  # the real clock
     after = datetime.now(UTC)
     assert len(smtp.messages) == 1
     rcpts, raw = smtp.messages[0]
@@ -75,7 +78,8 @@ def test_step3_sends_one_email_with_both_forms_and_records_the_send_time(sqlite_
     [sub] = _submissions()
     assert sub.message_id == msg["Message-ID"] == "<kpi6.2567-1.TH-50.form1.v1@kpi6.local>"
     assert sub.channel == "email" and not sub.resubmission
-    assert before <= sub.submitted_at <= after
+    assert before <= sub.submitted_at <= after  # the moment the server accepted it
+    assert before <= email.utils.parsedate_to_datetime(msg["Date"]) <= after
     # A second run changes nothing and sends nothing.
     again = province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
     assert again.steps[2].action == "unchanged"
@@ -102,7 +106,6 @@ def test_refused_recipient_is_a_clear_error_and_the_step_stays_not_submitted(sql
         province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
     assert _submissions() == []
     assert _step3_state() == "failed"
-    assert not list((tmp_path / "2567-1" / "TH-50").glob(".form1.*.sent.json"))
 
 
 def test_server_down_is_a_clear_error_and_a_later_run_sends_once(sqlite_url, monkeypatch, tmp_path):
@@ -124,27 +127,47 @@ def _report(version: int = 1) -> Report:
                   period="รอบการประเมินที่ ๑", links=[("แผน", "https://drive.example/f/1")])
 
 
-def test_a_send_accepted_before_a_crash_is_not_sent_again(smtp, tmp_path):
-    transport = SmtpTransport(get_settings().smtp_url.get_secret_value(), attempts=1)
-    files = {"แบบฟอร์ม1.pdf": b"%PDF-1.7 fake"}
-    first = send_report(_report(), files, transport=transport, sender="a@b.example", to="dla@x.example", cc=None,
-                        receipts=tmp_path)
-    # ... the run stopped before the database write; the re-run finds the receipt
-    second = send_report(_report(), files, transport=transport, sender="a@b.example", to="dla@x.example", cc=None,
-                         receipts=tmp_path)
-    assert first == second and len(smtp.messages) == 1
+def test_a_simulated_clock_is_the_send_time_and_the_date_header(sqlite_url, smtp, tmp_path):
+    province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
+    [sub] = _submissions()
+    msg = email.message_from_bytes(smtp.messages[0][1], policy=policy.default)
+    assert sub.submitted_at == NOW == email.utils.parsedate_to_datetime(msg["Date"])
+
+
+def test_a_send_accepted_before_a_crash_is_not_sent_again(sqlite_url, smtp, tmp_path, monkeypatch):
+    from kpi6.tasks import steps
+
+    real = steps.record_step
+
+    def crash_once(ctx, result, *, force):  # the run dies between the server's 250 and the database write
+        if result.step == 3:
+            monkeypatch.setattr(steps, "record_step", real)
+            raise RuntimeError("killed")
+        return real(ctx, result, force=force)
+
+    monkeypatch.setattr(steps, "record_step", crash_once)
+    with pytest.raises(RuntimeError):
+        province_round("TH-50", "2567-1", inputs=_email_inputs(), output_dir=str(tmp_path))
+    assert len(smtp.messages) == 1 and _submissions() == []
+    province_round("TH-50", "2567-1", inputs=_email_inputs(), output_dir=str(tmp_path))
+    assert len(smtp.messages) == 1  # recorded from the accepted send, not sent again
+    [sub] = _submissions()
+    first = email.message_from_bytes(smtp.messages[0][1], policy=policy.default)
+    assert sub.message_id == first["Message-ID"] and _step3_state() == "done"
 
 
 def test_outbox_writes_an_eml_that_parses_back(tmp_path):
     transport = OutboxTransport(tmp_path / "outbox")
     files = {"แบบฟอร์ม1-TH-50-เชียงใหม่.pdf": b"%PDF-1.7 x", "แบบฟอร์ม1-TH-50-เชียงใหม่.docx": b"PK\x03\x04 y"}
-    sent = send_report(_report(), files, transport=transport, sender="a@b.example", to="dla@x.example",
-                       cc="c@d.example", receipts=tmp_path, date=bkk(2024, 2, 9, 16, 30))
+    msg = build_message(_report(), files, sender="a@b.example", to="dla@x.example", cc="c@d.example",
+                        date=bkk(2024, 2, 9, 16, 30))
+    assert transport.delivered(msg["Message-ID"]) is False
+    transport.send(msg)
     [eml] = list((tmp_path / "outbox").glob("*.eml"))
-    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
-    assert msg["Cc"] == "c@d.example" and msg["Message-ID"] == sent.message_id
-    assert {a.get_filename(): a.get_content() for a in msg.iter_attachments()} == files
-    assert sent.sent_at == bkk(2024, 2, 9, 16, 30) and sent.transport == "outbox"
+    back = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert back["Cc"] == "c@d.example" and back["Message-ID"] == msg["Message-ID"]
+    assert {a.get_filename(): a.get_content() for a in back.iter_attachments()} == files
+    assert transport.delivered(msg["Message-ID"]) is True
 
 
 def test_thai_attachment_names_are_rfc2231_encoded():
