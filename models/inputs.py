@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import PurePath
 from typing import Annotated
@@ -10,9 +9,32 @@ from typing import Annotated
 from kpi6.models.errors import InputError, describe_validation_error
 from kpi6.models.lpa import LaoType, lao_type_of, parse_aspect
 from kpi6.models.survey import SATISFACTION_LEVELS, SatisfactionItem, SurveyColumns, SurveyResult
+from kpi6.models.text import (
+    CEDate,
+    CEDateTime,
+    EvidenceEntry,
+    LongText,
+    MaxItems,
+    MediumLink,
+    PathText,
+    RequiredShortText,
+    ShortText,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+# How many entries a list of an input may hold: far more than an office writes, few enough for the forms.
+MAX_ACTIVITIES = 50  # rows of the plan's table in Form 1
+MAX_TOPICS = 10
+MAX_INDICATORS = 50
+MAX_KEY_POINTS = 20  # bullets under a medium's content
+MAX_EVIDENCE = 100  # files or links per step or event
+MAX_LAOS = 1000  # LAOs named at one event (the largest province, Nakhon Ratchasima, has 333)
+MAX_SATISFACTION_ITEMS = 50
+# The events themselves have no limit: those of an events file join the list unvalidated (tasks/steps.py) and step 5
+# reads them back through this model, where a limit the file bypassed would refuse what step 4 recorded.
+
+Evidence = Annotated[list[EvidenceEntry], MaxItems(MAX_EVIDENCE)]
+KeyPoints = Annotated[list[ShortText], MaxItems(MAX_KEY_POINTS)]
 
 
 class _Input(BaseModel):
@@ -22,10 +44,10 @@ class _Input(BaseModel):
 class PlanActivity(_Input):
     """One implementation step of the office's plan."""
 
-    activity: NonEmpty
-    start: date
-    end: date
-    responsible: str = ""
+    activity: RequiredShortText
+    start: CEDate
+    end: CEDate
+    responsible: ShortText = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> PlanActivity:
@@ -37,22 +59,22 @@ class PlanActivity(_Input):
 class PlanTopic(_Input):
     """A topic the plan chose, and why (from `kpi6 topics`): step 2's media take their background from it."""
 
-    title: NonEmpty
-    aspect: str = ""
-    format: str = "infographic"
-    indicators: list[str] = []
-    background: str = ""
-    content: str = ""
-    key_points: list[str] = []
+    title: RequiredShortText
+    aspect: ShortText = ""
+    format: ShortText = "infographic"
+    indicators: Annotated[list[ShortText], MaxItems(MAX_INDICATORS)] = []
+    background: LongText = ""
+    content: LongText = ""
+    key_points: KeyPoints = []
 
 
 class PlanInput(_Input):
     """Step 1: the plan and implementation steps (and, when proposed from the LPA results, its two topics)."""
 
-    activities: list[PlanActivity] = Field(min_length=1)
-    topics: list[PlanTopic] = []
-    evidence: list[str] = []
-    done_at: datetime | None = None
+    activities: Annotated[list[PlanActivity], MaxItems(MAX_ACTIVITIES)] = Field(min_length=1)
+    topics: Annotated[list[PlanTopic], MaxItems(MAX_TOPICS)] = []
+    evidence: Evidence = []
+    done_at: CEDateTime | None = None
 
 
 class MediaFormat(StrEnum):
@@ -77,14 +99,14 @@ MEDIA_ELEMENTS: dict[str, str] = {
 class MediaInput(_Input):
     """One medium; all five required elements must be present and non-empty."""
 
-    title: str = ""
-    lpa_aspect: str = ""
-    background: str = ""
-    content: str = ""
-    agency: str = ""
+    title: ShortText = ""
+    lpa_aspect: ShortText = ""
+    background: LongText = ""
+    content: LongText = ""
+    agency: ShortText = ""
     format: MediaFormat = MediaFormat.infographic
-    key_points: list[str] = []
-    link: str | None = None
+    key_points: KeyPoints = []
+    link: MediumLink | None = None
 
     @field_validator("lpa_aspect")
     @classmethod
@@ -107,8 +129,8 @@ class MediaSetInput(_Input):
     """Step 2: the two media."""
 
     media: list[MediaInput]
-    evidence: list[str] = []
-    done_at: datetime | None = None
+    evidence: Evidence = []
+    done_at: CEDateTime | None = None
 
     @field_validator("media")
     @classmethod
@@ -135,16 +157,40 @@ def media_problem(media: list[MediaInput]) -> str | None:
     return None
 
 
+class ReportChannel(StrEnum):  # a StrEnum: equal to its value, so `report.channel == "email"` keeps working
+    """How the report reaches DLA: email (kpi6 e-mails the form) or manual (the office sent it itself)."""
+
+    email = "email"  # kpi6 e-mails the form to DLA's mailbox
+    manual = "manual"  # the office sent it itself; give submitted_at
+
+
+def parse_report_channel(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return ReportChannel(value.strip().lower())
+    except ValueError:
+        raise ValueError(
+            f"unknown report channel {value!r}; use email (kpi6 e-mails the form to DLA) or manual (the office "
+            "sent it itself: give submitted_at)"
+        ) from None
+
+
 class ReportInput(_Input):
     """Steps 3 and 5: the report's signer and options, and when and how it was submitted to DLA."""
 
-    submitted_at: datetime | None = None
-    channel: str = "manual"
-    message_id: str | None = None
-    signer_name: str = ""
-    signer_position: str = ""
-    summary: str = ""
+    submitted_at: CEDateTime | None = None
+    channel: ReportChannel = ReportChannel.manual
+    message_id: ShortText | None = None
+    signer_name: ShortText = ""
+    signer_position: ShortText = ""
+    summary: LongText = ""
     arabic_digits: bool = False
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, value: object) -> object:
+        return parse_report_channel(value)
 
 
 class Channel(StrEnum):
@@ -189,15 +235,15 @@ def parse_channel(text: str) -> Channel:
 class DisseminationEvent(_Input):
     """One time the media were taken to LAOs: the LAOs by name, or counted by type (or in all)."""
 
-    date: date
+    date: CEDate
     channel: Channel
-    channel_detail: str = ""
-    laos: list[str] = []
+    channel_detail: ShortText = ""
+    laos: Annotated[list[ShortText], MaxItems(MAX_LAOS)] = []
     laos_by_type: dict[LaoType, Annotated[int, Field(ge=0)]] = {}
     laos_reached: int | None = Field(default=None, ge=1)
     participants: int = Field(default=0, ge=0)
-    description: str = ""
-    evidence: list[str] = []
+    description: LongText = ""
+    evidence: Evidence = []
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -245,7 +291,7 @@ def laos_disseminated(events: list[DisseminationEvent]) -> int:
 class SurveySource(_Input):
     """A survey export (CSV or XLSX from Google Forms or Microsoft Forms) that step 4 imports."""
 
-    file: NonEmpty
+    file: PathText
     columns: SurveyColumns | None = None
     skip_invalid: bool = False
 
@@ -257,15 +303,15 @@ class DisseminationInput(_Input):
     (`satisfaction`), or as the form's export (`survey_file`), or imported before with `kpi6 survey import`."""
 
     events: list[DisseminationEvent] = []
-    events_file: str | None = None
-    strategy: str = ""
+    events_file: PathText | None = None
+    strategy: LongText = ""
     laos_total: int | None = Field(default=None, ge=1, description="LAOs disseminated to, when counting differs")
     survey_respondents: int = Field(default=0, ge=0)
-    satisfaction: list[SatisfactionItem] = []
+    satisfaction: Annotated[list[SatisfactionItem], MaxItems(MAX_SATISFACTION_ITEMS)] = []
     survey_file: SurveySource | None = None
     survey: SurveyResult | None = None  # the imported survey, filled in by kpi6
-    evidence: list[str] = []
-    done_at: datetime | None = None
+    evidence: Evidence = []
+    done_at: CEDateTime | None = None
 
     @field_validator("survey_file", mode="before")
     @classmethod
