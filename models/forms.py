@@ -25,6 +25,7 @@ from kpi6.models.lpa import parse_aspect
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
 from kpi6.models.survey import BandScheme, SurveyResult, summarize
+from kpi6.models.text import printable
 from kpi6.models.thai import digits, thai_date, thai_number
 from pydantic import BaseModel
 
@@ -296,7 +297,9 @@ def summarize_satisfaction(
     if s.coverage_percent is not None:
         coverage = (f"อปท. ที่ตอบแบบสำรวจ {num(s.laos_answered, 0)} แห่ง จาก {num(s.laos_disseminated, 0)} แห่ง"
                     f"ที่ได้รับการเผยแพร่ คิดเป็นร้อยละ {num(s.coverage_percent)}")
-    grouped = Counter(s.comments).most_common()  # the same comment from many respondents is listed once
+    # Respondents' comments are a survey export's text, checked by no input model: what the font cannot print goes
+    # (a comment that was only emoji, with it), and the same comment from many respondents is listed once.
+    grouped = Counter(c for c in (printable(c).strip() for c in s.comments) if c).most_common()
     comments = [digits(c if n == 1 else f"{c} ({n} ราย)", arabic=arabic) for c, n in grouped[:SHOWN_COMMENTS]]
     if len(grouped) > SHOWN_COMMENTS:
         comments.append(digits(f"และความคิดเห็นอื่นอีก {len(grouped) - SHOWN_COMMENTS:,} รายการ "

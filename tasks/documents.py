@@ -18,6 +18,7 @@ from kpi6.models.forms import (
     evidence_qrs,
     handbook_chapters,
 )
+from kpi6.models.text import printable
 from kpi6.models.thai import digits
 from kpi6.tasks import docx_forms
 from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
@@ -64,7 +65,7 @@ def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def chart_png(bars: list[ChartBar], *, arabic: bool) -> bytes:
-    return _chart_png(tuple((b.label, b.value, b.fraction) for b in bars), arabic=arabic)
+    return _chart_png(tuple((printable(b.label), printable(b.value), b.fraction) for b in bars), arabic=arabic)
 
 
 @cache

@@ -4,6 +4,9 @@ Thai is a complex script in Word: every run names "TH Sarabun New" in `w:rFonts 
 slots), with `w:szCs`, `w:bCs` and `w:lang w:bidi="th-TH"`, and the `w:cs` flag on runs with Thai text;
 the Normal style and the document defaults say the same, with the theme attributes removed (they would
 win over an explicit font). So Word on a government PC uses the standard font and Thai word breaking.
+
+Every text goes through `models.text.printable`, as in the PDF: a control character (which python-docx refuses
+in XML) or an emoji from a survey export's comments is dropped, so both files print the same text.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header, StepRow
+from kpi6.models.text import printable
 from kpi6.models.thai import digits
 
 FONT = "TH Sarabun New"
@@ -80,6 +84,7 @@ def _page(doc) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(paragraph: Paragraph, text: str, *, bold: bool = False, size: float = BODY_PT):  # type: ignore[no-untyped-def]
+    text = printable(text)
     r = paragraph.add_run(text)
     _font_elements(r._r.get_or_add_rPr(), size_pt=size, bold=bold, thai=bool(THAI.search(text)))
     return r
@@ -279,8 +284,8 @@ def render(ctx: Form1Context | Form2Context, *, qrs: dict[str, bytes], chart: by
     _page(doc)
     page_numbers(doc, arabic=ctx.arabic_digits)
     core = doc.core_properties
-    core.title = f"{ctx.header.title} {ctx.header.steps} {ctx.header.office}"
-    core.author = ctx.header.office
+    core.title = printable(f"{ctx.header.title} {ctx.header.steps} {ctx.header.office}")
+    core.author = printable(ctx.header.office)
     core.language = "th-TH"
     if isinstance(ctx, Form1Context):
         _form1(doc, ctx, qrs)

@@ -3,6 +3,9 @@
 - Fonts: Sarabun from the `fontpkg-sarabun` package, loaded by `@font-face` from its files, never
   assumed to be on the machine. A font that fails to load would make WeasyPrint fall back silently to
   a non-Thai font; `render_pdf` checks the embedded font names and raises instead.
+- Characters: every character of the HTML passes through `models.text.printable` first, so text no input model
+  checked (a survey export's comments) prints without what Sarabun cannot draw (an emoji, a control character),
+  where WeasyPrint would fall back to another font or a .notdef box.
 - Fetching: only our templates, the font files and `data:` images; user text cannot read local files or
   reach the network (a title `<img src="file:///etc/passwd">` is escaped text anyway).
 - Extraction: HarfBuzz shapes ำ (SARA AM) as two glyphs, nikhahit + sara aa, and WeasyPrint's ToUnicode
@@ -28,6 +31,7 @@ import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
 from kpi6.models.errors import Kpi6Error
+from kpi6.models.text import printable
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -291,7 +295,7 @@ def keep_words_together(html: str) -> str:
 
 def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path = TEMPLATES_DIR) -> bytes:
     """One HTML string (plus stylesheets of `templates/` by name) to PDF bytes, with the Thai font embedded
-    and extractable text."""
+    and extractable text. Characters the font cannot draw are dropped or replaced first (`printable`)."""
     global _font_config  # noqa: PLW0603 - one font configuration per process: fonts load once
     watcher = _FontWarnings()
     wp_logger = logging.getLogger("weasyprint")
@@ -301,7 +305,8 @@ def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path =
         wp_logger.addHandler(watcher)
         try:
             fetcher = LocalOnlyFetcher(allowed_roots())
-            doc = weasyprint.HTML(string=keep_words_together(html), base_url=str(base_url) + "/", url_fetcher=fetcher)
+            doc = weasyprint.HTML(string=keep_words_together(printable(html)), base_url=str(base_url) + "/",
+                                  url_fetcher=fetcher)
             rendered = doc.render(font_config=_font_config, stylesheets=_sheets(stylesheets, fetcher))
             used: set[str] = set()
 

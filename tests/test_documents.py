@@ -233,3 +233,46 @@ def test_raw_html_cannot_pull_a_local_file_into_the_pdf(tmp_path):
     pdf = html_to_pdf(f"<body style='font-family:Sarabun'><p>ก</p><object data='{secret.as_uri()}'></object>"
                       f"<iframe src='{secret.as_uri()}'></iframe><img src='file:///etc/hostname'></body>")
     assert "SECRET-TOKEN" not in "".join(pdf_pages(pdf))
+
+
+# Third-party text (a survey export's comments and questions) reaches the renderers unchecked: a character the
+# font cannot draw is dropped (emoji, control characters) or replaced, never a crash at step 5.
+ODD_COMMENTS = ["ดีมาก 👍👍", "ขอบคุณค่ะ\x07\x1b[0m", "เนื้อหา\x00ชัดเจน", "很好", "🙏", "ควรมีวิดีโอ\r\nเพิ่ม"]
+
+
+def test_odd_characters_in_survey_comments_do_not_crash_either_renderer():
+    from kpi6.models.forms import summarize_satisfaction
+    from kpi6.models.survey import SurveyResult
+
+    from tests.docsupport import SURVEY
+
+    _, f2 = form_contexts()
+    survey = SurveyResult(respondents=143, items=[SURVEY[0].model_copy(update={"item": "ความชัดเจน 😀\x07"}),
+                                                  SURVEY[1]], comments=ODD_COMMENTS)
+    f2 = f2.model_copy(update={"satisfaction": summarize_satisfaction(survey, arabic=False)})
+    pdf, docx = render_pdf(f2), render_docx(f2)
+    for text in (squash("".join(pdf_pages(pdf))), squash(docx_text(docx))):
+        assert squash("ดีมาก") in text and squash("ขอบคุณค่ะ") in text and squash("เนื้อหาชัดเจน") in text
+        assert squash("ควรมีวิดีโอ") in text and squash("ความชัดเจน") in text
+        assert "👍" not in text and "\x07" not in text
+
+
+def test_a_context_built_without_validation_still_renders_with_emoji_and_control_characters():
+    f1, _ = form_contexts()
+    media = [m.model_copy(update={"title": "คู่มือ 😀\x00\x07\x1b ทางหลวง"}) for m in f1.media]
+    f1 = f1.model_copy(update={"media": media})
+    pdf, docx = render_pdf(f1), render_docx(f1)
+    assert squash("คู่มือทางหลวง") in squash("".join(pdf_pages(pdf)))
+    assert squash("คู่มือทางหลวง") in squash(docx_text(docx))
+    assert embedded_font_names(pdf) == {"Sarabun", "Sarabun-Bold"}
+
+
+def test_a_link_as_long_as_the_inputs_accept_still_scans_from_the_printed_form():
+    from kpi6.models.text import MAX_LINK_BYTES
+
+    f1, _ = form_contexts()
+    link = "https://evidence.example/2567-1/TH-50/" + "a" * (MAX_LINK_BYTES - 38)
+    assert len(link.encode()) == MAX_LINK_BYTES
+    f1.media[0].qr.url = link
+    pdf = render_pdf(f1)
+    assert link in {t for image in pdf_images(pdf, scale=200 / 72) for t in decode_qr(image)}  # a 200 dpi scan
