@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from kpi6.flows.province import province_round
+from kpi6.models.inputs import ProvinceInputs
 from kpi6.tasks.limits import DRIVE_TAG, SMTP_TAG
 from kpi6.tasks.rounds import load_round
-from kpi6.models.inputs import ProvinceInputs
 from kpi6.tasks.samples import demo_inputs, demo_runs
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment

@@ -12,7 +12,7 @@ import re
 import smtplib
 import ssl
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -142,7 +142,8 @@ class _SMTPS(_DataTracked, smtplib.SMTP_SSL):
 def _placeholder(password: str) -> bool:
     """A password someone forgot to change: `change me`, `change%20me`, `********`, `<password>`, ..."""
     word = re.sub(r"[\s_\-<>\[\]{}]", "", unquote(password)).lower()
-    return word in PLACEHOLDERS or len(set(word)) <= 1 or bool(re.fullmatch(r"(your)?(smtp)?(password|pass|secret)", word))
+    return (word in PLACEHOLDERS or len(set(word)) <= 1
+            or bool(re.fullmatch(r"(your|my)?(smtp|mail)?(password|pass|secret)", word)))
 
 
 def parse_smtp_url(url: str) -> tuple[bool, str, int, str | None, str | None]:

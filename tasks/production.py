@@ -31,11 +31,10 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.rules import check_report_time
 from kpi6.models.thai import thai_digits
-from kpi6.tasks import records
+from kpi6.tasks import delivery, records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
 from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
-from kpi6.tasks import delivery
 from kpi6.tasks.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
 
 from kpi6.settings import get_settings

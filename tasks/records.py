@@ -321,7 +321,7 @@ def claim_delivery(
         if found is None:
             row.state, row.error = DeliveryState.unknown.value, "the run sending it stopped before the server answered"
         elif found:
-            row.state, row.sent_at = DeliveryState.sent.value, row.claimed_at
+            row.state, row.sent_at = DeliveryState.sent.value, row.message_date
         else:
             row.state = DeliveryState.failed.value
     if row.state == DeliveryState.failed.value:  # nothing was delivered: send the same message again
@@ -366,7 +366,7 @@ def resolve_delivery(*, session: Session, province_code: str, round_id: str, for
         raise InputError(f"Form {form} of {province_code} in {round_id} has no e-mail of unknown outcome: {state}")
     before = row.state
     if arrived:
-        row.state, row.sent_at = DeliveryState.sent.value, sent_at or row.claimed_at
+        row.state, row.sent_at = DeliveryState.sent.value, sent_at or row.message_date
     else:
         row.state = DeliveryState.failed.value
     row.error = None

@@ -31,8 +31,8 @@ from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy.exc import IntegrityError
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from kpi6.settings import get_settings
 

@@ -9,11 +9,11 @@ import pytest
 from kpi6.flows.province import province_round
 from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError
+from kpi6.models.inputs import ReportChannel
 from kpi6.tasks import production
 from kpi6.tasks.database import session_scope
 from sqlmodel import select
 
-from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
 from tests.docsupport import decode_qr, pdf_images
 from tests.factories import bkk, full_inputs

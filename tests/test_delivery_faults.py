@@ -23,8 +23,8 @@ import yaml
 from aiosmtpd.controller import Controller
 from kpi6.flows.province import province_round
 from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, StepProgress
-from kpi6.models.inputs import ProvinceInputs, ReportChannel
 from kpi6.models.errors import DeliveryBusyError, DeliveryUnknownError, InputError
+from kpi6.models.inputs import ProvinceInputs, ReportChannel
 from kpi6.tasks.database import session_scope
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -166,8 +166,8 @@ def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_serve
     else:
         monkeypatch.setenv("KPI6_OUTBOX_DIR", str(tmp_path / "outbox"))
         get_settings.cache_clear()
-    from kpi6.tasks.steps import prepare_database
     from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.steps import prepare_database
 
     prepare_database(load_round("2567-1"), actor="pytest")
     barrier = threading.Barrier(2)

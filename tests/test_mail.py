@@ -12,13 +12,13 @@ import pytest
 from kpi6.flows.province import province_round
 from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError, SettingsError
+from kpi6.models.inputs import ReportChannel
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
-from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import free_port, running_inbox
