@@ -7,14 +7,15 @@ import os
 import re
 import shutil
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -30,19 +31,103 @@ out = Console(soft_wrap=True, width=max(shutil.get_terminal_size((120, 24)).colu
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _click_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """The option-parsing errors Typer raises and, among them, "no arguments: show the help": click's own, and
+    those of the copy of click that newer Typer carries (typer._click)."""
+    modules = [click.exceptions]
+    try:
+        from typer._click import exceptions as typer_click
+
+        modules.append(typer_click)  # type: ignore[arg-type]
+    except ImportError:  # an older Typer, on click itself
+        pass
+    return (tuple(m.ClickException for m in modules),
+            tuple(m.NoArgsIsHelpError for m in modules if hasattr(m, "NoArgsIsHelpError")))
+
+
+CLICK_ERRORS, SHOW_HELP_ERRORS = _click_errors()
+
+
+def print_error(message: str) -> None:
+    """`error: ...` on stderr, on one line whatever the message holds (Rich markup in it is printed as written)."""
+    line = " ".join(str(message).split("\n"))
+    err.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
+
+
+def _allowed(param: Any) -> str | None:
+    """"a number from 1 to 5" for an option with a range (Typer's min/max, or click's IntRange/FloatRange)."""
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if low is None and high is None:
+        kind = getattr(param, "type", None)
+        low, high = getattr(kind, "min", None), getattr(kind, "max", None)
+    if low is not None and high is not None:
+        return f"a number from {low:g} to {high:g}"
+    if low is not None:
+        return f"a number of at least {low:g}"
+    return f"a number of at most {high:g}" if high is not None else None
+
+
+def usage_error_message(exc: Exception) -> str:
+    """One line for an option error: the option, the value given and, for a range, what is allowed."""
+    param = getattr(exc, "param", None)
+    allowed = _allowed(param)
+    if allowed and param is not None and type(exc).__name__ == "BadParameter":
+        name = max(getattr(param, "opts", None) or [param.name], key=len)
+        cause = exc.__cause__
+        given = cause.errors()[0].get("input") if cause is not None and hasattr(cause, "errors") else None
+        if given is None:  # click's own message then names the value
+            return f"{name}: {exc.format_message()}; give {allowed}"  # type: ignore[attr-defined]
+        return f"{name} {given} is not allowed: give {allowed}"
+    return exc.format_message().removesuffix(".")  # type: ignore[attr-defined]
+
+
+def _command_path(ctx: Any) -> str:
+    """`kpi6 survey import` for the command being parsed, whatever the program was called."""
+    names = []
+    while ctx is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["kpi6", *[n for n in reversed(names[:-1]) if n]])
+
+
 class Kpi6Group(TyperGroup):
-    """Turns an error the user can fix into one red line on stderr and exit code 2."""
+    """Turns an error the user can fix into one red line on stderr and exit code 2: kpi6's own errors, a disk
+    or folder problem, and an option or argument error of any command (instead of Typer's box); and stops
+    Prefect's background services while its API is still up (see `kpi6.logs.settle_prefect`)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except CLICK_ERRORS as exc:  # an option of `kpi6` itself
+            _usage_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
+        started = datetime.now(UTC)
         try:
             return super().invoke(ctx)
         except Kpi6Error as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            print_error(str(exc))
             raise typer.Exit(2) from None
         except OSError as exc:  # a disk or folder problem met mid-run; the step is recorded as failed
             where = f" ({exc.filename})" if exc.filename else ""
-            err.print(f"[bold red]error:[/] {exc.strerror or exc}{where}", highlight=False)
+            print_error(f"{exc.strerror or exc}{where}")
             raise typer.Exit(2) from None
+        except CLICK_ERRORS as exc:  # an option or argument of a command
+            _usage_error(exc)
+        finally:
+            from kpi6.logs import settle_prefect
+
+            settle_prefect(since=started)
+
+
+def _usage_error(exc: Exception) -> NoReturn:
+    if isinstance(exc, SHOW_HELP_ERRORS):  # `kpi6 survey` alone: its help, as Typer shows it
+        raise exc
+    print_error(usage_error_message(exc))
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        err.print(f"try `{_command_path(ctx)} --help`", highlight=False, markup=False)
+    raise typer.Exit(2) from None
 
 
 app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.", cls=Kpi6Group,
@@ -60,6 +145,9 @@ def _options(
 ) -> None:
     """kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation."""
     prefect_defaults(verbose=verbose)  # first: Prefect reads its logging settings once, when it is imported
+    from kpi6.logs import quiet_user_errors_on_console
+
+    quiet_user_errors_on_console(not verbose)  # Prefect's report of a kpi6 error: in the UI; on the terminal, one line
     from pydantic import ValidationError
 
     from kpi6.models.errors import SettingsError
@@ -98,8 +186,8 @@ def prefect_defaults(*, verbose: bool = False) -> None:
         os.environ.setdefault(name, value)
 
 
-def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+def fail(message: str) -> NoReturn:
+    print_error(message)
     raise typer.Exit(2)
 
 
@@ -132,18 +220,82 @@ def _refuse_be_year(year: int, what: str, text: str) -> None:
         raise InputError(f"{what} {text!r} looks like a Buddhist-Era year; write it in CE ({year} BE = {year - 543})")
 
 
+# An input file is a page or two of YAML (the survey export and the events file are files of their own); the
+# bound keeps /dev/zero, a log file given by mistake or a huge paste from eating the machine's memory.
+INPUT_FILE_MAX_MB = 5
+# Values YAML aliases (*name) may repeat in one input file: an anchor reused for a signer block adds a handful;
+# a "billion laughs" (nine aliases of nine aliases...) would add 9**9 once anything walks the data.
+YAML_ALIAS_VALUES_MAX = 10_000
+
+
 def read_input_file(path: Path) -> ProvinceInputs:
+    """The steps' inputs from a YAML or JSON file: a regular file of at most INPUT_FILE_MAX_MB, in UTF-8."""
+    from kpi6.tasks.files import MB, read_regular
+
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+    raw = read_regular(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the input file: {exc.strerror}") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError):
-        raise InputError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}") from None
+        data = json.loads(text) if kind == "JSON" else load_yaml(text, source=str(path))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"{path}: not valid YAML{where}: {exc.problem or exc.context}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except (yaml.YAMLError, RecursionError):
+        raise InputError(f"{path}: not valid {kind} (or nested too deeply)") from None
     if data is not None and not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with keys plan, media, form1, dissemination, form2")
     return anchor_paths(parse_inputs(data, source=str(path)), path.resolve().parent)
+
+
+def load_yaml(text: str, *, source: str) -> Any:
+    """`yaml.safe_load`, refusing a document whose aliases would repeat more than YAML_ALIAS_VALUES_MAX values
+    or that refers to itself, before any Python object is built."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        distinct, expanded = _yaml_sizes(node, source)
+        if expanded - distinct > YAML_ALIAS_VALUES_MAX:
+            raise InputError(f"{source}: its YAML aliases (*name) repeat {expanded - distinct:,} values; the limit is "
+                             f"{YAML_ALIAS_VALUES_MAX:,}: write the values out instead")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_sizes(root: yaml.Node, source: str) -> tuple[int, int]:
+    """How many nodes the document has, and how many it would have with every alias written out (iteratively:
+    a deep document must not hit Python's recursion limit)."""
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        if isinstance(node, yaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        return []
+
+    expanded: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            expanded[key] = 1 + sum(expanded[id(c)] for c in children(node))
+        elif key not in expanded:
+            if key in open_nodes:  # reached again from inside itself: &a [*a]
+                raise InputError(f"{source}: a YAML alias (*name) refers to itself or to what contains it")
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children(node) if id(c) not in expanded)
+    return len(expanded), expanded[id(root)]
 
 
 def _num(value: Any) -> float:
@@ -268,6 +420,7 @@ def run(
 
     from kpi6.flows.province import province_round
     from kpi6.models.rules import decide_step
+    from kpi6.tasks.parameters import inputs_parameters
     from kpi6.tasks.rounds import load_round
     from kpi6.tasks.steps import (
         RunContext,
@@ -298,8 +451,9 @@ def run(
                     has_input=inputs.for_step(step) is not None or (step == 1 and lpa_results is not None))
     with tags(f"province:{prov.code}", f"round:{config.id}", *([f"step:{step}"] if step else [])):
         summary, seconds = _run_flow(province_round, province=prov.code, round_id=config.id, step=step,
-                                     inputs=inputs, force=force, lpa_results=lpa_results,
-                                     output_dir=str(out_dir.resolve()) if out_dir else None)
+                                     force=force, lpa_results=lpa_results,
+                                     output_dir=str(out_dir.resolve()) if out_dir else None,
+                                     **inputs_parameters(inputs))
     table = Table(title=f"{prov.label} · {config.id}")
     for col in ("step", "ขั้นตอน", "deadline", "this run", "state", "completed", "days late"):
         table.add_column(col)
@@ -703,5 +857,82 @@ def _write_proposal_input(path: Path, plan: Any, province: Any) -> None:
     path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
 
 
+delivery_app = typer.Typer(help="Report e-mails: their state, and what DLA's mailbox shows for a send whose outcome "
+                                  "is unknown.", no_args_is_help=True)
+app.add_typer(delivery_app, name="delivery")
+
+
+def _resolve_delivery(province: str, round_id: str, form: int, *, arrived: bool, at: str | None) -> None:
+    from kpi6.tasks.database import session_scope
+    from kpi6.tasks.records import resolve_delivery, utcnow
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.steps import default_actor, prepare_database
+
+    prov, config = registry().get(province), load_round(round_id)
+    moment = parse_moment(at, "--at") if at else None
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        raise InputError("--at needs a date and time, e.g. 2024-02-09T16:30")
+    prepare_database(config, actor=default_actor())
+    with session_scope() as session:
+        row = resolve_delivery(session=session, province_code=prov.code, round_id=config.id, form=form,
+                               arrived=arrived, actor=default_actor(), at=utcnow(), sent_at=moment)
+    step = next(s.number for s in config.steps if s.form == form)
+    what = "recorded as arrived" if arrived else "marked as not arrived: the next run sends the same message again"
+    out.print(f"{prov.label} · {config.id} · Form {form} version {row.version} ({row.message_id}) {what}")
+    out.print(f"next: `kpi6 run --province {prov.code} --round {config.id} --step {step} --input …`"
+              + (" records it (nothing is sent)" if arrived else ""))
+
+
+FormOption = Annotated[int, typer.Option(min=1, max=2, help="1 (Form 1, step 3) or 2 (Form 2, step 5)")]
+
+
+@delivery_app.command("arrived")
+def delivery_arrived(
+    province: Annotated[str, typer.Option(help="Province code, Thai or English name")],
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    form: FormOption,
+    at: Annotated[str | None, typer.Option(help="When DLA's mailbox received it (default: when it was sent)")]
+    = None,
+) -> None:
+    """The e-mail of unknown outcome is in DLA's mailbox: record it as sent (the next run records the step)."""
+    _resolve_delivery(province, round_id, form, arrived=True, at=at)
+
+
+@delivery_app.command("not-arrived")
+def delivery_not_arrived(
+    province: Annotated[str, typer.Option(help="Province code, Thai or English name")],
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    form: FormOption,
+) -> None:
+    """The e-mail of unknown outcome is not in DLA's mailbox: the next run sends the same message again."""
+    _resolve_delivery(province, round_id, form, arrived=False, at=None)
+
+
+@delivery_app.command("list")
+def delivery_list(
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
+    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
+) -> None:
+    """Every report e-mail of a round: version, Message-ID, state (sent, unknown, failed, sending), when."""
+    from kpi6.tasks.database import session_scope
+    from kpi6.tasks.records import deliveries
+    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.steps import default_actor, prepare_database
+
+    config = load_round(round_id)
+    code = registry().get(province).code if province else None
+    prepare_database(config, actor=default_actor())
+    with session_scope() as session:
+        rows = deliveries(session=session, round_id=config.id, province_code=code)
+    table = Table(title=f"report e-mails · {config.id}")
+    for col in ("code", "form", "version", "state", "Message-ID", "sent (Bangkok)", "tries", "error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.province_code, str(r.form), str(r.version), r.state, r.message_id,
+                      r.sent_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M:%S") if r.sent_at else "",
+                      str(r.tries), r.error or "")
+    out.print(table)
+
+
 def main() -> None:
-    app()
+    app(prog_name="kpi6")

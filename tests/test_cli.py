@@ -122,7 +122,7 @@ def test_run_errors_exit_2_and_leave_the_database_unchanged(sqlite_url, tmp_path
         (["--province", "TH-50", "--round", "2567-1", "--input", str(bad_file)], "background"),
         (["--province", "TH-50", "--round", "2567-1", "--input", str(broken)], "not valid YAML"),
         (["--province", "TH-50", "--round", "2567-1", "--input", str(early_file)], "before round 2567-1 starts"),
-        (["--province", "TH-50", "--round", "2567-1", "--input", str(tmp_path / "none.yaml")], "cannot read"),
+        (["--province", "TH-50", "--round", "2567-1", "--input", str(tmp_path / "none.yaml")], "file not found"),
         (["--province", "TH-50", "--round", "2567-1", "--step", "1"], "needs its input"),
     ]
     for args, message in cases:

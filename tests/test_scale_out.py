@@ -25,6 +25,9 @@ def prefect_harness():  # its own server, not the session's test harness
     yield
 
 
+WAIT_SECONDS = 1800  # a bound a slow machine meets; the test reports the time it took
+
+
 def _count(api: str, *types: str) -> int:
     body = {"flow_runs": {"state": {"type": {"any_": list(types)}}}}
     return int(httpx.post(f"{api}/flow_runs/count", json=body, timeout=10).json())
@@ -49,7 +52,8 @@ def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path
         return subprocess.Popen(list(args), env=env, stdout=(logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT)
 
     def run(*args: str) -> str:
-        done = subprocess.run(list(args), env=env, capture_output=True, text=True, timeout=300)
+        # Bounds a slow, busy 2-core machine still meets (submit waits for the first wave of 76 runs).
+        done = subprocess.run(list(args), env=env, capture_output=True, text=True, timeout=WAIT_SECONDS)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -58,13 +62,16 @@ def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path
     run(sys.executable, "-m", "kpi6.deployments.scale_out", "deploy")
     for n in (1, 2):
         procs.append(start(f"worker{n}", str(BIN / "prefect"), "worker", "start", "--pool", "kpi6", "--limit", "4"))
+    started = time.monotonic()
     ids = run(sys.executable, "-m", "kpi6.deployments.scale_out", "submit", "--out", str(out)).split()
-    assert len(set(ids)) == 76
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline and _count(api, "COMPLETED", "FAILED", "CRASHED", "CANCELLED") < 76:
+    # Two waves: steps 1-3 of all 76 offices, then steps 4-5 of the 73 that reach step 4 (3 stop at step 2).
+    assert len(set(ids)) == 76 + 73
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline and _count(api, "COMPLETED", "FAILED", "CRASHED", "CANCELLED") < len(ids):
         time.sleep(2)
+    print(f"scale-out: {len(ids)} province runs ended in {time.monotonic() - started:.0f} s")  # noqa: T201
     failed = _count(api, "FAILED", "CRASHED")
-    assert failed == 0 and _count(api, "COMPLETED") == 76, (logs / "worker1.log").read_text()[-3000:]
+    assert failed == 0 and _count(api, "COMPLETED") == len(ids), (logs / "worker1.log").read_text()[-3000:]
     scores = json.loads(run(str(BIN / "kpi6"), "score", "--round", "2567-1", "--json"))
     assert len(scores) == 76
     assert sum(1 for s in scores if s["penalty"]) == 23  # the demo's seed: 23 offices report late
