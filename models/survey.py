@@ -175,6 +175,7 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     first_row: int = 2  # the spreadsheet row number of rows[0] (the header is row 1)
+    sha256: str = ""  # of the file's bytes as read (tasks/tables.read_table)
 
 
 @dataclass(frozen=True)

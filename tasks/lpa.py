@@ -37,7 +37,7 @@ LPA_COLUMNS = ("ชื่อ อปท.", "ประเภท อปท.", "ด�
 
 def read_results(path: Path) -> list[LpaResult]:
     """Every row of an LPA results file, checked; a file with any bad row is refused whole."""
-    table = read_table(path)
+    table = read_table(path, what="LPA results file")
     try:
         results, problems = check_results(table)
     except ValueError as exc:

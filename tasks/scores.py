@@ -10,6 +10,7 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
+from kpi6.tasks.tables import csv_safe
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -43,15 +44,16 @@ def store_scores(scores: list[ProvinceScore]) -> int:
 
 
 def write_scores_csv(scores: list[ProvinceScore], path: Path) -> Path:
-    """The national score table as UTF-8 CSV with a BOM, so Excel shows the Thai names."""
+    """The national score table as UTF-8 CSV with a BOM, so Excel shows the Thai names; a text cell a spreadsheet
+    would run as a formula is written as text (tables.csv_safe)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(SCORES_CSV_COLUMNS)
         for s in scores:
             p = registry().get(s.province_code)
-            w.writerow([p.code, p.name_th, p.name_en, s.steps_done, f"{s.points:.2f}", s.late_reports,
-                        s.working_days_late, f"{s.penalty:.2f}", f"{s.total:.2f}"])
+            w.writerow([*map(csv_safe, (p.code, p.name_th, p.name_en)), s.steps_done, f"{s.points:.2f}",
+                        s.late_reports, s.working_days_late, f"{s.penalty:.2f}", f"{s.total:.2f}"])
     return path
 
 
