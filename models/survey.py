@@ -13,10 +13,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
+from kpi6.models.calendar import BANGKOK
 from kpi6.models.lpa import LaoType, lao_type_of
 from kpi6.models.thai import arabic_digits
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -303,7 +304,7 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
 
 _SLASHED = re.compile(
     r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([AaPp][Mm])?)?"
-    r"(?:\s*(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?)?$"
+    r"(?:\s*(?:GMT|UTC)?([+-])(\d{1,2})(?::?(\d{2}))?)?$"
 )
 
 
@@ -313,9 +314,23 @@ def _year(y: int) -> int:
     return y - 543 if y > 2400 else y
 
 
+def _bangkok_time(moment: datetime) -> datetime | None:
+    """A timestamp as Bangkok's wall clock shows it: one with a UTC offset converted, one without taken as is
+    (None if the conversion leaves the calendar, as 9999-12-31T23:00-05:00 does)."""
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(BANGKOK).replace(tzinfo=None)
+    except OverflowError:
+        return None
+
+
 @dataclass
 class TimestampReader:
-    """Reads a file's timestamps; day/month order is decided once per file (Thai d/m/y unless the file shows m/d/y)."""
+    """Reads a file's timestamps; day/month order is decided once per file (Thai d/m/y unless the file shows m/d/y).
+
+    Each comes back as Bangkok time without a zone, the round's period being Bangkok dates: a timestamp with a
+    UTC offset (`2024-04-01T01:00+14:00`, `... GMT-5`) is converted, one without is Bangkok time already."""
 
     month_first: bool = False
 
@@ -333,14 +348,14 @@ class TimestampReader:
 
     def read(self, value: object) -> datetime | None:
         if isinstance(value, datetime):
-            return value.replace(tzinfo=None)
+            return _bangkok_time(value)
         if isinstance(value, date):
             return datetime(value.year, value.month, value.day)
         text = _norm(str(value or ""))
         if not text:
             return None
         try:
-            return datetime.fromisoformat(text).replace(tzinfo=None)
+            return _bangkok_time(datetime.fromisoformat(text))
         except ValueError:
             pass
         m = _SLASHED.match(text)
@@ -355,9 +370,13 @@ class TimestampReader:
         if m[7]:
             hour = hour % 12 + (12 if m[7].lower() == "pm" else 0)
         try:
-            return datetime(_year(y), mo, d, hour, minute, second)
-        except ValueError:
+            moment = datetime(_year(y), mo, d, hour, minute, second)
+            if m[8]:
+                offset = timedelta(hours=int(m[9]), minutes=int(m[10] or 0))
+                moment = moment.replace(tzinfo=timezone(offset if m[8] == "+" else -offset))
+        except ValueError:  # a day that does not exist, or an offset of a day or more
             return None
+        return _bangkok_time(moment)
 
 
 # --- rows -------------------------------------------------------------------------------------------

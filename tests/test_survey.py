@@ -279,6 +279,32 @@ def test_cli_survey_summary_json_and_errors(tmp_path):
     assert runner.invoke(app, ["survey", "summary", str(path), "--bands", "0.7"]).exit_code == 2
 
 
+@pytest.mark.parametrize(("stamp", "bangkok", "accepted"), [
+    ("2024-04-01T01:00+14:00", datetime(2024, 3, 31, 18, 0), True),  # the round's last day in Bangkok
+    ("2024-03-31T20:00-05:00", datetime(2024, 4, 1, 8, 0), False),  # the day after the round in Bangkok
+    ("2023-09-30T20:00-05:00", datetime(2023, 10, 1, 8, 0), True),  # the round's first day in Bangkok
+    ("2023-10-01T01:00+14:00", datetime(2023, 9, 30, 18, 0), False),  # the day before the round in Bangkok
+    ("2024-03-31T16:59:59Z", datetime(2024, 3, 31, 23, 59, 59), True),
+    ("2024-03-31T17:00:00Z", datetime(2024, 4, 1, 0, 0), False),
+    ("2024-03-31T23:30", datetime(2024, 3, 31, 23, 30), True),  # no offset: Bangkok time
+    ("31/3/2024 20:00:00 GMT-5", datetime(2024, 4, 1, 8, 0), False),  # Google Forms' style with an offset
+    ("30/9/2023 20:00:00 GMT-05:00", datetime(2023, 10, 1, 8, 0), True),
+    ("31/3/2024 23:00:00 GMT+7", datetime(2024, 3, 31, 23, 0), True),
+], ids=["+14-last-day", "-05-day-after", "-05-first-day", "+14-day-before", "Z-last-second", "Z-day-after", "naive",
+        "gmt-5-day-after", "gmt-05:00-first-day", "gmt+7"])
+def test_a_timestamp_with_a_utc_offset_is_compared_in_bangkok_time(tmp_path, stamp, bangkok, accepted):
+    path = tmp_path / "tz.csv"
+    path.write_text(f"Timestamp,ข้อ 1\n{stamp},5\n15/2/2024 10:00:00,4\n", encoding="utf-8")
+    _, checked, _ = read_survey(path, period=ROUND, skip_invalid=True)
+    assert TimestampReader().read(stamp) == bangkok
+    assert (2 not in checked.rejected_rows) is accepted, checked.problems
+    if accepted:
+        assert checked.responses[0].submitted == bangkok
+    else:
+        assert checked.rejected_rows[2][0].kind == "outside_round"
+        assert f"submitted {bangkok:%Y-%m-%d}, outside the round" in checked.rejected_rows[2][0].message
+
+
 def test_the_rejected_rows_file_neutralises_formulas(tmp_path):
     """OWASP CSV injection: the rejected rows are the office's own cells, opened in Excel; none may run."""
     from kpi6.tasks.survey import write_rejected
@@ -297,3 +323,8 @@ def test_the_rejected_rows_file_neutralises_formulas(tmp_path):
     # (the reader strips a cell's surrounding whitespace, so "\t=1" is read, and written, as "=1")
     assert [r[3] for r in rejected[1:]] == ["'" + c.strip() for c in cells] == [r[5] for r in rejected[1:]]
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rejected for cell in r)
+
+
+def test_a_timestamp_whose_bangkok_time_leaves_the_calendar_is_not_a_timestamp():
+    assert TimestampReader().read("9999-12-31T23:00-05:00") is None
+    assert TimestampReader().read("0001-01-01T01:00+14:00") is None
