@@ -9,6 +9,7 @@ in Thai quoting the numbers; and the plan's dates laid out backwards from the ro
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -52,8 +53,8 @@ class LpaResult(BaseModel):
     aspect: LpaAspect
     indicator: str
     indicator_name: str = ""
-    score: float | None = None
-    full_score: float | None = None
+    score: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    full_score: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     passed: bool | None = None
 
     @property
@@ -78,17 +79,22 @@ def parse_aspect_cell(text: str) -> LpaAspect:
 
 
 def _number(value: object) -> float | None:
+    """A score cell as a finite number (`inf`, `nan` and `1e999` read as floats, but are no one's score)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int | float):
-        return float(value)
-    text = arabic_digits(value).replace(",", "").strip()
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
+        number = float(value)
+    else:
+        text = arabic_digits(value).replace(",", "").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def result_columns(headers: Sequence[str]) -> dict[str, str]:
@@ -156,8 +162,10 @@ def check_results(table: Table) -> tuple[list[LpaResult], list[Problem]]:
             passed = PASS_WORDS.get(raw_result)
             if passed is None:
                 bad("result", "unknown_result", f"result {raw_result!r} is not ผ่าน/ไม่ผ่าน (pass/fail)")
-        if score is not None:
-            if full is None or full <= 0:
+        if full is not None and full <= 0:
+            bad("full_score", "bad_full_score", f"full score {full:g} is not above 0")
+        elif score is not None:
+            if full is None:
                 bad("full_score", "bad_full_score", "a score needs a full score above 0")
             elif not 0 <= score <= full:
                 bad("score", "out_of_range", f"score {score:g} is outside 0–{full:g}")

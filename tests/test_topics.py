@@ -121,6 +121,43 @@ def test_each_bad_row_refuses_the_file(tmp_path, row, message):
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(("score", "full", "message"), [
+    (5, "inf", "row 3, column 'คะแนนเต็ม': 'inf' is not a finite number"),
+    (5, "Infinity", "row 3, column 'คะแนนเต็ม': 'Infinity' is not a finite number"),
+    (5, "nan", "row 3, column 'คะแนนเต็ม': 'nan' is not a finite number"),
+    (5, "1e999", "row 3, column 'คะแนนเต็ม': '1e999' is not a finite number"),
+    ("inf", 10, "row 3, column 'คะแนน': 'inf' is not a finite number"),
+    ("-inf", 10, "row 3, column 'คะแนน': '-inf' is not a finite number"),
+    ("nan", 10, "row 3, column 'คะแนน': 'nan' is not a finite number"),
+    ("inf", "inf", "row 3, column 'คะแนน': 'inf' is not a finite number"),
+    (5, 0, "row 3, column 'คะแนนเต็ม': full score 0 is not above 0"),
+    (0, "-0", "row 3, column 'คะแนนเต็ม': full score -0 is not above 0"),
+    (5, -10, "row 3, column 'คะแนนเต็ม': full score -10 is not above 0"),
+], ids=["full-inf", "full-Infinity", "full-nan", "full-1e999", "score-inf", "score-minus-inf", "score-nan", "both-inf",
+        "full-0", "full-minus-0", "full-negative"])
+def test_a_score_or_full_score_that_is_not_a_finite_positive_number_refuses_the_file(tmp_path, score, full, message):
+    path = tmp_path / "lpa.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEAD, ["อบต.ก", "อบต.", 4, "4.1", "การขึ้นทะเบียนทางหลวงท้องถิ่น", 5, 10],
+                                  ["อบต.ข", "อบต.", 4, "4.1", "การขึ้นทะเบียนทางหลวงท้องถิ่น", score, full]])
+    with pytest.raises(InputError) as caught:
+        read_results(path)
+    assert "1 row(s) have problems; nothing was read" in str(caught.value)
+    assert message in str(caught.value)
+    refused = runner.invoke(app, ["topics", str(path), "--json"])
+    assert refused.exit_code == 2 and message in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("full", [0, -5, "inf", "nan"])
+def test_a_pass_fail_row_with_a_bad_full_score_refuses_the_file(tmp_path, full):
+    path = tmp_path / "lpa.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([[*HEAD, "ผล"], ["อบต.ก", "อบต.", 4, "4.1", "x", None, 10, "ผ่าน"],
+                                  ["อบต.ข", "อบต.", 4, "4.1", "x", None, full, "ผ่าน"]])
+    with pytest.raises(InputError, match=r"row 3, column 'คะแนนเต็ม': "):
+        read_results(path)
+
+
 def test_a_file_without_the_columns(tmp_path):
     path = tmp_path / "lpa.csv"
     path.write_text("ชื่อ อปท.,ด้าน,คะแนน\nอบต.ก,4,5\n", encoding="utf-8")
