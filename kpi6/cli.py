@@ -55,7 +55,7 @@ def print_error(message: str) -> None:
 
 
 def _allowed(param: Any) -> str | None:
-    """"a number from 1 to 5" for an option with a range (Typer's min/max, or click's IntRange/FloatRange)."""
+    """What an option with a range allows, e.g. "a number from 1 to 5" (Typer's min/max, or click's IntRange)."""
     low, high = getattr(param, "min", None), getattr(param, "max", None)
     if low is None and high is None:
         kind = getattr(param, "type", None)

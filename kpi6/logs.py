@@ -24,6 +24,8 @@ from kpi6.models.errors import Kpi6Error
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 
 SETTLE_TIMEOUT_S = 15.0  # at most this long at the end of a command; then the process exits as before
+DELIVERY_S = 0.25  # an event the client emits reaches the server within this (the same machine)
+PAGE = 200  # the API's default limit per read
 
 
 class HideUserErrors(logging.Filter):
@@ -130,53 +132,40 @@ def drain_prefect_client(timeout: float = SETTLE_TIMEOUT_S) -> None:
 
 
 def wait_for_task_runs_recorded(since: datetime, timeout: float = SETTLE_TIMEOUT_S) -> float:
-    """Wait until the server has written the task runs of the flow runs started since `since`; seconds waited.
+    """Wait until the ephemeral server has written the task runs of the flow runs started since `since`, once the
+    client has sent their events (drain_prefect_client); the seconds waited.
 
-    The server's task-run recorder writes the events it received once per flush interval: the count of those task
-    runs (and of those in a final state) changes when it has written them. When it does not change for two flush
-    intervals, nothing was left to write."""
+    The server's task-run recorder writes what it received once per flush interval (SQLITE_SERVER_BATCHES: 1 s),
+    stamping each task run it writes with the time it formed the batch (`updated`). The runs are written when
+    every one is in a final state and the last batch was formed after the client had sent everything: just after
+    this wait began, or more than DELIVERY_S after the last flow run ended (a flow run ends once its tasks have
+    emitted their events). When no batch comes for two flush intervals, nothing was left to write."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterStartTime,
-        TaskRunFilter,
-        TaskRunFilterState,
-        TaskRunFilterStateType,
-    )
-    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterStartTime
     from prefect.settings import get_current_settings
 
-    started = time.monotonic()
+    started, sent = time.monotonic(), datetime.now(UTC)
     quiet = 2 * max(1.0, float(get_current_settings().server.services.task_run_recorder.flush_interval))
-    final = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(
-        any_=[StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED])))
-    runs = FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since))
     with get_client(sync_client=True) as client:
-        if not client.count_flow_runs(flow_run_filter=runs):
+        flow_runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(
+            after_=since)), limit=PAGE)
+        if not flow_runs:
             return 0.0
-
-        def count(task_runs: TaskRunFilter | None) -> int:
-            body = {"flow_runs": runs.model_dump(mode="json", exclude_unset=True),
-                    "task_runs": task_runs.model_dump(mode="json") if task_runs else None}
-            response = client.request("POST", "/task_runs/count", json=body)
-            response.raise_for_status()
-            return int(response.json())
-
-        def counts() -> tuple[int, int]:
-            return count(None), count(final)
-
-        first = last = counts()
-        changed_at = time.monotonic()
-        while time.monotonic() - started < timeout:
-            time.sleep(0.1)
-            now = counts()
-            if now != last:
-                last, changed_at = now, time.monotonic()
-                continue
-            if now != first and now[0] == now[1]:  # written, all final, and the same again 0.1 s later
-                break
-            if time.monotonic() - changed_at >= quiet:
-                break
+        ended = max((fr.end_time or fr.updated or sent) for fr in flow_runs)
+        ours = FlowRunFilter(id=FlowRunFilterId(any_=[fr.id for fr in flow_runs]))
+        while time.monotonic() - started < min(timeout, quiet):
+            task_runs, offset = [], 0
+            while page := client.read_task_runs(flow_run_filter=ours, limit=PAGE, offset=offset):
+                task_runs += page
+                offset += len(page)
+                if len(page) < PAGE:
+                    break
+            last_batch = max((tr.updated for tr in task_runs if tr.updated), default=None)
+            if last_batch and all(tr.state and tr.state.is_final() for tr in task_runs):
+                after_sent, after_end = (last_batch - sent).total_seconds(), (last_batch - ended).total_seconds()
+                if after_sent > 0.05 or after_end > DELIVERY_S:
+                    break
+            time.sleep(0.2)
     return time.monotonic() - started
 
 
