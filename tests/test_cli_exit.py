@@ -16,7 +16,7 @@ import yaml
 
 EXAMPLE = Path(__file__).parent.parent / "deployments" / "examples" / "province-input.yaml"
 KPI6 = Path(sys.executable).with_name("kpi6")
-RUNS = 3
+RUNS = 2
 RECORDER = "prefect.server.services.task_run_recorder - "
 
 
