@@ -102,9 +102,12 @@ class Kpi6Group(TyperGroup):
             _usage_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
-        started = datetime.now(UTC)
+        started, interrupted = datetime.now(UTC), False
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C: out now, without waiting for Prefect
+            interrupted = True
+            raise
         except Kpi6Error as exc:
             print_error(str(exc))
             raise typer.Exit(2) from None
@@ -115,9 +118,10 @@ class Kpi6Group(TyperGroup):
         except CLICK_ERRORS as exc:  # an option or argument of a command
             _usage_error(exc)
         finally:
-            from kpi6.logs import settle_prefect
+            if not interrupted:
+                from kpi6.logs import settle_prefect
 
-            settle_prefect(since=started)
+                settle_prefect(since=started)
 
 
 def _usage_error(exc: Exception) -> NoReturn:
