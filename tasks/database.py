@@ -11,7 +11,7 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from kpi6.settings import get_settings
@@ -66,6 +66,16 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
             raise
 
 
+def serialise(conn: Connection, key: int) -> None:
+    """Queue this transaction behind any other holding KEY, across processes, until it ends.
+
+    PostgreSQL takes a transaction-scoped advisory lock; SQLite needs nothing, its writers already
+    queue at BEGIN IMMEDIATE (the engine's "begin" hook).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")
+
+
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("kpi6") / "migrations"))
@@ -76,6 +86,7 @@ def alembic_config(url: str | None = None) -> Config:
 # Alembic's `context` and `op` are module-wide proxies: two threads migrating at once (province runs in
 # parallel) would pull them from under each other, so one thread migrates at a time in a process.
 _migrate_lock = threading.Lock()
+SETUP_LOCK = 0x6B706936  # "kpi6": migrating and filling the reference rows (provinces, rounds) queue on it
 
 
 def migrate(url: str | None = None) -> None:
@@ -83,5 +94,8 @@ def migrate(url: str | None = None) -> None:
     engine = get_engine(url)
     cfg = alembic_config(url)
     with _migrate_lock, engine.begin() as conn:
+        # Processes too: two fresh `kpi6 run` on an empty database would both create the schema
+        # (one fails on alembic_version's key).
+        serialise(conn, SETUP_LOCK)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

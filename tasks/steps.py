@@ -26,7 +26,7 @@ from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.models.survey import SurveyResult
 from kpi6.tasks import lpa, production, records, survey
-from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.database import SETUP_LOCK, migrate, serialise, session_scope
 from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
 from prefect import task
@@ -60,6 +60,7 @@ def prepare_database(config: RoundConfig, *, actor: str) -> None:
     """Create or upgrade the schema and make sure it knows the provinces and this round."""
     migrate()
     with session_scope() as session:
+        serialise(session.connection(), SETUP_LOCK)  # two runs at once would both insert the same rows
         records.sync_provinces(session=session, provinces=registry())
         records.sync_round(session=session, config=config, actor=actor, at=records.utcnow())
 

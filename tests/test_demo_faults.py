@@ -13,24 +13,15 @@ import yaml
 from kpi6.flows.demo import national_demo
 from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, SurveyImport
 from kpi6.models.lpa import LaoType
-from kpi6.tasks.database import session_scope
 from kpi6.tasks.rounds import load_round
 from kpi6.tasks.samples import demo_inputs, demo_runs
-from sqlmodel import select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from tests.dbsupport import all_rows
 from tests.mailsupport import running_inbox
 
 SUBSET = ["TH-50", "TH-10", "TH-83", "TH-30", "TH-12", "TH-20"]
-
-
-def _rows(model):  # type: ignore[no-untyped-def]
-    with session_scope() as s:
-        rows = s.exec(select(model)).all()
-        for r in rows:
-            s.expunge(r)
-        return rows
 
 
 def _planned_send_times(seed: int) -> dict[tuple[str, int], object]:
@@ -49,7 +40,7 @@ def test_the_demo_on_a_real_mail_server_delivers_each_report_once_at_its_simulat
         sqlite_url, tmp_path, monkeypatch):
     with running_inbox(monkeypatch) as inbox:
         national_demo(round_id="2567-1", seed=6, out_dir=str(tmp_path), provinces=SUBSET)
-    subs = _rows(ReportSubmission)
+    subs = all_rows(ReportSubmission)
     assert subs, "the subset sends reports"
     ids = [email.message_from_bytes(raw, policy=policy.default)["Message-ID"] for _, raw in inbox.messages]
     assert Counter(ids) == Counter(s.message_id for s in subs)  # each report received exactly once
@@ -65,13 +56,13 @@ def test_the_demo_on_a_real_mail_server_delivers_each_report_once_at_its_simulat
 def test_a_demo_with_another_seed_reuses_nothing_of_the_last_one(sqlite_url, tmp_path):
     national_demo(round_id="2567-1", seed=6, out_dir=str(tmp_path), provinces=SUBSET)
     national_demo(round_id="2567-1", seed=7, out_dir=str(tmp_path), provinces=SUBSET)
-    subs = _rows(ReportSubmission)
+    subs = all_rows(ReportSubmission)
     planned = _planned_send_times(7)
     assert all(s.submitted_at == planned[(s.province_code, s.form)] for s in subs)  # seed 7's lateness, not 6's
-    assert {d.message_id for d in _rows(ReportDelivery)} == {s.message_id for s in subs}
+    assert {d.message_id for d in all_rows(ReportDelivery)} == {s.message_id for s in subs}
     outbox = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
     assert len(outbox) == len(subs)  # the first demo's e-mails are gone with its round
-    assert "round_reset" in [a.action for a in _rows(AuditLog)]
+    assert "round_reset" in [a.action for a in all_rows(AuditLog)]
 
 
 def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url, tmp_path):
@@ -117,4 +108,4 @@ def test_skip_invalid_with_an_unwritable_rejected_file_exits_2_and_records_nothi
                                       "--skip-invalid", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert _rows(SurveyImport) == [] and [a for a in _rows(AuditLog) if a.action == "survey_imported"] == []
+    assert all_rows(SurveyImport) == [] and [a for a in all_rows(AuditLog) if a.action == "survey_imported"] == []
