@@ -39,15 +39,29 @@ def contexts(n: int):  # type: ignore[no-untyped-def]
             m.link = m.link or f"https://evidence.example/2567-1/{code}/medium-{i}/"
         report = pi.form1 or pi.form2
         from kpi6.models.inputs import ReportInput
+
         report = report or ReportInput()
-        f1 = build_form1(province=province, config=config, plan=pi.plan, media=media, report=report,
-                         plan_link=f"https://evidence.example/2567-1/{code}/plan/",
-                         done={1: date(2024, 1, 10), 2: date(2024, 1, 30)}, report_day=date(2024, 2, 9))
+        f1 = build_form1(
+            province=province,
+            config=config,
+            plan=pi.plan,
+            media=media,
+            report=report,
+            plan_link=f"https://evidence.example/2567-1/{code}/plan/",
+            done={1: date(2024, 1, 10), 2: date(2024, 1, 30)},
+            report_day=date(2024, 2, 9),
+        )
         diss = pi.dissemination or demo_inputs(config, seed=6)["TH-50"].dissemination
-        f2 = build_form2(province=province, config=config, dissemination=diss, report=report,
-                         dissemination_link=f"https://evidence.example/2567-1/{code}/dissemination/",
-                         survey_link=f"https://evidence.example/2567-1/{code}/survey/",
-                         done={4: date(2024, 3, 7)}, report_day=date(2024, 3, 22))
+        f2 = build_form2(
+            province=province,
+            config=config,
+            dissemination=diss,
+            report=report,
+            dissemination_link=f"https://evidence.example/2567-1/{code}/dissemination/",
+            survey_link=f"https://evidence.example/2567-1/{code}/survey/",
+            done={4: date(2024, 3, 7)},
+            report_day=date(2024, 3, 22),
+        )
         out.append((code, f1, f2))
     return out
 
@@ -61,8 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--provinces", type=int, default=76)
     parser.add_argument("--libreoffice-files", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes for the parallel run (one province each)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes for the parallel run (one province each)"
+    )
     args = parser.parse_args()
     items = contexts(args.provinces)
     render_pdf(items[0][1])  # warm-up: fonts load once per process
@@ -70,8 +85,12 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kpi6-bench-"))
     start = time.perf_counter()
     for code, f1, f2 in items:
-        for name, ctx, render in (("form1.pdf", f1, render_pdf), ("form1.docx", f1, render_docx),
-                                  ("form2.pdf", f2, render_pdf), ("form2.docx", f2, render_docx)):
+        for name, ctx, render in (
+            ("form1.pdf", f1, render_pdf),
+            ("form1.docx", f1, render_docx),
+            ("form2.pdf", f2, render_pdf),
+            ("form2.docx", f2, render_docx),
+        ):
             t = time.perf_counter()
             data = render(ctx)
             times[name].append(time.perf_counter() - t)
@@ -95,11 +114,17 @@ def main() -> None:
     docx = sorted(tmp.glob("*.docx"))[: args.libreoffice_files]
     outdir = tmp / "lo"
     t = time.perf_counter()
-    subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(outdir), *map(str, docx)],
-                   check=True, capture_output=True, timeout=1800)
+    subprocess.run(
+        [office, "--headless", "--convert-to", "pdf", "--outdir", str(outdir), *map(str, docx)],
+        check=True,
+        capture_output=True,
+        timeout=1800,
+    )
     lo = time.perf_counter() - t
-    print(f"LibreOffice headless: {len(docx)} .docx -> PDF in {lo:.1f} s ({lo / len(docx) * 1000:.0f} ms per file, "
-          f"one process); for 152 .docx that is about {lo / len(docx) * 152:.0f} s")
+    print(
+        f"LibreOffice headless: {len(docx)} .docx -> PDF in {lo:.1f} s ({lo / len(docx) * 1000:.0f} ms per file, "
+        f"one process); for 152 .docx that is about {lo / len(docx) * 152:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def measure(side: str, out: str) -> float:
     reset_round_data.fn("2567-1")
     t = time.perf_counter()
     run = daily_reminders(today=date(2024, 1, 11), round_id="2567-1")  # the plan is due the next working day
-    assert len(run.provinces) == 76  # noqa: S101 (every province gets a reminder)
+    assert len(run.provinces) == 76
     return time.perf_counter() - t
 
 
@@ -97,8 +97,9 @@ def spawn(side: str, tmp: Path) -> float:
         if name not in os.environ:
             env[name] = tempfile.mkdtemp(prefix=f"{side}-{name.lower()}-", dir=tmp)
     out = tempfile.mkdtemp(prefix=f"{side}-out-", dir=tmp)
-    done = subprocess.run([sys.executable, __file__, "--side", side, "--out", out], env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--side", side, "--out", out], env=env, check=True, capture_output=True, text=True
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -117,12 +118,17 @@ def main() -> None:
         plain.append(spawn("direct", tmp))
         orchestrated.append(spawn("prefect", tmp))
         ratios.append(orchestrated[-1] / plain[-1] - 1)
-        print(f"pair {pair}: task functions called directly {plain[-1]:.1f} s, "
-              f"through Prefect {orchestrated[-1]:.1f} s (+{ratios[-1] * 100:.0f}%)", flush=True)
+        print(
+            f"pair {pair}: task functions called directly {plain[-1]:.1f} s, "
+            f"through Prefect {orchestrated[-1]:.1f} s (+{ratios[-1] * 100:.0f}%)",
+            flush=True,
+        )
     print(f"national run, task functions called directly: {statistics.median(plain):.1f} s (median of {args.pairs})")
-    print(f"national run through Prefect:                 {statistics.median(orchestrated):.1f} s "
-          f"(median overhead +{statistics.median(ratios) * 100:.0f}%, range +{min(ratios) * 100:.0f}% "
-          f"to +{max(ratios) * 100:.0f}%)")
+    print(
+        f"national run through Prefect:                 {statistics.median(orchestrated):.1f} s "
+        f"(median overhead +{statistics.median(ratios) * 100:.0f}%, range +{min(ratios) * 100:.0f}% "
+        f"to +{max(ratios) * 100:.0f}%)"
+    )
     print(f"daily reminders, 76 provinces (outbox):       {spawn('reminders', tmp):.1f} s")
 
 

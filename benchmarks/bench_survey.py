@@ -36,9 +36,11 @@ def main() -> None:
             result, checked, _ = read_survey(path, period=ROUND, skip_invalid=True)
             summary = summarize(result)
             seconds = time.perf_counter() - started
-            print(f"{path.name:11s} {path.stat().st_size / 1e6:5.1f} MB  {summary.n:,} responses "
-                  f"({result.rejected} rejected) imported and summarised in {seconds:.2f} s "
-                  f"(overall mean {summary.overall.mean:.2f}, SD {summary.overall.sd:.2f})")
+            print(
+                f"{path.name:11s} {path.stat().st_size / 1e6:5.1f} MB  {summary.n:,} responses "
+                f"({result.rejected} rejected) imported and summarised in {seconds:.2f} s "
+                f"(overall mean {summary.overall.mean:.2f}, SD {summary.overall.sd:.2f})"
+            )
 
 
 if __name__ == "__main__":

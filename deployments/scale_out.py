@@ -20,13 +20,14 @@ import argparse
 import time
 from pathlib import Path
 
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+
 from kpi6.flows.province import province_round
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.tasks.limits import DRIVE_TAG, SMTP_TAG
 from kpi6.tasks.rounds import load_round
 from kpi6.tasks.samples import demo_inputs, demo_runs
-from prefect.client.orchestration import get_client
-from prefect.deployments import run_deployment
 
 # The folder that holds flows/ (the project in a checkout, the kpi6 package when installed).
 SOURCE = Path(__file__).resolve().parent.parent
@@ -37,16 +38,18 @@ def deploy(pool: str = "kpi6", smtp_limit: int = 2, drive_limit: int = 4) -> str
     """Register `province-round` on the work pool (its workers load the flow from SOURCE) and set the
     concurrency limits of the `smtp` and `drive` tags."""
     flow = province_round.from_source(source=str(SOURCE), entrypoint="flows/province.py:province_round")
-    deployment_id = flow.deploy(name="province-round", work_pool_name=pool, tags=["kpi6", "manual"],
-                                print_next_steps=False)
+    deployment_id = flow.deploy(
+        name="province-round", work_pool_name=pool, tags=["kpi6", "manual"], print_next_steps=False
+    )
     with get_client(sync_client=True) as client:
         for tag, limit in ((SMTP_TAG, smtp_limit), (DRIVE_TAG, drive_limit)):
             client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
     return str(deployment_id)
 
 
-def submit(round_id: str, seed: int, out_dir: str | None, *, poll_seconds: float = 2.0,
-           wait_seconds: float = 3600) -> list[str]:
+def submit(
+    round_id: str, seed: int, out_dir: str | None, *, poll_seconds: float = 2.0, wait_seconds: float = 3600
+) -> list[str]:
     """One flow run per province on the demo's sample inputs, all submitted at once; their ids.
 
     An office's round is two runs, as in the demo (tasks/samples.demo_runs): steps 1–3 at the moment Form 1
@@ -58,11 +61,21 @@ def submit(round_id: str, seed: int, out_dir: str | None, *, poll_seconds: float
             wave.append((code, part, clock))
     ids: list[str] = []
     for n, wave in enumerate(waves):
-        started = [run_deployment(DEPLOYMENT, timeout=0, tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
-                                  parameters={"province": code, "round_id": round_id, "output_dir": out_dir,
-                                              "inputs": part.model_dump(mode="json"),
-                                              "now": clock.isoformat() if clock else None})  # type: ignore[attr-defined]
-                   for code, part, clock in wave]
+        started = [
+            run_deployment(
+                DEPLOYMENT,
+                timeout=0,
+                tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
+                parameters={
+                    "province": code,
+                    "round_id": round_id,
+                    "output_dir": out_dir,
+                    "inputs": part.model_dump(mode="json"),
+                    "now": clock.isoformat() if clock else None,
+                },
+            )  # type: ignore[attr-defined]
+            for code, part, clock in wave
+        ]
         ids += [str(run.id) for run in started]
         if n + 1 < len(waves):
             wait_for_runs([run.id for run in started], poll_seconds=poll_seconds, wait_seconds=wait_seconds)

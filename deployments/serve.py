@@ -10,12 +10,13 @@ The same schedules as prefect.yaml.
 
 from __future__ import annotations
 
+from prefect import serve
+from prefect.schedules import Cron
+
 from kpi6.flows.province import province_round
 from kpi6.flows.reminders import daily_reminders
 from kpi6.flows.scoring import score_round
 from kpi6.flows.topics import propose_topics
-from prefect import serve
-from prefect.schedules import Cron
 
 TIMEZONE = "Asia/Bangkok"
 
@@ -24,10 +25,12 @@ def deployments() -> list:  # type: ignore[type-arg]
     return [
         province_round.to_deployment(name="province-round", tags=["kpi6", "manual"]),
         propose_topics.to_deployment(name="propose-topics", tags=["kpi6", "manual"]),
-        daily_reminders.to_deployment(name="daily-reminders", tags=["kpi6", "reminders"],
-                                      schedule=Cron("30 8 * * 1-5", timezone=TIMEZONE)),
-        score_round.to_deployment(name="national-scoreboard", tags=["kpi6", "scoreboard"],
-                                  schedule=Cron("0 18 * * *", timezone=TIMEZONE)),
+        daily_reminders.to_deployment(
+            name="daily-reminders", tags=["kpi6", "reminders"], schedule=Cron("30 8 * * 1-5", timezone=TIMEZONE)
+        ),
+        score_round.to_deployment(
+            name="national-scoreboard", tags=["kpi6", "scoreboard"], schedule=Cron("0 18 * * *", timezone=TIMEZONE)
+        ),
     ]
 
 

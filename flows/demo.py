@@ -5,24 +5,25 @@ from __future__ import annotations
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
+from prefect import flow, tags
+from prefect.context import SettingsContext, get_settings_context
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
 from kpi6.flows.province import province_round
 from kpi6.flows.scoring import score_round
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.scoring import ProvinceScore
+from kpi6.settings import get_settings
 from kpi6.tasks.artifacts import run_tags
 from kpi6.tasks.production import output_root
 from kpi6.tasks.samples import demo_runs, generate_demo_inputs
 from kpi6.tasks.scores import export_scores_csv
 from kpi6.tasks.steps import prepare_round, reset_round_data
-from prefect import flow, tags
-from prefect.context import SettingsContext, get_settings_context
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-
-from kpi6.settings import get_settings
 
 
-def _run_province(settings: SettingsContext, code: str, round_id: str, inputs: ProvinceInputs,
-                  out_dir: str | None) -> None:
+def _run_province(
+    settings: SettingsContext, code: str, round_id: str, inputs: ProvinceInputs, out_dir: str | None
+) -> None:
     # Tagged when created, as the CLI does; run under `settings` (see national_demo). Each run's clock is the
     # moment its report goes out, so a late office's e-mail is sent late (see demo_runs).
     with tags(*run_tags(code, round_id, None), "demo"), settings:
@@ -50,9 +51,18 @@ def national_demo(
     quiet = current.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     with ThreadPoolExecutor(max_workers=get_settings().demo_parallel, thread_name_prefix="province") as pool:
         # Each thread runs in a copy of this flow's context, so the province runs are its subflows.
-        runs = [pool.submit(contextvars.copy_context().run, _run_province,
-                            SettingsContext(profile=current.profile, settings=quiet), code, round_id, pi, out_dir)
-                for code, pi in chosen]
+        runs = [
+            pool.submit(
+                contextvars.copy_context().run,
+                _run_province,
+                SettingsContext(profile=current.profile, settings=quiet),
+                code,
+                round_id,
+                pi,
+                out_dir,
+            )
+            for code, pi in chosen
+        ]
         for run in runs:
             run.result()
     scores = score_round(round_id)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from prefect import flow
+from prefect.runtime import flow_run
+from pydantic import Field
+
 from kpi6.models.errors import DeliveryError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
@@ -23,9 +27,6 @@ from kpi6.tasks.steps import (
     report_form2,
     summarize_run,
 )
-from prefect import flow
-from prefect.runtime import flow_run
-from pydantic import Field
 
 STEP_TASKS = {1: make_plan, 2: produce_media, 3: report_form1, 4: disseminate_and_survey, 5: report_form2}
 
@@ -42,8 +43,9 @@ def run_name() -> str:
 
 
 # The UI's form offers the 76 provinces as a choice list; by hand, a Thai or English name works too.
-ProvinceParam = Annotated[str, Field(description="Province code (TH-50) or name",
-                                     json_schema_extra={"enum": [p.code for p in registry()]})]
+ProvinceParam = Annotated[
+    str, Field(description="Province code (TH-50) or name", json_schema_extra={"enum": [p.code for p in registry()]})
+]
 
 
 def tell_dla(flow, flow_run, state) -> None:  # type: ignore[no-untyped-def]
@@ -53,8 +55,13 @@ def tell_dla(flow, flow_run, state) -> None:  # type: ignore[no-untyped-def]
     failed_steps_alert(dict(flow_run.parameters), state.message or "")
 
 
-@flow(name="province-round", flow_run_name=run_name, validate_parameters=True, on_failure=[tell_dla],
-      on_crashed=[tell_dla])
+@flow(
+    name="province-round",
+    flow_run_name=run_name,
+    validate_parameters=True,
+    on_failure=[tell_dla],
+    on_crashed=[tell_dla],
+)
 def province_round(
     province: ProvinceParam,
     round_id: str,
@@ -74,14 +81,16 @@ def province_round(
     Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/parameters.py)."""
     inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
-        ctx, states, inputs = prepare_run(province, round_id, inputs, now, output_dir=output_dir,
-                                          lpa_results=lpa_results)
+        ctx, states, inputs = prepare_run(
+            province, round_id, inputs, now, output_dir=output_dir, lpa_results=lpa_results
+        )
         tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
         actions: dict[int, StepAction] = {}
         for n in [step] if step else range(1, 6):
             data = inputs.for_step(n)
-            actions[n] = decide_step(ctx.config, n, states, has_input=data is not None, force=force,
-                                     explicit=step is not None)
+            actions[n] = decide_step(
+                ctx.config, n, states, has_input=data is not None, force=force, explicit=step is not None
+            )
             if actions[n] is not StepAction.run:
                 continue
             try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from prefect import flow
+
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.artifacts import publish_scoreboard
 from kpi6.tasks.rounds import round_for_date
 from kpi6.tasks.scores import compute_scores, store_scores
 from kpi6.tasks.steps import prepare_round
-from prefect import flow
 
 
 @flow(name="score-round", flow_run_name="scores · {round_id}")

@@ -41,8 +41,10 @@ def _click_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception],
         modules.append(typer_click)  # type: ignore[arg-type]
     except ImportError:  # an older Typer, on click itself
         pass
-    return (tuple(m.ClickException for m in modules),
-            tuple(m.NoArgsIsHelpError for m in modules if hasattr(m, "NoArgsIsHelpError")))
+    return (
+        tuple(m.ClickException for m in modules),
+        tuple(m.NoArgsIsHelpError for m in modules if hasattr(m, "NoArgsIsHelpError")),
+    )
 
 
 CLICK_ERRORS, SHOW_HELP_ERRORS = _click_errors()
@@ -134,12 +136,18 @@ def _usage_error(exc: Exception) -> NoReturn:
     raise typer.Exit(2) from None
 
 
-app = typer.Typer(help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.", cls=Kpi6Group,
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="kpi6: ตัวชี้วัดที่ 6 — Indicator 6 of the DLA performance evaluation.",
+    cls=Kpi6Group,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 round_app = typer.Typer(help="Round configuration.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
-survey_app = typer.Typer(help="The satisfaction survey (step 4): summarise or import a Google/Microsoft Forms export.",
-                         no_args_is_help=True)
+survey_app = typer.Typer(
+    help="The satisfaction survey (step 4): summarise or import a Google/Microsoft Forms export.", no_args_is_help=True
+)
 app.add_typer(survey_app, name="survey")
 
 
@@ -267,8 +275,10 @@ def load_yaml(text: str, *, source: str) -> Any:
             return None
         distinct, expanded = _yaml_sizes(node, source)
         if expanded - distinct > YAML_ALIAS_VALUES_MAX:
-            raise InputError(f"{source}: its YAML aliases (*name) repeat {expanded - distinct:,} values; the limit is "
-                             f"{YAML_ALIAS_VALUES_MAX:,}: write the values out instead")
+            raise InputError(
+                f"{source}: its YAML aliases (*name) repeat {expanded - distinct:,} values; the limit is "
+                f"{YAML_ALIAS_VALUES_MAX:,}: write the values out instead"
+            )
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -277,6 +287,7 @@ def load_yaml(text: str, *, source: str) -> Any:
 def _yaml_sizes(root: yaml.Node, source: str) -> tuple[int, int]:
     """How many nodes the document has, and how many it would have with every alias written out (iteratively:
     a deep document must not hit Python's recursion limit)."""
+
     def children(node: yaml.Node) -> list[yaml.Node]:
         if isinstance(node, yaml.SequenceNode):
             return list(node.value)
@@ -315,8 +326,10 @@ def init() -> None:
     rounds = [load_round(rid) for rid in available_rounds()]
     for config in rounds:
         prepare_database(config, actor=default_actor())
-    out.print(f"database ready: {_safe_url(get_settings().db_url)}; "
-              f"{len(registry())} provinces, rounds: {', '.join(r.id for r in rounds) or 'none'}")
+    out.print(
+        f"database ready: {_safe_url(get_settings().db_url)}; "
+        f"{len(registry())} provinces, rounds: {', '.join(r.id for r in rounds) or 'none'}"
+    )
 
 
 def _safe_url(url: str) -> str:
@@ -350,26 +363,36 @@ def round_show(round_id: str, as_json: Annotated[bool, typer.Option("--json")] =
         out.print_json(config.model_dump_json())
         return
     start, end = config.period
-    out.print(f"[bold]round {config.id}[/] — ปีงบประมาณ {config.fiscal_year_be} รอบที่ {config.round_number} "
-              f"({start} – {end})")
+    out.print(
+        f"[bold]round {config.id}[/] — ปีงบประมาณ {config.fiscal_year_be} รอบที่ {config.round_number} ({start} – {end})"
+    )
     if config.sample_dates:
         out.print("[yellow]sample dates: these deadlines are examples, not DLA's[/]")
     table = Table()
     for col in ("step", "ขั้นตอน", "deadline", "report", "needs", "points"):
         table.add_column(col)
     for s in config.steps:
-        table.add_row(str(s.number), f"{s.name_th}\n{s.name_en}", s.deadline.isoformat(),
-                      f"Form {s.form}" if s.report else "", ", ".join(map(str, s.requires)),
-                      str(config.scoring.points[s.number]))
+        table.add_row(
+            str(s.number),
+            f"{s.name_th}\n{s.name_en}",
+            s.deadline.isoformat(),
+            f"Form {s.form}" if s.report else "",
+            ", ".join(map(str, s.requires)),
+            str(config.scoring.points[s.number]),
+        )
     out.print(table)
-    out.print(f"penalty: {config.scoring.penalty_per_working_day} per working day late on each report; "
-              f"floor {config.scoring.floor}")
+    out.print(
+        f"penalty: {config.scoring.penalty_per_working_day} per working day late on each report; "
+        f"floor {config.scoring.floor}"
+    )
     for d in config.calendar.extra_holidays:
         out.print(f"extra holiday: {d.date} {d.name}")
     for d in config.calendar.extra_working_days:
         out.print(f"extra working day: {d.date} {d.name}")
-    out.print(f"reminders: {', '.join(map(str, config.reminders.before_deadline_working_days))} "
-              "working days before each deadline")
+    out.print(
+        f"reminders: {', '.join(map(str, config.reminders.before_deadline_working_days))} "
+        "working days before each deadline"
+    )
 
 
 @app.command()
@@ -390,8 +413,13 @@ def penalty(
     cal = config.working_calendar() if config else WorkingDayCalendar()
     rate = (config.scoring if config else ScoringRules(points={n: 1 for n in range(1, 6)})).penalty_per_working_day
     late = cal.working_days_late(day, moment)
-    result = {"working_days_late": late, "penalty": _num(rate * late), "deadline": day.isoformat(),
-              "submitted_date": bangkok_date(moment).isoformat(), "round": config.id if config else None}
+    result = {
+        "working_days_late": late,
+        "penalty": _num(rate * late),
+        "deadline": day.isoformat(),
+        "submitted_date": bangkok_date(moment).isoformat(),
+        "round": config.id if config else None,
+    }
     if as_json:
         out.print_json(json.dumps(result))
         return
@@ -414,10 +442,15 @@ def run(
     input_file: Annotated[Path | None, typer.Option("--input", help="YAML or JSON with the steps' inputs")] = None,
     force: Annotated[bool, typer.Option(help="Re-run a completed step (audited)")] = False,
     resubmit: Annotated[bool, typer.Option(help="Send report step 3 or 5 again as a new version (audited)")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Where forms and media go (default: data folder)")]
-    = None,
-    lpa: Annotated[Path | None, typer.Option("--lpa", help="LPA results: step 1's plan is proposed from them "
-                                                           "when the input has none (see `kpi6 topics`)")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where forms and media go (default: data folder)")
+    ] = None,
+    lpa: Annotated[
+        Path | None,
+        typer.Option(
+            "--lpa", help="LPA results: step 1's plan is proposed from them when the input has none (see `kpi6 topics`)"
+        ),
+    ] = None,
 ) -> None:
     """Run one province's steps for a round (Prefect flow `province-round`); writes Form 1, Form 2 and media."""
     from prefect import tags
@@ -451,21 +484,38 @@ def run(
     check_output_dir(str(out_dir.resolve()) if out_dir else None)
     prepare_database(config, actor=ctx.actor)
     if step:
-        decide_step(config, step, current_states(ctx), force=force, explicit=True,
-                    has_input=inputs.for_step(step) is not None or (step == 1 and lpa_results is not None))
+        decide_step(
+            config,
+            step,
+            current_states(ctx),
+            force=force,
+            explicit=True,
+            has_input=inputs.for_step(step) is not None or (step == 1 and lpa_results is not None),
+        )
     with tags(f"province:{prov.code}", f"round:{config.id}", *([f"step:{step}"] if step else [])):
-        summary, seconds = _run_flow(province_round, province=prov.code, round_id=config.id, step=step,
-                                     force=force, lpa_results=lpa_results,
-                                     output_dir=str(out_dir.resolve()) if out_dir else None,
-                                     **inputs_parameters(inputs))
+        summary, seconds = _run_flow(
+            province_round,
+            province=prov.code,
+            round_id=config.id,
+            step=step,
+            force=force,
+            lpa_results=lpa_results,
+            output_dir=str(out_dir.resolve()) if out_dir else None,
+            **inputs_parameters(inputs),
+        )
     table = Table(title=f"{prov.label} · {config.id}")
     for col in ("step", "ขั้นตอน", "deadline", "this run", "state", "completed", "days late"):
         table.add_column(col)
     for s in summary.steps:
-        table.add_row(str(s.step), s.name_th, s.deadline.isoformat(), s.action.value,
-                      STATE_TH.get(s.state, s.state),
-                      s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else "",
-                      str(s.working_days_late) if s.completed_at else "")
+        table.add_row(
+            str(s.step),
+            s.name_th,
+            s.deadline.isoformat(),
+            s.action.value,
+            STATE_TH.get(s.state, s.state),
+            s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else "",
+            str(s.working_days_late) if s.completed_at else "",
+        )
     out.print(table)
     from kpi6.tasks.production import province_files
 
@@ -477,14 +527,30 @@ def run(
 
 def _score_table(rows: list[dict[str, Any]], title: str) -> Table:
     table = Table(title=title)
-    for col, justify in (("code", "left"), ("จังหวัด", "left"), ("steps", "right"), ("points", "right"),
-                         ("late reports", "right"), ("days late", "right"), ("penalty", "right"),
-                         ("total", "right")):
+    for col, justify in (
+        ("code", "left"),
+        ("จังหวัด", "left"),
+        ("steps", "right"),
+        ("points", "right"),
+        ("late reports", "right"),
+        ("days late", "right"),
+        ("penalty", "right"),
+        ("total", "right"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         style = "red" if r["penalty"] else ""
-        table.add_row(r["code"], r["name_th"], f"{r['steps_done']}/5", f"{r['points']:.2f}", str(r["late_reports"]),
-                      str(r["working_days_late"]), f"{r['penalty']:.2f}", f"{r['total']:.2f}", style=style)
+        table.add_row(
+            r["code"],
+            r["name_th"],
+            f"{r['steps_done']}/5",
+            f"{r['points']:.2f}",
+            str(r["late_reports"]),
+            str(r["working_days_late"]),
+            f"{r['penalty']:.2f}",
+            f"{r['total']:.2f}",
+            style=style,
+        )
     return table
 
 
@@ -492,9 +558,19 @@ def _score_rows(scores) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     rows = []
     for s in scores:
         p = registry().get(s.province_code)
-        rows.append({"code": p.code, "name_th": p.name_th, "name_en": p.name_en, "steps_done": s.steps_done,
-                     "points": _num(s.points), "late_reports": s.late_reports,
-                     "working_days_late": s.working_days_late, "penalty": _num(s.penalty), "total": _num(s.total)})
+        rows.append(
+            {
+                "code": p.code,
+                "name_th": p.name_th,
+                "name_en": p.name_en,
+                "steps_done": s.steps_done,
+                "points": _num(s.points),
+                "late_reports": s.late_reports,
+                "working_days_late": s.working_days_late,
+                "penalty": _num(s.penalty),
+                "total": _num(s.total),
+            }
+        )
     return rows
 
 
@@ -522,8 +598,7 @@ def score(
 @app.command()
 def remind(
     today: Annotated[str | None, typer.Option(help="As of this date (default today, Bangkok)")] = None,
-    round_id: Annotated[str | None, typer.Option("--round", help="Round id (default: the round of that day)")]
-    = None,
+    round_id: Annotated[str | None, typer.Option("--round", help="Round id (default: the round of that day)")] = None,
     province: Annotated[str | None, typer.Option(help="Only this province")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -535,8 +610,9 @@ def remind(
     day = parse_day(today, "--today") if today else datetime.now(BANGKOK).date()
     config = load_round(round_id) if round_id else None
     only = [registry().get(province).code] if province else None
-    run, seconds = _run_flow(daily_reminders, today=day, round_id=config.id if config else None, provinces=only,
-                             dry_run=dry_run)
+    run, seconds = _run_flow(
+        daily_reminders, today=day, round_id=config.id if config else None, provinces=only, dry_run=dry_run
+    )
     if as_json:
         out.print_json(run.model_dump_json())
         return
@@ -554,9 +630,11 @@ def remind(
     out.print(table)
     sent = sum(p.status == "sent" for p in run.provinces)
     idle = sum(p.status == "no-channel" for p in run.provinces)
-    out.print(f"{len(run.provinces)} provinces with reminders due · {sent} sent" +
-              (f" · {idle} with no channel (set KPI6_CONTACTS_FILE, KPI6_OFFICE_EMAIL or KPI6_NOTIFY_URLS)"
-               if idle else "") + f" · {seconds:.1f} s")
+    out.print(
+        f"{len(run.provinces)} provinces with reminders due · {sent} sent"
+        + (f" · {idle} with no channel (set KPI6_CONTACTS_FILE, KPI6_OFFICE_EMAIL or KPI6_NOTIFY_URLS)" if idle else "")
+        + f" · {seconds:.1f} s"
+    )
 
 
 @app.command()
@@ -589,8 +667,15 @@ def status(
             state = r.state if r else "pending"
             done_at = r.completed_at if r and state == "done" else None
             late = cal.working_days_late(sc.deadline, done_at if done_at else as_of)
-            steps.append({"step": sc.number, "state": state, "deadline": sc.deadline.isoformat(),
-                          "completed_at": done_at.isoformat() if done_at else None, "working_days_late": late})
+            steps.append(
+                {
+                    "step": sc.number,
+                    "state": state,
+                    "deadline": sc.deadline.isoformat(),
+                    "completed_at": done_at.isoformat() if done_at else None,
+                    "working_days_late": late,
+                }
+            )
         report.append({"code": p.code, "name_th": p.name_th, "steps": steps})
     if as_json:
         out.print_json(json.dumps(report, ensure_ascii=False))
@@ -615,8 +700,7 @@ def status(
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where scores.csv and each province's forms go")] = Path(
-        "out"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Where scores.csv and each province's forms go")] = Path("out"),
     round_id: Annotated[str, typer.Option("--round")] = "2567-1",
     seed: Annotated[int, typer.Option(help="Seed of the sample inputs")] = 6,
 ) -> None:
@@ -634,12 +718,18 @@ def demo(
     rows = _score_rows(scores)
     out.print(_score_table(rows, f"คะแนนตัวชี้วัดที่ 6 ระดับประเทศ · รอบ {config.id} (demo)"))
     late = sum(1 for r in rows if r["penalty"])
-    out.print(f"{len(rows)} provinces · {late} with lateness penalties · "
-              f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s")
-    out.print(f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
-              f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/")
-    out.print(f"the offices' files: {out_dir / 'inputs' / config.id}/lpa/ (LPA results: each plan's two topics) · "
-              f"{out_dir / 'inputs' / config.id}/surveys/ (survey exports: each Form 2's satisfaction summary)")
+    out.print(
+        f"{len(rows)} provinces · {late} with lateness penalties · "
+        f"scores.csv: {out_dir / 'scores.csv'} · {seconds:.0f} s"
+    )
+    out.print(
+        f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
+        f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/"
+    )
+    out.print(
+        f"the offices' files: {out_dir / 'inputs' / config.id}/lpa/ (LPA results: each plan's two topics) · "
+        f"{out_dir / 'inputs' / config.id}/surveys/ (survey exports: each Form 2's satisfaction summary)"
+    )
 
 
 def _survey_table(summary: Any, title: str) -> Table:
@@ -662,37 +752,49 @@ def _print_survey(summary: Any, result: Any) -> None:
 
     out.print(_survey_table(summary, f"ผลการสำรวจความพึงพอใจ · {result.source} · ผู้ตอบ {summary.n:,} ราย"))
     if summary.by_type:
-        out.print("ผู้ตอบจำแนกตามประเภท อปท. · by LAO type: " +
-                  ", ".join(f"{t} {n:,}" for t, n in summary.by_type.items()))
+        out.print(
+            "ผู้ตอบจำแนกตามประเภท อปท. · by LAO type: " + ", ".join(f"{t} {n:,}" for t, n in summary.by_type.items())
+        )
     if summary.laos_answered:
         line = f"อปท. ที่ตอบ · LAOs that answered: {summary.laos_answered:,}"
         if summary.coverage_percent is not None:
             line += f" of {summary.laos_disseminated:,} disseminated to ({summary.coverage_percent:.2f}%)"
         out.print(line)
-    scheme = "4.21–5.00 มากที่สุด … 1.00–1.80 น้อยที่สุด" if summary.bands == BandScheme.width_0_8 else \
-        "4.51–5.00 มากที่สุด … 1.00–1.50 น้อยที่สุด"
-    out.print(f"bands: width {summary.bands.value} ({scheme}) · comments: {len(summary.comments):,}"
-              + (f" · ignored columns: {', '.join(result.ignored_columns)}" if result.ignored_columns else "")
-              + (f" · rejected rows: {result.rejected:,}" if result.rejected else ""))
+    scheme = (
+        "4.21–5.00 มากที่สุด … 1.00–1.80 น้อยที่สุด"
+        if summary.bands == BandScheme.width_0_8
+        else "4.51–5.00 มากที่สุด … 1.00–1.50 น้อยที่สุด"
+    )
+    out.print(
+        f"bands: width {summary.bands.value} ({scheme}) · comments: {len(summary.comments):,}"
+        + (f" · ignored columns: {', '.join(result.ignored_columns)}" if result.ignored_columns else "")
+        + (f" · rejected rows: {result.rejected:,}" if result.rejected else "")
+    )
 
 
 def _survey_json(summary: Any, result: Any, **extra: Any) -> None:
     data = summary.model_dump(mode="json")
-    data.update(source=result.source, sha256=result.sha256, rejected=result.rejected,
-                ignored_columns=result.ignored_columns, **extra)
+    data.update(
+        source=result.source,
+        sha256=result.sha256,
+        rejected=result.rejected,
+        ignored_columns=result.ignored_columns,
+        **extra,
+    )
     out.print_json(json.dumps(data, ensure_ascii=False))
 
 
 @survey_app.command("summary")
 def survey_summary(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX export of the survey")],
-    round_id: Annotated[str | None, typer.Option("--round", help="Check timestamps against this round; its bands")]
-    = None,
-    bands: Annotated[str | None, typer.Option(help="Band convention: 0.8 (4.21–5.00 …) or 0.5 (4.51–5.00 …)")]
-    = None,
+    round_id: Annotated[
+        str | None, typer.Option("--round", help="Check timestamps against this round; its bands")
+    ] = None,
+    bands: Annotated[str | None, typer.Option(help="Band convention: 0.8 (4.21–5.00 …) or 0.5 (4.51–5.00 …)")] = None,
     laos: Annotated[int | None, typer.Option(min=1, help="LAOs disseminated to, for the coverage")] = None,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Summarise the valid rows; list the rest")]
-    = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Summarise the valid rows; list the rest")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Summarise a survey export: n, mean, S.D., Thai band and % satisfied per item and overall. Writes nothing
@@ -709,8 +811,9 @@ def survey_summary(
     except ValueError:
         raise InputError(f"--bands {bands!r}: use 0.8 or 0.5") from None
     period = config.period if config else (_date.min, _date.max)
-    result, checked, table = read_survey(file, period=period, columns=config.survey.columns if config else None,
-                                         skip_invalid=skip_invalid)
+    result, checked, table = read_survey(
+        file, period=period, columns=config.survey.columns if config else None, skip_invalid=skip_invalid
+    )
     summary = summarize(result, scheme=scheme, laos_disseminated=laos)
     rejected = write_rejected(file, table, checked) if checked.rejected_rows else None
     if as_json:
@@ -726,10 +829,15 @@ def survey_import(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX export of the survey")],
     province: Annotated[str, typer.Option(help="Province code, Thai or English name")],
     round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows; the rest go to "
-                                                                      "FILE.rejected.csv with their reasons")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (evidence store); default data folder")]
-    = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Import the valid rows; the rest go to FILE.rejected.csv with their reasons"
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (evidence store); default data folder")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a province's survey for step 4: checked row by row, stored as evidence, kept for Form 2.
@@ -740,12 +848,18 @@ def survey_import(
 
     prov = registry().get(province)
     config = load_round(round_id)
-    done = import_survey(province=prov.code, round_id=config.id, path=str(file), skip_invalid=skip_invalid,
-                         output_dir=str(out_dir.resolve()) if out_dir else None)
+    done = import_survey(
+        province=prov.code,
+        round_id=config.id,
+        path=str(file),
+        skip_invalid=skip_invalid,
+        output_dir=str(out_dir.resolve()) if out_dir else None,
+    )
     summary = summarize(done.result, scheme=config.survey.bands)
     if as_json:
-        _survey_json(summary, done.result, imported=done.created, rejected_file=done.rejected_file,
-                     evidence=done.evidence)
+        _survey_json(
+            summary, done.result, imported=done.created, rejected_file=done.rejected_file, evidence=done.evidence
+        )
         return
     _print_survey(summary, done.result)
     what = "imported" if done.created else "already imported (same file): nothing changed"
@@ -753,8 +867,10 @@ def survey_import(
     if done.rejected_file:
         err.print(f"{done.result.rejected:,} row(s) left out, with their reasons: {done.rejected_file}")
     if done.step4_done and done.created:
-        out.print("step 4 is already recorded with the earlier survey: run it again with "
-                  f"`kpi6 run --province {prov.code} --round {config.id} --step 4 --force --input …` to use this one")
+        out.print(
+            "step 4 is already recorded with the earlier survey: run it again with "
+            f"`kpi6 run --province {prov.code} --round {config.id} --step 4 --force --input …` to use this one"
+        )
     else:
         out.print(f"step 4 will use it: `kpi6 run --province {prov.code} --round {config.id} --step 4 --input …`")
 
@@ -762,19 +878,24 @@ def survey_import(
 @app.command()
 def topics(
     file: Annotated[Path, typer.Argument(help="LPA results (CSV or XLSX): one row per LAO and indicator")],
-    province: Annotated[str | None, typer.Option(help="The province the results are of (for the background text)")]
-    = None,
-    round_id: Annotated[str | None, typer.Option("--round", help="Round id: its threshold and deadlines for the plan")]
-    = None,
-    threshold: Annotated[float | None, typer.Option(min=1, max=100, help="Below this % of full score is weak "
-                                                                           "(default: the round's, 70)")] = None,
+    province: Annotated[
+        str | None, typer.Option(help="The province the results are of (for the background text)")
+    ] = None,
+    round_id: Annotated[
+        str | None, typer.Option("--round", help="Round id: its threshold and deadlines for the plan")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=1, max=100, help="Below this % of full score is weak (default: the round's, 70)")
+    ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many indicators to list")] = 10,
-    write_input: Annotated[Path | None, typer.Option("--write-input", help="Write the proposed plan and media as "
-                                                                             "an input file to edit, then `kpi6 run`")]
-    = None,
+    write_input: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-input", help="Write the proposed plan and media as an input file to edit, then `kpi6 run`"
+        ),
+    ] = None,
     accept: Annotated[bool, typer.Option("--accept", help="Record step 1 with the proposed plan now")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder for --accept (evidence store)")]
-    = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder for --accept (evidence store)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Rank the province's LPA weaknesses and propose the two media topics and the plan (step 1)."""
@@ -789,36 +910,77 @@ def topics(
     plan = proposed_plan(analysis, config, prov) if prov and config else None
     if as_json:
         data = {
-            "source": analysis.source, "threshold_percent": analysis.threshold_percent, "n_laos": analysis.n_laos,
-            "weaknesses": [{"rank": w.rank, "indicator": w.indicator, "indicator_name": w.indicator_name,
-                            "aspect": w.aspect.name_th, "share_below": w.share_below, "n_below": w.n_below,
-                            "n_laos": w.n_laos, "mean_percent": w.mean_percent,
-                            "by_type": {k: v.model_dump() for k, v in w.by_type.items()}}
-                           for w in analysis.weaknesses],
-            "aspects": [{"rank": a.rank, "aspect": a.aspect.name_th, "share_below": a.share_below,
-                         "n_below": a.n_below, "n_laos": a.n_laos, "mean_percent": a.mean_percent}
-                        for a in analysis.aspects],
-            "proposal": [{"topic": p.topic.title_th, "topic_id": p.topic.id, "aspect": p.topic.aspect.name_th,
-                          "indicators": [w.indicator for w in p.weaknesses], "format": p.topic.format,
-                          "background_th": p.background_th} for p in analysis.proposal],
+            "source": analysis.source,
+            "threshold_percent": analysis.threshold_percent,
+            "n_laos": analysis.n_laos,
+            "weaknesses": [
+                {
+                    "rank": w.rank,
+                    "indicator": w.indicator,
+                    "indicator_name": w.indicator_name,
+                    "aspect": w.aspect.name_th,
+                    "share_below": w.share_below,
+                    "n_below": w.n_below,
+                    "n_laos": w.n_laos,
+                    "mean_percent": w.mean_percent,
+                    "by_type": {k: v.model_dump() for k, v in w.by_type.items()},
+                }
+                for w in analysis.weaknesses
+            ],
+            "aspects": [
+                {
+                    "rank": a.rank,
+                    "aspect": a.aspect.name_th,
+                    "share_below": a.share_below,
+                    "n_below": a.n_below,
+                    "n_laos": a.n_laos,
+                    "mean_percent": a.mean_percent,
+                }
+                for a in analysis.aspects
+            ],
+            "proposal": [
+                {
+                    "topic": p.topic.title_th,
+                    "topic_id": p.topic.id,
+                    "aspect": p.topic.aspect.name_th,
+                    "indicators": [w.indicator for w in p.weaknesses],
+                    "format": p.topic.format,
+                    "background_th": p.background_th,
+                }
+                for p in analysis.proposal
+            ],
             "plan": plan.model_dump(mode="json")["activities"] if plan else None,
         }
         out.print_json(json.dumps(data, ensure_ascii=False))
     else:
-        table = Table(title=f"จุดอ่อน LPA · {analysis.source} · อปท. {analysis.n_laos:,} แห่ง · "
-                            f"ต่ำกว่าร้อยละ {analysis.threshold_percent:g} ของคะแนนเต็ม")
+        table = Table(
+            title=f"จุดอ่อน LPA · {analysis.source} · อปท. {analysis.n_laos:,} แห่ง · "
+            f"ต่ำกว่าร้อยละ {analysis.threshold_percent:g} ของคะแนนเต็ม"
+        )
         for col in ("#", "ตัวชี้วัด · indicator", "ด้าน · aspect", "ไม่ผ่าน · below", "%", "เฉลี่ย % · mean"):
-            table.add_column(col, justify="right" if col in ("#", "%", "เฉลี่ย % · mean", "ไม่ผ่าน · below")
-                             else "left")
+            table.add_column(col, justify="right" if col in ("#", "%", "เฉลี่ย % · mean", "ไม่ผ่าน · below") else "left")
         for w in analysis.weaknesses[:top]:
-            table.add_row(str(w.rank), f"{w.indicator} {w.indicator_name}", w.aspect.name_th,
-                          f"{w.n_below:,}/{w.n_laos:,}", f"{100 * w.share_below:.1f}", f"{w.mean_percent:.1f}")
+            table.add_row(
+                str(w.rank),
+                f"{w.indicator} {w.indicator_name}",
+                w.aspect.name_th,
+                f"{w.n_below:,}/{w.n_laos:,}",
+                f"{100 * w.share_below:.1f}",
+                f"{w.mean_percent:.1f}",
+            )
         out.print(table)
-        out.print("ด้าน · by aspect: " + " · ".join(
-            f"{a.aspect.name_th} {a.n_below:,}/{a.n_laos:,} ({100 * a.share_below:.1f}%)" for a in analysis.aspects))
+        out.print(
+            "ด้าน · by aspect: "
+            + " · ".join(
+                f"{a.aspect.name_th} {a.n_below:,}/{a.n_laos:,} ({100 * a.share_below:.1f}%)" for a in analysis.aspects
+            )
+        )
         for i, p in enumerate(analysis.proposal, 1):
-            out.print(f"\n[bold]หัวข้อที่ {i}: {p.topic.title_th}[/] ({p.topic.aspect.name_th}; "
-                      f"ตัวชี้วัด {', '.join(w.indicator for w in p.weaknesses)}; {p.topic.format})", highlight=False)
+            out.print(
+                f"\n[bold]หัวข้อที่ {i}: {p.topic.title_th}[/] ({p.topic.aspect.name_th}; "
+                f"ตัวชี้วัด {', '.join(w.indicator for w in p.weaknesses)}; {p.topic.format})",
+                highlight=False,
+            )
             out.print(p.background_th, highlight=False)
         if plan:
             steps = Table(title="แผนและขั้นตอนการดำเนินงาน (proposed plan)")
@@ -829,19 +991,27 @@ def topics(
             out.print(steps)
     if write_input and plan and prov:
         _write_proposal_input(write_input, plan, prov)
-        err.print(f"wrote {write_input}: edit it, then `kpi6 run --province {prov.code} --round {config.id} "  # type: ignore[union-attr]
-                  f"--step 1 --input {write_input}`")
+        err.print(
+            f"wrote {write_input}: edit it, then `kpi6 run --province {prov.code} --round {config.id} "  # type: ignore[union-attr]
+            f"--step 1 --input {write_input}`"
+        )
     if accept and plan and prov and config:
         from kpi6.flows.province import province_round
         from kpi6.tasks.production import check_output_dir
 
         check_output_dir(str(out_dir.resolve()) if out_dir else None)
-        summary, _ = _run_flow(province_round, province=prov.code, round_id=config.id, step=1,
-                               inputs=ProvinceInputs(plan=plan),
-                               output_dir=str(out_dir.resolve()) if out_dir else None)
+        summary, _ = _run_flow(
+            province_round,
+            province=prov.code,
+            round_id=config.id,
+            step=1,
+            inputs=ProvinceInputs(plan=plan),
+            output_dir=str(out_dir.resolve()) if out_dir else None,
+        )
         state = summary.steps[0]
-        err.print(f"step 1 {STATE_TH.get(state.state, state.state)} ({state.action.value}) · "
-                  f"{prov.label} · {config.id}")
+        err.print(
+            f"step 1 {STATE_TH.get(state.state, state.state)} ({state.action.value}) · {prov.label} · {config.id}"
+        )
 
 
 def _write_proposal_input(path: Path, plan: Any, province: Any) -> None:
@@ -850,19 +1020,33 @@ def _write_proposal_input(path: Path, plan: Any, province: Any) -> None:
 
     data = {
         "plan": plan.model_dump(mode="json", exclude_none=True),
-        "media": {"media": [
-            {"title": t.title, "lpa_aspect": t.aspect, "background": t.background, "content": t.content,
-             "agency": office_name(province), "format": t.format, "key_points": t.key_points}
-            for t in plan.topics]},
+        "media": {
+            "media": [
+                {
+                    "title": t.title,
+                    "lpa_aspect": t.aspect,
+                    "background": t.background,
+                    "content": t.content,
+                    "agency": office_name(province),
+                    "format": t.format,
+                    "key_points": t.key_points,
+                }
+                for t in plan.topics
+            ]
+        },
     }
-    header = ("# Proposed by `kpi6 topics` from the province's LPA results: edit what you need, then\n"
-              "# `kpi6 run --step 1` records the plan and `kpi6 run --step 2` the media (a video or website needs its"
-              " link).\n")
+    header = (
+        "# Proposed by `kpi6 topics` from the province's LPA results: edit what you need, then\n"
+        "# `kpi6 run --step 1` records the plan and `kpi6 run --step 2` the media (a video or website needs its"
+        " link).\n"
+    )
     path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
 
 
-delivery_app = typer.Typer(help="Report e-mails: their state, and what DLA's mailbox shows for a send whose outcome "
-                                  "is unknown.", no_args_is_help=True)
+delivery_app = typer.Typer(
+    help="Report e-mails: their state, and what DLA's mailbox shows for a send whose outcome is unknown.",
+    no_args_is_help=True,
+)
 app.add_typer(delivery_app, name="delivery")
 
 
@@ -878,13 +1062,23 @@ def _resolve_delivery(province: str, round_id: str, form: int, *, arrived: bool,
         raise InputError("--at needs a date and time, e.g. 2024-02-09T16:30")
     prepare_database(config, actor=default_actor())
     with session_scope() as session:
-        row = resolve_delivery(session=session, province_code=prov.code, round_id=config.id, form=form,
-                               arrived=arrived, actor=default_actor(), at=utcnow(), sent_at=moment)
+        row = resolve_delivery(
+            session=session,
+            province_code=prov.code,
+            round_id=config.id,
+            form=form,
+            arrived=arrived,
+            actor=default_actor(),
+            at=utcnow(),
+            sent_at=moment,
+        )
     step = next(s.number for s in config.steps if s.form == form)
     what = "recorded as arrived" if arrived else "marked as not arrived: the next run sends the same message again"
     out.print(f"{prov.label} · {config.id} · Form {form} version {row.version} ({row.message_id}) {what}")
-    out.print(f"next: `kpi6 run --province {prov.code} --round {config.id} --step {step} --input …`"
-              + (" records it (nothing is sent)" if arrived else ""))
+    out.print(
+        f"next: `kpi6 run --province {prov.code} --round {config.id} --step {step} --input …`"
+        + (" records it (nothing is sent)" if arrived else "")
+    )
 
 
 FormOption = Annotated[int, typer.Option(min=1, max=2, help="1 (Form 1, step 3) or 2 (Form 2, step 5)")]
@@ -895,8 +1089,7 @@ def delivery_arrived(
     province: Annotated[str, typer.Option(help="Province code, Thai or English name")],
     round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2567-1")],
     form: FormOption,
-    at: Annotated[str | None, typer.Option(help="When DLA's mailbox received it (default: when it was sent)")]
-    = None,
+    at: Annotated[str | None, typer.Option(help="When DLA's mailbox received it (default: when it was sent)")] = None,
 ) -> None:
     """The e-mail of unknown outcome is in DLA's mailbox: record it as sent (the next run records the step)."""
     _resolve_delivery(province, round_id, form, arrived=True, at=at)
@@ -932,9 +1125,16 @@ def delivery_list(
     for col in ("code", "form", "version", "state", "Message-ID", "sent (Bangkok)", "tries", "error"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.province_code, str(r.form), str(r.version), r.state, r.message_id,
-                      r.sent_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M:%S") if r.sent_at else "",
-                      str(r.tries), r.error or "")
+        table.add_row(
+            r.province_code,
+            str(r.form),
+            str(r.version),
+            r.state,
+            r.message_id,
+            r.sent_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M:%S") if r.sent_at else "",
+            str(r.tries),
+            r.error or "",
+        )
     out.print(table)
 
 

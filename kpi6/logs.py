@@ -62,8 +62,10 @@ def _console_handlers() -> list[logging.Handler]:
     """Prefect's console handlers (root, uvicorn, fastapi...): every PrefectConsoleHandler configured."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    loggers = [logging.getLogger(), *(x for x in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(x, logging.Logger))]
+    loggers = [
+        logging.getLogger(),
+        *(x for x in logging.Logger.manager.loggerDict.values() if isinstance(x, logging.Logger)),
+    ]
     return [h for lg in loggers for h in lg.handlers if isinstance(h, PrefectConsoleHandler)]
 
 
@@ -116,8 +118,10 @@ def _ephemeral_api_running() -> bool:
 
     if get_current_settings().api.url:  # a server of its own (DLA's, or the test harness's) keeps running
         return False
-    return any(server.running and server.server_process is not None and server.server_process.poll() is None
-               for server in list(server_module.SubprocessASGIServer._instances.values()))
+    return any(
+        server.running and server.server_process is not None and server.server_process.poll() is None
+        for server in list(server_module.SubprocessASGIServer._instances.values())
+    )
 
 
 def drain_prefect_client(timeout: float = SETTLE_TIMEOUT_S) -> None:
@@ -147,8 +151,9 @@ def wait_for_task_runs_recorded(since: datetime, timeout: float = SETTLE_TIMEOUT
     started, sent = time.monotonic(), datetime.now(UTC)
     quiet = 2 * max(1.0, float(get_current_settings().server.services.task_run_recorder.flush_interval))
     with get_client(sync_client=True) as client:
-        flow_runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(
-            after_=since)), limit=PAGE)
+        flow_runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)), limit=PAGE
+        )
         if not flow_runs:
             return 0.0
         ended = max((fr.end_time or fr.updated or sent) for fr in flow_runs)
@@ -180,7 +185,7 @@ def settle_prefect(since: datetime | None = None) -> None:
         drain_prefect_client()
         if ephemeral:
             wait_for_task_runs_recorded(since or PROCESS_STARTED)
-    except Exception as exc:  # noqa: BLE001 - a report of the run is kept; exiting must still be quiet
+    except Exception as exc:
         logging.getLogger("kpi6").debug("could not settle Prefect before exit: %s", exc)
 
 

@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import date
 from typing import Literal
 
+from pydantic import BaseModel
+
 from kpi6.models.inputs import (
     SATISFACTION_LEVELS,
     DisseminationEvent,
@@ -27,7 +29,6 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.survey import BandScheme, SurveyResult, summarize
 from kpi6.models.text import printable
 from kpi6.models.thai import digits, thai_date, thai_number
-from pydantic import BaseModel
 
 DEPARTMENT = "กรมส่งเสริมการปกครองท้องถิ่น"
 INDICATOR = (
@@ -177,8 +178,9 @@ def header(province: Province, config: RoundConfig, *, form: int, arabic: bool) 
     return Header(
         department=DEPARTMENT,
         indicator=digits(INDICATOR, arabic=arabic),
-        period=digits(f"รอบการประเมินที่ {config.round_number} ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}",
-                      arabic=arabic),
+        period=digits(
+            f"รอบการประเมินที่ {config.round_number} ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}", arabic=arabic
+        ),
         office=office_name(province),
         title="แบบรายงานผลการดำเนินงาน",
         steps=digits(f"(ขั้นตอนที่ {first} - {last})", arabic=arabic),
@@ -242,8 +244,12 @@ def build_form1(
     return Form1Context(
         header=header(province, config, form=1, arabic=arabic),
         plan_rows=[
-            PlanRow(number=digits(i, arabic=arabic), activity=digits(a.activity, arabic=arabic),
-                    period=_period(a.start, a.end, arabic=arabic), responsible=a.responsible or "-")
+            PlanRow(
+                number=digits(i, arabic=arabic),
+                activity=digits(a.activity, arabic=arabic),
+                period=_period(a.start, a.end, arabic=arabic),
+                responsible=a.responsible or "-",
+            )
             for i, a in enumerate(plan.activities, start=1)
         ],
         plan_qr=EvidenceQR(label="แผนและขั้นตอนการดำเนินงาน", url=plan_link),
@@ -261,9 +267,9 @@ def _fmt(value: float | None, *, arabic: bool, decimals: int = 2) -> str:
 
 BAND_NOTES: dict[BandScheme, str] = {
     BandScheme.width_0_8: "เกณฑ์การแปลผลค่าเฉลี่ย: 4.21 - 5.00 มากที่สุด, 3.41 - 4.20 มาก, 2.61 - 3.40 ปานกลาง, "
-                          "1.81 - 2.60 น้อย, 1.00 - 1.80 น้อยที่สุด",
+    "1.81 - 2.60 น้อย, 1.00 - 1.80 น้อยที่สุด",
     BandScheme.width_0_5: "เกณฑ์การแปลผลค่าเฉลี่ย: 4.51 - 5.00 มากที่สุด, 3.51 - 4.50 มาก, 2.51 - 3.50 ปานกลาง, "
-                          "1.51 - 2.50 น้อย, 1.00 - 1.50 น้อยที่สุด",
+    "1.51 - 2.50 น้อย, 1.00 - 1.50 น้อยที่สุด",
 }
 SHOWN_COMMENTS = 15
 
@@ -278,7 +284,10 @@ def survey_of(dissemination: DisseminationInput) -> SurveyResult | None:
 
 
 def summarize_satisfaction(
-    result: SurveyResult | None, *, arabic: bool, scheme: BandScheme = BandScheme.width_0_8,
+    result: SurveyResult | None,
+    *,
+    arabic: bool,
+    scheme: BandScheme = BandScheme.width_0_8,
     laos_disseminated: int | None = None,
 ) -> SatisfactionSummary | None:
     """Per item and overall: mean, sample SD, share satisfied (4 or 5), Thai band; who answered; comments."""
@@ -287,36 +296,47 @@ def summarize_satisfaction(
     s = summarize(result, scheme=scheme, laos_disseminated=laos_disseminated)
     num = lambda v, d=2: _fmt(v, arabic=arabic, decimals=d)  # noqa: E731
     rows = [
-        SatisfactionRow(item=digits(i.question, arabic=arabic),
-                        counts=[thai_number(c, arabic=arabic) for c in item.counts],
-                        mean=num(i.mean), sd=num(i.sd), percent=num(i.percent_satisfied), band=i.band_th)
+        SatisfactionRow(
+            item=digits(i.question, arabic=arabic),
+            counts=[thai_number(c, arabic=arabic) for c in item.counts],
+            mean=num(i.mean),
+            sd=num(i.sd),
+            percent=num(i.percent_satisfied),
+            band=i.band_th,
+        )
         for i, item in zip(s.items, result.items, strict=True)
     ]
     by_type = " ".join(f"{t} {thai_number(n, arabic=arabic)} ราย" for t, n in s.by_type.items())
     coverage = ""
     if s.coverage_percent is not None:
-        coverage = (f"อปท. ที่ตอบแบบสำรวจ {num(s.laos_answered, 0)} แห่ง จาก {num(s.laos_disseminated, 0)} แห่ง"
-                    f"ที่ได้รับการเผยแพร่ คิดเป็นร้อยละ {num(s.coverage_percent)}")
+        coverage = (
+            f"อปท. ที่ตอบแบบสำรวจ {num(s.laos_answered, 0)} แห่ง จาก {num(s.laos_disseminated, 0)} แห่ง"
+            f"ที่ได้รับการเผยแพร่ คิดเป็นร้อยละ {num(s.coverage_percent)}"
+        )
     # Respondents' comments are a survey export's text, checked by no input model: what the font cannot print goes
     # (a comment that was only emoji, with it), and the same comment from many respondents is listed once.
     grouped = Counter(c for c in (printable(c).strip() for c in s.comments) if c).most_common()
     comments = [digits(c if n == 1 else f"{c} ({n} ราย)", arabic=arabic) for c, n in grouped[:SHOWN_COMMENTS]]
     if len(grouped) > SHOWN_COMMENTS:
-        comments.append(digits(f"และความคิดเห็นอื่นอีก {len(grouped) - SHOWN_COMMENTS:,} รายการ "
-                               "(ดูไฟล์ผลการสำรวจในหลักฐาน)", arabic=arabic))
+        comments.append(
+            digits(f"และความคิดเห็นอื่นอีก {len(grouped) - SHOWN_COMMENTS:,} รายการ (ดูไฟล์ผลการสำรวจในหลักฐาน)", arabic=arabic)
+        )
     return SatisfactionSummary(
         levels=list(SATISFACTION_LEVELS),
         respondents=thai_number(s.n, arabic=arabic),
         rows=rows,
-        overall_mean=num(s.overall.mean), overall_sd=num(s.overall.sd),
-        overall_percent=num(s.overall.percent_satisfied), overall_band=s.overall.band_th,
+        overall_mean=num(s.overall.mean),
+        overall_sd=num(s.overall.sd),
+        overall_percent=num(s.overall.percent_satisfied),
+        overall_band=s.overall.band_th,
         band_note=digits(BAND_NOTES[scheme], arabic=arabic),
         by_type=by_type if result.by_type else "",
         coverage=coverage,
         comments=comments,
         chart_title=digits("ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม 5)", arabic=arabic),
-        bars=[ChartBar(label=r.item, value=r.mean, fraction=(i.mean or 0) / 5)
-              for r, i in zip(rows, s.items, strict=True)],
+        bars=[
+            ChartBar(label=r.item, value=r.mean, fraction=(i.mean or 0) / 5) for r, i in zip(rows, s.items, strict=True)
+        ],
     )
 
 
@@ -352,18 +372,26 @@ def build_form2(
     results = report.summary or (
         f"สำนักงานได้นำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น จำนวน {len(events)} ครั้ง "
         f"รวม {laos:,} แห่ง ผู้เข้าร่วม {people:,} คน และสำรวจความพึงพอใจ มีผู้ตอบแบบสำรวจ {respondents:,} ราย"
-        + (f" ความพึงพอใจโดยรวมอยู่ในระดับ{summary.overall_band} (ค่าเฉลี่ย {summary.overall_mean} "
-           f"ร้อยละ {summary.overall_percent} พึงพอใจในระดับมากขึ้นไป)" if summary else "")
+        + (
+            f" ความพึงพอใจโดยรวมอยู่ในระดับ{summary.overall_band} (ค่าเฉลี่ย {summary.overall_mean} "
+            f"ร้อยละ {summary.overall_percent} พึงพอใจในระดับมากขึ้นไป)"
+            if summary
+            else ""
+        )
     )
     return Form2Context(
         header=header(province, config, form=2, arabic=arabic),
         steps=step_rows(config, [4, 5], {**done, 5: report_day}, arabic=arabic),
         strategy=digits(dissemination.strategy or "-", arabic=arabic),
         events=[
-            EventRow(number=digits(i, arabic=arabic), date=thai_date(e.date, arabic=arabic, short=True),
-                     channel=digits(e.channel_th, arabic=arabic), laos=thai_number(e.laos_reached or 0, arabic=arabic),
-                     participants=thai_number(e.participants, arabic=arabic),
-                     description=_event_note(e, arabic=arabic))
+            EventRow(
+                number=digits(i, arabic=arabic),
+                date=thai_date(e.date, arabic=arabic, short=True),
+                channel=digits(e.channel_th, arabic=arabic),
+                laos=thai_number(e.laos_reached or 0, arabic=arabic),
+                participants=thai_number(e.participants, arabic=arabic),
+                description=_event_note(e, arabic=arabic),
+            )
             for i, e in enumerate(events, start=1)
         ],
         total_laos=thai_number(laos, arabic=arabic),
@@ -403,9 +431,14 @@ class Chapter(BaseModel):
 def medium_document(medium: MediaInput, config: RoundConfig, *, arabic: bool = False) -> MediumDocument:
     d = lambda text: digits(text, arabic=arabic)  # noqa: E731
     return MediumDocument(
-        title=d(medium.title), aspect=parse_aspect(medium.lpa_aspect).label, background=d(medium.background),
-        content=d(medium.content), key_points=[d(p) for p in medium.key_points], agency=d(medium.agency),
-        period=d(f"ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}"), arabic_digits=arabic,
+        title=d(medium.title),
+        aspect=parse_aspect(medium.lpa_aspect).label,
+        background=d(medium.background),
+        content=d(medium.content),
+        key_points=[d(p) for p in medium.key_points],
+        agency=d(medium.agency),
+        period=d(f"ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}"),
+        arabic_digits=arabic,
     )
 
 

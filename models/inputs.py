@@ -6,6 +6,8 @@ from enum import StrEnum
 from pathlib import PurePath
 from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from kpi6.models.errors import InputError, describe_validation_error
 from kpi6.models.lpa import LaoType, lao_type_of, parse_aspect
 from kpi6.models.survey import SATISFACTION_LEVELS, SatisfactionItem, SurveyColumns, SurveyResult
@@ -20,7 +22,6 @@ from kpi6.models.text import (
     RequiredShortText,
     ShortText,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # How many entries a list of an input may hold: far more than an office writes, few enough for the forms.
 MAX_ACTIVITIES = 50  # rows of the plan's table in Form 1
@@ -215,12 +216,22 @@ CHANNEL_NAMES: dict[Channel, str] = {
     Channel.other: "อื่น ๆ",
 }
 _CHANNEL_WORDS: dict[str, Channel] = {
-    **{c.value: c for c in Channel}, **{name: c for c, name in CHANNEL_NAMES.items()},
-    "online meeting": Channel.online_meeting, "official letter": Channel.official_letter,
-    "line group": Channel.line_group, "line": Channel.line_group, "ประชุม": Channel.meeting,
-    "ประชุมชี้แจง": Channel.meeting, "อบรม": Channel.training, "ฝึกอบรม": Channel.training,
-    "ประชุมออนไลน์": Channel.online_meeting, "zoom": Channel.online_meeting, "หนังสือ": Channel.official_letter,
-    "ไลน์": Channel.line_group, "กลุ่ม line": Channel.line_group, "อื่นๆ": Channel.other,
+    **{c.value: c for c in Channel},
+    **{name: c for c, name in CHANNEL_NAMES.items()},
+    "online meeting": Channel.online_meeting,
+    "official letter": Channel.official_letter,
+    "line group": Channel.line_group,
+    "line": Channel.line_group,
+    "ประชุม": Channel.meeting,
+    "ประชุมชี้แจง": Channel.meeting,
+    "อบรม": Channel.training,
+    "ฝึกอบรม": Channel.training,
+    "ประชุมออนไลน์": Channel.online_meeting,
+    "zoom": Channel.online_meeting,
+    "หนังสือ": Channel.official_letter,
+    "ไลน์": Channel.line_group,
+    "กลุ่ม line": Channel.line_group,
+    "อื่นๆ": Channel.other,
 }
 
 
@@ -374,6 +385,7 @@ def parse_inputs(data: object, *, source: str) -> ProvinceInputs:
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc, source=source)) from None
 
+
 __all__ = ["SATISFACTION_LEVELS", "SatisfactionItem", "LaoType"]
 
 
@@ -393,11 +405,14 @@ def anchor_paths(inputs: ProvinceInputs, base: PurePath) -> ProvinceInputs:
             update[key] = part.model_copy(update={"evidence": fix(part.evidence)})
     d = inputs.dissemination
     if d is not None:
-        update["dissemination"] = d.model_copy(update={
-            "evidence": fix(d.evidence),
-            "events": [e.model_copy(update={"evidence": fix(e.evidence)}) for e in d.events],
-            "events_file": _anchored(d.events_file, base) if d.events_file else None,
-            "survey_file": d.survey_file.model_copy(update={"file": _anchored(d.survey_file.file, base)})
-            if d.survey_file else None,
-        })
+        update["dissemination"] = d.model_copy(
+            update={
+                "evidence": fix(d.evidence),
+                "events": [e.model_copy(update={"evidence": fix(e.evidence)}) for e in d.events],
+                "events_file": _anchored(d.events_file, base) if d.events_file else None,
+                "survey_file": d.survey_file.model_copy(update={"file": _anchored(d.survey_file.file, base)})
+                if d.survey_file
+                else None,
+            }
+        )
     return inputs.model_copy(update=update)

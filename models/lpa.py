@@ -63,10 +63,17 @@ class LaoType(StrEnum):
 
 
 _LAO_TYPE_WORDS: tuple[tuple[str, LaoType], ...] = (
-    ("องค์การบริหารส่วนจังหวัด", LaoType.pao), ("อบจ", LaoType.pao), ("pao", LaoType.pao),
-    ("องค์การบริหารส่วนตำบล", LaoType.sao), ("อบต", LaoType.sao), ("sao", LaoType.sao),
-    ("เทศบาล", LaoType.municipality), ("ทน.", LaoType.municipality), ("ทม.", LaoType.municipality),
-    ("ทต.", LaoType.municipality), ("municipality", LaoType.municipality),
+    ("องค์การบริหารส่วนจังหวัด", LaoType.pao),
+    ("อบจ", LaoType.pao),
+    ("pao", LaoType.pao),
+    ("องค์การบริหารส่วนตำบล", LaoType.sao),
+    ("อบต", LaoType.sao),
+    ("sao", LaoType.sao),
+    ("เทศบาล", LaoType.municipality),
+    ("ทน.", LaoType.municipality),
+    ("ทม.", LaoType.municipality),
+    ("ทต.", LaoType.municipality),
+    ("municipality", LaoType.municipality),
 )
 
 

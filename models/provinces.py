@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
 
-from kpi6.models.errors import UnknownProvinceError
 from pydantic import BaseModel, ConfigDict
+
+from kpi6.models.errors import UnknownProvinceError
 
 # Prefixes a clerk may type before a Thai province name ("จังหวัดเชียงใหม่", "จ.เชียงใหม่").
 _THAI_PREFIXES = ("จังหวัด", "จ.")
@@ -37,7 +38,7 @@ def _key(text: str) -> str:
     text = text.strip().casefold()
     for prefix in _THAI_PREFIXES:
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     return re.sub(r"[\s\-_.']+", "", text)
 
 

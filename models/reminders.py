@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 
+from pydantic import BaseModel
+
 from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
 from kpi6.models.thai import thai_date, thai_digits, thai_number
-from pydantic import BaseModel
 
 
 class ReminderKind(StrEnum):
@@ -57,8 +58,9 @@ def reminders_due(
         for sc in config.steps:
             if sc.number in done:
                 continue
-            base = dict(province_code=province.code, round_id=config.id, step=sc.number, day=today,
-                        deadline=sc.deadline)
+            base = dict(
+                province_code=province.code, round_id=config.id, step=sc.number, day=today, deadline=sc.deadline
+            )
             if today < sc.deadline:
                 left = calendar.working_days_after(today, sc.deadline)
                 if left in rules.before_deadline_working_days:

@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.errors import FieldValueError, RoundConfigError, describe_validation_error
 from kpi6.models.survey import SurveyRules
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ROUND_ID = re.compile(r"^(?P<year>25\d\d)-(?P<round>[12])$")
 STEP_NUMBERS = (1, 2, 3, 4, 5)

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from pydantic import BaseModel, Field
+
 from kpi6.models.calendar import BANGKOK, bangkok_date
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import STEP_INPUT_KEYS, DisseminationInput, MediaSetInput, PlanInput, ReportInput
 from kpi6.models.round import RoundConfig
-from pydantic import BaseModel, Field
 
 # A clock on a clerk's PC may run a little fast; more than this is a typing error.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -30,9 +31,7 @@ def check_prerequisites(config: RoundConfig, step: int, done_steps: set[int]) ->
     missing = missing_prerequisites(config, step, done_steps)
     if missing:
         names = "; ".join(f"step {m} {config.step(m).name_en} ({config.step(m).name_th})" for m in missing)
-        raise StepOrderError(
-            f"step {step} ({config.step(step).name_en}) cannot be done yet: first complete {names}"
-        )
+        raise StepOrderError(f"step {step} ({config.step(step).name_en}) cannot be done yet: first complete {names}")
 
 
 def check_moment(config: RoundConfig, moment: datetime, *, now: datetime, what: str) -> datetime:
@@ -111,8 +110,9 @@ def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datet
             )
         what = f"Form {config.step(step).form}'s submission time"
         done = check_moment(config, data.submitted_at or now, now=now, what=what)
-        return ValidatedStep(step=step, inputs=dumped, completed_at=done, channel=data.channel,
-                             message_id=data.message_id)
+        return ValidatedStep(
+            step=step, inputs=dumped, completed_at=done, channel=data.channel, message_id=data.message_id
+        )
     if isinstance(data, DisseminationInput):
         for e in data.events:
             _inside_round(config, e.date, f"dissemination event {e.channel.value!r} on")

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.round import RoundConfig
-from pydantic import BaseModel
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kpi6.models.rules import StepAction
 from pydantic import BaseModel
+
+from kpi6.models.rules import StepAction
 
 # A step's state as a clerk reads it (CLI tables, the province report in the Prefect UI).
 STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}

@@ -17,10 +17,11 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.lpa import LaoType, lao_type_of
 from kpi6.models.thai import arabic_digits
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The five levels of a satisfaction survey, most satisfied first.
 SATISFACTION_LEVELS: tuple[str, ...] = ("มากที่สุด", "มาก", "ปานกลาง", "น้อย", "น้อยที่สุด")
@@ -120,7 +121,7 @@ def _label_value(text: str) -> int | None:
     label = text.replace(" ", "")
     for prefix in _LABEL_PREFIXES:
         if label.startswith(prefix) and label != prefix:
-            label = label[len(prefix):]
+            label = label[len(prefix) :]
             break
     return RATING_LABELS.get(label)
 
@@ -283,21 +284,33 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
         ratings = [_named(h, r, "rating") for r in m.ratings]
     else:
         index = {x: i for i, x in enumerate(h)}
-        ratings = [x for x in rest if _find([x], COMMENT_KEYS) is None
-                   and _is_rating_column(row[index[x]] for row in table.rows)]
+        ratings = [
+            x
+            for x in rest
+            if _find([x], COMMENT_KEYS) is None and _is_rating_column(row[index[x]] for row in table.rows)
+        ]
     if not ratings:
-        raise SurveyFileError("no rating items found: no column has its answers on the 1–5 scale "
-                              f"(numbers 1–5 or {', '.join(SATISFACTION_LEVELS)}); if the items hold many "
-                              "wrong answers, name them in the round's survey columns (ratings: [...])")
+        raise SurveyFileError(
+            "no rating items found: no column has its answers on the 1–5 scale "
+            f"(numbers 1–5 or {', '.join(SATISFACTION_LEVELS)}); if the items hold many "
+            "wrong answers, name them in the round's survey columns (ratings: [...])"
+        )
     if m.comments is not None:
         comments = [_named(h, c, "comment") for c in m.comments]
     else:
         comments = [x for x in rest if x not in ratings and _find([x], COMMENT_KEYS) is not None]
     optional = [_named(h, o, "optional rating") for o in m.optional]
     used = taken | set(ratings) | set(comments)  # type: ignore[arg-type]
-    return ColumnPlan(timestamp=ts, lao_name=lao_name, lao_type=lao_type, position=position,
-                      ratings=ratings, comments=comments, optional=optional,  # type: ignore[arg-type]
-                      ignored=[x for x in h if x not in used])
+    return ColumnPlan(
+        timestamp=ts,
+        lao_name=lao_name,
+        lao_type=lao_type,
+        position=position,
+        ratings=ratings,
+        comments=comments,
+        optional=optional,  # type: ignore[arg-type]
+        ignored=[x for x in h if x not in used],
+    )
 
 
 # --- timestamps -------------------------------------------------------------------------------------
@@ -443,12 +456,25 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
         raw_ts = cell(row, ts_i)
         submitted = reader.read(raw_ts)
         if submitted is None:
-            found.append(Problem(number, plan.timestamp, "empty_required" if not cell_text(raw_ts) else "bad_timestamp",
-                                 "the timestamp is empty" if not cell_text(raw_ts)
-                                 else f"{cell_text(raw_ts)!r} is not a date and time"))
+            found.append(
+                Problem(
+                    number,
+                    plan.timestamp,
+                    "empty_required" if not cell_text(raw_ts) else "bad_timestamp",
+                    "the timestamp is empty"
+                    if not cell_text(raw_ts)
+                    else f"{cell_text(raw_ts)!r} is not a date and time",
+                )
+            )
         elif not period[0] <= submitted.date() <= period[1]:
-            found.append(Problem(number, plan.timestamp, "outside_round",
-                                 f"submitted {submitted:%Y-%m-%d}, outside the round ({period[0]} to {period[1]})"))
+            found.append(
+                Problem(
+                    number,
+                    plan.timestamp,
+                    "outside_round",
+                    f"submitted {submitted:%Y-%m-%d}, outside the round ({period[0]} to {period[1]})",
+                )
+            )
         ratings: list[int | None] = []
         for name, i, needed in zip(plan.ratings, rating_i, required, strict=True):
             value = _rating(cell(row, i), cache)
@@ -481,8 +507,17 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
             problems.extend(found)
             rejected[number] = found
         else:
-            responses.append(Response(number, submitted, lao_name, lao_type, position,  # type: ignore[arg-type]
-                                      tuple(ratings), tuple(c for c in comments if c)))
+            responses.append(
+                Response(
+                    number,
+                    submitted,
+                    lao_name,
+                    lao_type,
+                    position,  # type: ignore[arg-type]
+                    tuple(ratings),
+                    tuple(c for c in comments if c),
+                )
+            )
     return Checked(plan=plan, responses=responses, problems=problems, rejected_rows=rejected)
 
 
@@ -515,10 +550,15 @@ def tally(checked: Checked, *, source: str = "", sha256: str = "") -> SurveyResu
     types = Counter(r.lao_type.value if r.lao_type else "ไม่ระบุ" for r in rs)
     names = sorted({r.lao_name for r in rs if r.lao_name})
     return SurveyResult(
-        source=source, sha256=sha256, respondents=len(rs), items=items,
+        source=source,
+        sha256=sha256,
+        respondents=len(rs),
+        items=items,
         by_type={t: types[t] for t in [*(x.value for x in LaoType), "ไม่ระบุ"] if types[t]},
-        laos_answered=names, comments=[c for r in rs for c in r.comments],
-        rejected=len(checked.rejected_rows), ignored_columns=plan.ignored,
+        laos_answered=names,
+        comments=[c for r in rs for c in r.comments],
+        rejected=len(checked.rejected_rows),
+        ignored_columns=plan.ignored,
     )
 
 
@@ -554,19 +594,26 @@ def stats(counts: Sequence[int], scheme: BandScheme) -> Stats:
         return Stats(n=0, mean=None, sd=None, band_th="-", percent_satisfied=None)
     mean = sum(v * c for v, c in zip(values, counts, strict=True)) / n
     sd = math.sqrt(sum(c * (v - mean) ** 2 for v, c in zip(values, counts, strict=True)) / (n - 1)) if n > 1 else None
-    return Stats(n=n, mean=mean, sd=sd, band_th=band_th(mean, scheme),
-                 percent_satisfied=100 * (counts[0] + counts[1]) / n)
+    return Stats(
+        n=n, mean=mean, sd=sd, band_th=band_th(mean, scheme), percent_satisfied=100 * (counts[0] + counts[1]) / n
+    )
 
 
-def summarize(result: SurveyResult, *, scheme: BandScheme = BandScheme.width_0_8,
-              laos_disseminated: int | None = None) -> SurveySummary:
+def summarize(
+    result: SurveyResult, *, scheme: BandScheme = BandScheme.width_0_8, laos_disseminated: int | None = None
+) -> SurveySummary:
     """Per item and overall (every answer of every item pooled, like AVERAGE and STDEV.S over the whole range)."""
     pooled = [sum(i.counts[k] for i in result.items) for k in range(5)]
     answered = len(result.laos_answered) or None
     coverage = (100 * answered / laos_disseminated) if answered and laos_disseminated else None
     return SurveySummary(
-        n=result.respondents, overall=stats(pooled, scheme),
+        n=result.respondents,
+        overall=stats(pooled, scheme),
         items=[ItemStats(question=i.item, **stats(i.counts, scheme).model_dump()) for i in result.items],
-        by_type=result.by_type, laos_answered=answered, laos_disseminated=laos_disseminated,
-        coverage_percent=coverage, comments=result.comments, bands=scheme,
+        by_type=result.by_type,
+        laos_answered=answered,
+        laos_disseminated=laos_disseminated,
+        coverage_percent=coverage,
+        comments=result.comments,
+        bands=scheme,
     )

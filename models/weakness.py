@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.inputs import PlanActivity, PlanInput, PlanTopic
 from kpi6.models.lpa import LaoType, LpaAspect, lao_type_of, parse_aspect
 from kpi6.models.round import PlanningRules, RoundConfig
 from kpi6.models.survey import Problem, Table, cell_text, match_headers
 from kpi6.models.thai import arabic_digits
-from pydantic import BaseModel, ConfigDict, Field
 
 # --- results ----------------------------------------------------------------------------------------
 
@@ -37,8 +38,22 @@ RESULT_HEADERS: dict[str, tuple[str, ...]] = {
     "result": ("ผล", "ผลการประเมิน", "ผ่าน/ไม่ผ่าน", "result", "pass"),
 }
 REQUIRED = ("lao_name", "aspect", "indicator")
-PASS_WORDS = {"ผ่าน": True, "ไม่ผ่าน": False, "pass": True, "fail": False, "passed": True, "failed": False,
-              "1": True, "0": False, "yes": True, "no": False, "y": True, "n": False, "true": True, "false": False}
+PASS_WORDS = {
+    "ผ่าน": True,
+    "ไม่ผ่าน": False,
+    "pass": True,
+    "fail": False,
+    "passed": True,
+    "failed": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "true": True,
+    "false": False,
+}
 _ASPECT_NUMBER = re.compile(r"^(?:ด้านที่\s*)?([1-5])(?:\.0)?$")
 
 
@@ -183,9 +198,19 @@ def check_results(table: Table) -> tuple[list[LpaResult], list[Problem]]:
         if found:
             problems.extend(found)
             continue
-        results.append(LpaResult(row=number, lao_name=name, lao_type=kind, aspect=aspect, indicator=code,  # type: ignore[arg-type]
-                                 indicator_name=indicator_name or meaning[code][1], score=score,
-                                 full_score=full, passed=passed))
+        results.append(
+            LpaResult(
+                row=number,
+                lao_name=name,
+                lao_type=kind,
+                aspect=aspect,
+                indicator=code,  # type: ignore[arg-type]
+                indicator_name=indicator_name or meaning[code][1],
+                score=score,
+                full_score=full,
+                passed=passed,
+            )
+        )
     return results, problems
 
 
@@ -219,10 +244,18 @@ def _weakness(indicator: str, name: str, aspect: LpaAspect, percents: list[tuple
     n = len(percents)
     below_all = sum(b for _, _, b in percents)
     return Weakness(
-        indicator=indicator, indicator_name=name, aspect=aspect, n_laos=n, n_below=below_all,
-        share_below=below_all / n if n else 0.0, mean_percent=sum(p for _, p, _ in percents) / n if n else 0.0,
-        by_type={k.value: TypeShare(n_laos=len(v), n_below=sum(v), share_below=sum(v) / len(v))
-                 for k in LaoType if (v := by.get(k))},
+        indicator=indicator,
+        indicator_name=name,
+        aspect=aspect,
+        n_laos=n,
+        n_below=below_all,
+        share_below=below_all / n if n else 0.0,
+        mean_percent=sum(p for _, p, _ in percents) / n if n else 0.0,
+        by_type={
+            k.value: TypeShare(n_laos=len(v), n_below=sum(v), share_below=sum(v) / len(v))
+            for k in LaoType
+            if (v := by.get(k))
+        },
     )
 
 
@@ -236,11 +269,17 @@ def rank_indicators(results: Sequence[LpaResult], *, threshold_percent: float = 
     groups: dict[str, list[LpaResult]] = defaultdict(list)
     for r in results:
         groups[r.indicator].append(r)
-    return _ranked([
-        _weakness(code, rs[0].indicator_name, rs[0].aspect,
-                  [(r.lao_type, r.percent, r.below(threshold_percent)) for r in rs])
-        for code, rs in groups.items()
-    ])
+    return _ranked(
+        [
+            _weakness(
+                code,
+                rs[0].indicator_name,
+                rs[0].aspect,
+                [(r.lao_type, r.percent, r.below(threshold_percent)) for r in rs],
+            )
+            for code, rs in groups.items()
+        ]
+    )
 
 
 def rank_aspects(results: Sequence[LpaResult], *, threshold_percent: float = 70.0) -> list[Weakness]:
@@ -289,37 +328,52 @@ def _pct(x: float) -> str:
     return f"{x:.2f}"
 
 
-def background_th(province_th: str, w: Weakness, also: Sequence[Weakness], *, threshold_percent: float,
-                  year_be: int | None = None) -> str:
+def background_th(
+    province_th: str, w: Weakness, also: Sequence[Weakness], *, threshold_percent: float, year_be: int | None = None
+) -> str:
     """The background/cause paragraph of a medium, quoting the numbers behind its weakness."""
     when = f" ประจำปี พ.ศ. {year_be}" if year_be else ""
     by_type = " ".join(f"{t} {s.n_below:,} จาก {s.n_laos:,} แห่ง" for t, s in w.by_type.items() if s.n_below)
     where = f"ในจังหวัด{province_th}" if province_th else "ที่ได้รับการประเมิน"
-    text = (f"ผลการประเมินประสิทธิภาพขององค์กรปกครองส่วนท้องถิ่น (LPA){when} ของ อปท. {where} "
-            f"{w.aspect.name_th} พบว่า อปท. ที่ไม่ผ่านตัวชี้วัดที่ {w.indicator} {w.indicator_name} "
-            f"(ได้คะแนนต่ำกว่าร้อยละ {threshold_percent:g} ของคะแนนเต็ม) มีจำนวน {w.n_below:,} แห่ง "
-            f"จาก {w.n_laos:,} แห่ง คิดเป็นร้อยละ {_pct(100 * w.share_below)} "
-            f"และมีคะแนนเฉลี่ยร้อยละ {_pct(w.mean_percent)} ของคะแนนเต็ม")
+    text = (
+        f"ผลการประเมินประสิทธิภาพขององค์กรปกครองส่วนท้องถิ่น (LPA){when} ของ อปท. {where} "
+        f"{w.aspect.name_th} พบว่า อปท. ที่ไม่ผ่านตัวชี้วัดที่ {w.indicator} {w.indicator_name} "
+        f"(ได้คะแนนต่ำกว่าร้อยละ {threshold_percent:g} ของคะแนนเต็ม) มีจำนวน {w.n_below:,} แห่ง "
+        f"จาก {w.n_laos:,} แห่ง คิดเป็นร้อยละ {_pct(100 * w.share_below)} "
+        f"และมีคะแนนเฉลี่ยร้อยละ {_pct(w.mean_percent)} ของคะแนนเต็ม"
+    )
     if by_type:
         text += f" (ไม่ผ่าน: {by_type})"
     others = [o for o in also if o.indicator != w.indicator]
     if others:
         text += " และตัวชี้วัดที่เกี่ยวข้อง " + ", ".join(
             f"{o.indicator} {o.indicator_name} ไม่ผ่าน {o.n_below:,} แห่ง (ร้อยละ {_pct(100 * o.share_below)})"
-            for o in others[:2])
+            for o in others[:2]
+        )
     return text + " สำนักงานจึงจัดทำสื่อเรื่องนี้เพื่อช่วยให้ อปท. ยกระดับผลการประเมินในตัวชี้วัดดังกล่าว"
 
 
 def fallback_topic(w: Weakness) -> Topic:
     """When no catalogue topic helps a weak indicator, the indicator itself becomes the topic."""
-    return Topic(id=f"indicator-{w.indicator}", title_th=f"แนวทางการดำเนินงานตามตัวชี้วัดที่ {w.indicator} "
-                 f"{w.indicator_name}".strip(), aspect=w.aspect, indicators=(w.indicator,), format="handbook",
-                 content_th=f"หลักเกณฑ์ เอกสารหลักฐาน และขั้นตอนที่ อปท. ต้องดำเนินการให้ผ่านตัวชี้วัด "
-                            f"{w.indicator_name or w.indicator}")
+    return Topic(
+        id=f"indicator-{w.indicator}",
+        title_th=f"แนวทางการดำเนินงานตามตัวชี้วัดที่ {w.indicator} {w.indicator_name}".strip(),
+        aspect=w.aspect,
+        indicators=(w.indicator,),
+        format="handbook",
+        content_th=f"หลักเกณฑ์ เอกสารหลักฐาน และขั้นตอนที่ อปท. ต้องดำเนินการให้ผ่านตัวชี้วัด {w.indicator_name or w.indicator}",
+    )
 
 
-def propose(weaknesses: Sequence[Weakness], topics: Sequence[Topic], *, province_th: str,
-            threshold_percent: float = 70.0, year_be: int | None = None, count: int = 2) -> list[Proposal]:
+def propose(
+    weaknesses: Sequence[Weakness],
+    topics: Sequence[Topic],
+    *,
+    province_th: str,
+    threshold_percent: float = 70.0,
+    year_be: int | None = None,
+    count: int = 2,
+) -> list[Proposal]:
     """The topics that cover the weakest indicators, each on a different weakness.
 
     Walk the indicators weakest first; an indicator already covered by a chosen topic is skipped; for the
@@ -344,9 +398,15 @@ def propose(weaknesses: Sequence[Weakness], topics: Sequence[Topic], *, province
             topic = fallback_topic(w)
         helped = [x for x in weak if topic.helps(x) and x.indicator not in covered]
         covered.update(x.indicator for x in helped)
-        chosen.append(Proposal(topic=topic, weaknesses=helped,
-                               background_th=background_th(province_th, w, helped, threshold_percent=threshold_percent,
-                                                           year_be=year_be)))
+        chosen.append(
+            Proposal(
+                topic=topic,
+                weaknesses=helped,
+                background_th=background_th(
+                    province_th, w, helped, threshold_percent=threshold_percent, year_be=year_be
+                ),
+            )
+        )
     return chosen
 
 
@@ -360,8 +420,14 @@ class _Stage:
     end: date
 
 
-def plan_from(config: RoundConfig, proposals: Sequence[Proposal], *, rules: PlanningRules, start: date | None = None,
-              responsible: str | None = None) -> PlanInput:
+def plan_from(
+    config: RoundConfig,
+    proposals: Sequence[Proposal],
+    *,
+    rules: PlanningRules,
+    start: date | None = None,
+    responsible: str | None = None,
+) -> PlanInput:
     """Implementation steps laid out backwards from the round's deadlines, in working days."""
     cal: WorkingDayCalendar = config.working_calendar()
     d = {s.number: s.deadline for s in config.steps}
@@ -389,9 +455,19 @@ def plan_from(config: RoundConfig, proposals: Sequence[Proposal], *, rules: Plan
     ]
     who = responsible or rules.responsible
     return PlanInput(
-        activities=[PlanActivity(activity=s.activity, start=s.start, end=max(s.start, s.end), responsible=who)
-                    for s in stages],
-        topics=[PlanTopic(title=p.topic.title_th, aspect=p.topic.aspect.value, format=p.topic.format,
-                          indicators=[w.indicator for w in p.weaknesses], background=p.background_th,
-                          content=p.topic.content_th, key_points=list(p.topic.key_points)) for p in proposals],
+        activities=[
+            PlanActivity(activity=s.activity, start=s.start, end=max(s.start, s.end), responsible=who) for s in stages
+        ],
+        topics=[
+            PlanTopic(
+                title=p.topic.title_th,
+                aspect=p.topic.aspect.value,
+                format=p.topic.format,
+                indicators=[w.indicator for w in p.weaknesses],
+                background=p.background_th,
+                content=p.topic.content_th,
+                key_points=list(p.topic.key_points),
+            )
+            for p in proposals
+        ],
     )

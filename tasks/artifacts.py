@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
@@ -14,9 +18,6 @@ from kpi6.models.summary import STATE_TH, ProvinceRunSummary
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.production import province_files
-from prefect import task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 
 def artifact_key(*parts: str) -> str:
@@ -32,8 +33,9 @@ def scoreboard_key(round_id: str) -> str:
     return artifact_key("scoreboard", round_id)
 
 
-def province_markdown(summary: ProvinceRunSummary, score: ProvinceScore, files: list[Path],
-                      evidence: dict[int, list[str]]) -> str:
+def province_markdown(
+    summary: ProvinceRunSummary, score: ProvinceScore, files: list[Path], evidence: dict[int, list[str]]
+) -> str:
     lines = [
         f"# {summary.province_code} {summary.province_name_th} · รอบ {summary.round_id}",
         "",
@@ -45,8 +47,10 @@ def province_markdown(summary: ProvinceRunSummary, score: ProvinceScore, files: 
     ]
     for s in summary.steps:
         done = s.completed_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M") if s.completed_at else ""
-        lines.append(f"| {s.step} {s.name_th} | {s.deadline.isoformat()} | {STATE_TH.get(s.state, s.state)} | "
-                     f"{done} | {s.working_days_late if s.completed_at else ''} | {s.action.value} |")
+        lines.append(
+            f"| {s.step} {s.name_th} | {s.deadline.isoformat()} | {STATE_TH.get(s.state, s.state)} | "
+            f"{done} | {s.working_days_late if s.completed_at else ''} | {s.action.value} |"
+        )
     if files:
         lines += ["", "## เอกสาร", *[f"- `{f}`" for f in files]]
     links = [(n, link) for n, found in sorted(evidence.items()) for link in found]
@@ -66,8 +70,11 @@ def publish_province_report(config: RoundConfig, summary: ProvinceRunSummary, ou
     score = score_province(config, code, facts)
     files = province_files(output_dir, config.id, code)
     key = province_key(code, config.id)
-    create_markdown_artifact(key=key, markdown=province_markdown(summary, score, files, evidence),
-                             description=f"{code} {summary.province_name_th} · {config.id}")
+    create_markdown_artifact(
+        key=key,
+        markdown=province_markdown(summary, score, files, evidence),
+        description=f"{code} {summary.province_name_th} · {config.id}",
+    )
     return key
 
 
@@ -76,9 +83,16 @@ def publish_scoreboard(config: RoundConfig, scores: list[ProvinceScore]) -> str:
     """All 76 provinces: score, penalty, steps done, late reports."""
     names = {p.code: p.name_th for p in registry()}
     table = [
-        {"code": s.province_code, "จังหวัด": names.get(s.province_code, ""), "steps_done": s.steps_done,
-         "points": float(s.points), "working_days_late": s.working_days_late, "penalty": float(s.penalty),
-         "total": float(s.total), "late_reports": s.late_reports}
+        {
+            "code": s.province_code,
+            "จังหวัด": names.get(s.province_code, ""),
+            "steps_done": s.steps_done,
+            "points": float(s.points),
+            "working_days_late": s.working_days_late,
+            "penalty": float(s.penalty),
+            "total": float(s.total),
+            "late_reports": s.late_reports,
+        }
         for s in sorted(scores, key=lambda s: s.province_code)
     ]
     key = scoreboard_key(config.id)
@@ -113,22 +127,40 @@ def topics_key(code: str, round_id: str) -> str:
 
 def topics_markdown(label: str, round_id: str, analysis, plan) -> str:  # type: ignore[no-untyped-def]
     """The ranking, the proposal with its reasons, and the plan as JSON to paste into province-round's form."""
-    lines = [f"# {label} · {round_id} · หัวข้อสื่อจากผล LPA (proposed topics)", "",
-             f"ผลการประเมิน LPA: `{analysis.source}` · อปท. {analysis.n_laos:,} แห่ง · "
-             f"เกณฑ์ต่ำกว่าร้อยละ {analysis.threshold_percent:g} ของคะแนนเต็ม", "",
-             "| # | ตัวชี้วัด | ด้าน | ไม่ผ่าน (แห่ง) | ร้อยละ | คะแนนเฉลี่ย (%) |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"# {label} · {round_id} · หัวข้อสื่อจากผล LPA (proposed topics)",
+        "",
+        f"ผลการประเมิน LPA: `{analysis.source}` · อปท. {analysis.n_laos:,} แห่ง · "
+        f"เกณฑ์ต่ำกว่าร้อยละ {analysis.threshold_percent:g} ของคะแนนเต็ม",
+        "",
+        "| # | ตัวชี้วัด | ด้าน | ไม่ผ่าน (แห่ง) | ร้อยละ | คะแนนเฉลี่ย (%) |",
+        "|---|---|---|---|---|---|",
+    ]
     for w in analysis.weaknesses[:10]:
-        lines.append(f"| {w.rank} | {w.indicator} {w.indicator_name} | {w.aspect.name_th} | "
-                     f"{w.n_below:,}/{w.n_laos:,} | {100 * w.share_below:.1f} | {w.mean_percent:.1f} |")
+        lines.append(
+            f"| {w.rank} | {w.indicator} {w.indicator_name} | {w.aspect.name_th} | "
+            f"{w.n_below:,}/{w.n_laos:,} | {100 * w.share_below:.1f} | {w.mean_percent:.1f} |"
+        )
     for i, p in enumerate(analysis.proposal, 1):
-        lines += ["", f"## หัวข้อที่ {i}: {p.topic.title_th}", "",
-                  f"{p.topic.aspect.name_th} · ตัวชี้วัด {', '.join(w.indicator for w in p.weaknesses)} · "
-                  f"{p.topic.format}", "", p.background_th]
+        lines += [
+            "",
+            f"## หัวข้อที่ {i}: {p.topic.title_th}",
+            "",
+            f"{p.topic.aspect.name_th} · ตัวชี้วัด {', '.join(w.indicator for w in p.weaknesses)} · {p.topic.format}",
+            "",
+            p.background_th,
+        ]
     lines += ["", "## แผนและขั้นตอนการดำเนินงาน", "", "| กิจกรรม | เริ่ม | ถึง |", "|---|---|---|"]
     lines += [f"| {a.activity} | {a.start} | {a.end} |" for a in plan.activities]
-    lines += ["", "To accept: run `propose-topics` with `accept: true`. To edit: paste this into "
-              "`province-round`'s `inputs.plan` (step 1), change it, and run:", "", "```json",
-              plan.model_dump_json(indent=2, exclude_none=True), "```"]
+    lines += [
+        "",
+        "To accept: run `propose-topics` with `accept: true`. To edit: paste this into "
+        "`province-round`'s `inputs.plan` (step 1), change it, and run:",
+        "",
+        "```json",
+        plan.model_dump_json(indent=2, exclude_none=True),
+        "```",
+    ]
     return "\n".join(lines)
 
 
@@ -137,6 +169,9 @@ def publish_topics_report(province: str, round_id: str, analysis, plan) -> str: 
     """The proposal as a markdown artifact, under a stable key per province and round."""
     prov = registry().get(province)
     key = topics_key(prov.code, round_id)
-    create_markdown_artifact(key=key, markdown=topics_markdown(prov.label, round_id, analysis, plan),
-                             description=f"{prov.code} {prov.name_th} · {round_id} · proposed topics")
+    create_markdown_artifact(
+        key=key,
+        markdown=topics_markdown(prov.label, round_id, analysis, plan),
+        description=f"{prov.code} {prov.name_th} · {round_id} · proposed topics",
+    )
     return key

@@ -46,10 +46,12 @@ def alive(host: str, pid: int) -> bool:
 def pending(*, province_code: str, round_id: str, form: int) -> ReportDelivery | None:
     """The e-mail of the form's next version, if an earlier run claimed it already (its Date is kept)."""
     with session_scope() as session:
-        version = records.recorded_version(session=session, province_code=province_code, round_id=round_id,
-                                           form=form) + 1
-        row = records.delivery_row(session=session, province_code=province_code, round_id=round_id, form=form,
-                                   version=version)
+        version = (
+            records.recorded_version(session=session, province_code=province_code, round_id=round_id, form=form) + 1
+        )
+        row = records.delivery_row(
+            session=session, province_code=province_code, round_id=round_id, form=form, version=version
+        )
         if row is not None:
             session.expunge(row)
         return row
@@ -57,10 +59,12 @@ def pending(*, province_code: str, round_id: str, form: int) -> ReportDelivery |
 
 def unknown_message(row: ReportDelivery, cause: str | None) -> str:
     where = f"--province {row.province_code} --round {row.round_id} --form {row.form}"
-    return (f"{cause or row.error or 'the mail server did not answer'}. Form {row.form} (version {row.version}) of "
-            f"{row.province_code} may be in DLA's mailbox: look for Message-ID {row.message_id}, then run "
-            f"`kpi6 delivery arrived {where}` if it is there, or `kpi6 delivery not-arrived {where}` to send the "
-            "same message again on the next run. kpi6 sends nothing until then")
+    return (
+        f"{cause or row.error or 'the mail server did not answer'}. Form {row.form} (version {row.version}) of "
+        f"{row.province_code} may be in DLA's mailbox: look for Message-ID {row.message_id}, then run "
+        f"`kpi6 delivery arrived {where}` if it is there, or `kpi6 delivery not-arrived {where}` to send the "
+        "same message again on the next run. kpi6 sends nothing until then"
+    )
 
 
 def send_once(
@@ -77,11 +81,21 @@ def send_once(
     """Claim version `report.version` (the one after the last recorded), send it, record how it ended."""
     with session_scope() as session:
         row = records.claim_delivery(
-            session=session, province_code=report.province_code, round_id=report.round_id, form=report.form,
-            after_version=report.version - 1, message_id=message_id(report), transport=transport.name,
-            message_date=clock(), now=records.utcnow(),
-            lease_seconds=transport.max_seconds + LEASE_MARGIN.total_seconds(), claimed_by=claimant(actor),
-            delivered=transport.delivered, host=socket.gethostname(), pid=os.getpid(), alive=alive,
+            session=session,
+            province_code=report.province_code,
+            round_id=report.round_id,
+            form=report.form,
+            after_version=report.version - 1,
+            message_id=message_id(report),
+            transport=transport.name,
+            message_date=clock(),
+            now=records.utcnow(),
+            lease_seconds=transport.max_seconds + LEASE_MARGIN.total_seconds(),
+            claimed_by=claimant(actor),
+            delivered=transport.delivered,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            alive=alive,
         )
         session.expunge(row)
     if row.state == DeliveryState.sent.value and row.sent_at is not None:  # accepted before, not yet recorded
@@ -100,7 +114,7 @@ def send_once(
     except BaseException as exc:  # a bug or an interrupt mid-send: whether it went out is not known
         try:
             _finish(row, DeliveryState.unknown, error=f"the send stopped: {type(exc).__name__}")
-        except Exception:  # noqa: BLE001 - the claim's lease runs out and the next run sees it as unknown
+        except Exception:
             pass
         raise
     accepted = clock()  # the server has just said 250: this is the submission time
@@ -108,12 +122,14 @@ def send_once(
     return Sent(message_id=row.message_id, sent_at=accepted, transport=transport.name)
 
 
-def _finish(row: ReportDelivery, state: DeliveryState, *, sent_at: datetime | None = None,
-            error: str | None = None) -> None:
+def _finish(
+    row: ReportDelivery, state: DeliveryState, *, sent_at: datetime | None = None, error: str | None = None
+) -> None:
     assert row.id is not None
     with session_scope() as session:
-        records.finish_delivery(session=session, delivery_id=row.id, state=state, at=records.utcnow(),
-                                sent_at=sent_at, error=error)
+        records.finish_delivery(
+            session=session, delivery_id=row.id, state=state, at=records.utcnow(), sent_at=sent_at, error=error
+        )
 
 
 __all__ = ["pending", "send_once", "unknown_message"]

@@ -10,6 +10,10 @@ from xml.sax.saxutils import escape as xml_escape
 
 import qrcode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from PIL import Image, ImageDraw, ImageFont
+from qrcode.constants import ERROR_CORRECT_M
+
 from kpi6.models.forms import (
     ChartBar,
     Form1Context,
@@ -23,9 +27,6 @@ from kpi6.models.thai import digits
 from kpi6.tasks import docx_forms
 from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
 from kpi6.tasks.pdf import render_pdf as html_to_pdf
-from markupsafe import Markup
-from PIL import Image, ImageDraw, ImageFont
-from qrcode.constants import ERROR_CORRECT_M
 
 FormContext = Form1Context | Form2Context
 
@@ -60,8 +61,9 @@ def qr_png(url: str) -> bytes:
 
 
 def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_files()[(700 if bold else 400, "normal")]), size,
-                              layout_engine=ImageFont.Layout.RAQM)
+    return ImageFont.truetype(
+        str(font_files()[(700 if bold else 400, "normal")]), size, layout_engine=ImageFont.Layout.RAQM
+    )
 
 
 def chart_png(bars: list[ChartBar], *, arabic: bool) -> bytes:
@@ -87,14 +89,14 @@ def _chart_png(bars_data: tuple[tuple[str, str, float], ...], *, arabic: bool) -
     for k in range(6):  # scale 0..5
         x = left + plot * k / 5
         draw.line([(x, pad), (x, pad + row * len(bars))], fill="#cccccc", width=2)
-        draw.text((x, pad + row * len(bars) + 8), digits(k, arabic=arabic), font=value_font, fill="#444444",
-                  anchor="ma")
+        draw.text(
+            (x, pad + row * len(bars) + 8), digits(k, arabic=arabic), font=value_font, fill="#444444", anchor="ma"
+        )
     for i, bar in enumerate(bars):
         y = pad + i * row
         draw.text((left - 20, y + row / 2), bar.label, font=label_font, fill="black", anchor="rm")
         draw.rectangle([left, y + 12, left + plot * max(0.0, min(bar.fraction, 1.0)), y + row - 12], fill="#1f5fa8")
-        draw.text((left + plot * bar.fraction + 14, y + row / 2), bar.value, font=value_font, fill="black",
-                  anchor="lm")
+        draw.text((left + plot * bar.fraction + 14, y + row / 2), bar.value, font=value_font, fill="black", anchor="lm")
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
@@ -110,22 +112,29 @@ def chart_svg(bars: list[ChartBar], *, arabic: bool) -> str:
     row = label_h + bar_h + gap
     height = row * len(bars) + axis
     plot = width - 90
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'width="15cm" height="{15 * height / width:.2f}cm" font-family="Sarabun">']
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="15cm" height="{15 * height / width:.2f}cm" font-family="Sarabun">'
+    ]
     for k in range(6):  # scale 0..5
         x = plot * k / 5
-        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - axis + 4}" stroke="#cccccc" '
-                     'stroke-width="2"/>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - axis + 4}" stroke="#cccccc" stroke-width="2"/>'
+        )
         anchor = "start" if k == 0 else "end" if k == 5 else "middle"
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="24" text-anchor="{anchor}" fill="#444444">'
-                     f"{digits(k, arabic=arabic)}</text>")
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 8}" font-size="24" text-anchor="{anchor}" fill="#444444">'
+            f"{digits(k, arabic=arabic)}</text>"
+        )
     for i, bar in enumerate(bars):
         y = i * row
         length = plot * max(0.0, min(bar.fraction, 1.0))
         parts.append(f'<text x="0" y="{y + label_h - 8}" font-size="{size}">{xml_escape(bar.label)}</text>')
         parts.append(f'<rect x="0" y="{y + label_h}" width="{length:.1f}" height="{bar_h}" fill="#1f5fa8"/>')
-        parts.append(f'<text x="{length + 10:.1f}" y="{y + label_h + bar_h - 6}" font-size="26" font-weight="700">'
-                     f"{xml_escape(bar.value)}</text>")
+        parts.append(
+            f'<text x="{length + 10:.1f}" y="{y + label_h + bar_h - 6}" font-size="26" font-weight="700">'
+            f"{xml_escape(bar.value)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -139,7 +148,8 @@ def render_html(ctx: FormContext) -> str:
     template = jinja().get_template(f"form{ctx.form}.html.j2")
     survey = ctx.satisfaction if isinstance(ctx, Form2Context) else None
     return template.render(
-        ctx=ctx, qr={u: data_uri(p) for u, p in qr_images(ctx).items()},
+        ctx=ctx,
+        qr={u: data_uri(p) for u, p in qr_images(ctx).items()},
         chart=Markup(chart_svg(survey.bars, arabic=ctx.arabic_digits)) if survey else "",  # escaped in chart_svg
         d=lambda text: digits(text, arabic=ctx.arabic_digits),
     )
@@ -159,15 +169,23 @@ def render_docx(ctx: FormContext) -> bytes:
 
 def render_infographic(doc: MediumDocument) -> tuple[bytes, bytes]:
     """An A4 infographic of the medium's five elements and key points: (PDF, PNG of page 1)."""
-    html = jinja().get_template("infographic.html.j2").render(
-        m=doc, d=lambda text: digits(text, arabic=doc.arabic_digits))
+    html = (
+        jinja().get_template("infographic.html.j2").render(m=doc, d=lambda text: digits(text, arabic=doc.arabic_digits))
+    )
     pdf = html_to_pdf(html, stylesheets=("media.css",))
     return pdf, pdf_to_png(pdf, dpi=110)
 
 
 def render_handbook(doc: MediumDocument) -> bytes:
     """A handbook: cover, table of contents with page numbers, one chapter per element, page numbers."""
-    html = jinja().get_template("handbook.html.j2").render(
-        m=doc, chapters=handbook_chapters(doc), arabic=doc.arabic_digits,
-        d=lambda text: digits(text, arabic=doc.arabic_digits))
+    html = (
+        jinja()
+        .get_template("handbook.html.j2")
+        .render(
+            m=doc,
+            chapters=handbook_chapters(doc),
+            arabic=doc.arabic_digits,
+            d=lambda text: digits(text, arabic=doc.arabic_digits),
+        )
+    )
     return html_to_pdf(html, stylesheets=("media.css",))

@@ -23,6 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+
 from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header, StepRow
 from kpi6.models.text import printable
 from kpi6.models.thai import digits
@@ -90,14 +91,25 @@ def run(paragraph: Paragraph, text: str, *, bold: bool = False, size: float = BO
     return r
 
 
-def para(container, text: str = "", *, bold: bool = False, align: str | None = None, size: float = BODY_PT,  # type: ignore[no-untyped-def]
-         indent_first: float | None = None, left: float | None = None) -> Paragraph:
+def para(
+    container,
+    text: str = "",
+    *,
+    bold: bool = False,
+    align: str | None = None,
+    size: float = BODY_PT,  # type: ignore[no-untyped-def]
+    indent_first: float | None = None,
+    left: float | None = None,
+) -> Paragraph:
     p = container.add_paragraph()
     if text:
         run(p, text, bold=bold, size=size)
     if align:
-        p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
-                       "justify": WD_ALIGN_PARAGRAPH.THAI_JUSTIFY}[align]
+        p.alignment = {
+            "center": WD_ALIGN_PARAGRAPH.CENTER,
+            "right": WD_ALIGN_PARAGRAPH.RIGHT,
+            "justify": WD_ALIGN_PARAGRAPH.THAI_JUSTIFY,
+        }[align]
     if indent_first is not None:
         p.paragraph_format.first_line_indent = Cm(indent_first)
     if left is not None:
@@ -122,8 +134,16 @@ def set_widths(table: Table, widths: list[float]) -> None:
             cell.width = Cm(w)
 
 
-def grid(doc, head: list[str], rows: list[list[str]], *, widths: list[float],  # type: ignore[no-untyped-def]
-         numeric: set[int] = frozenset(), size: float = BODY_PT, head_size: float | None = None) -> Table:
+def grid(
+    doc,
+    head: list[str],
+    rows: list[list[str]],
+    *,
+    widths: list[float],  # type: ignore[no-untyped-def]
+    numeric: set[int] = frozenset(),
+    size: float = BODY_PT,
+    head_size: float | None = None,
+) -> Table:
     table = doc.add_table(rows=len(rows) + (1 if head else 0), cols=len(head or rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -131,7 +151,7 @@ def grid(doc, head: list[str], rows: list[list[str]], *, widths: list[float],  #
     if head:
         for cell, text in zip(table_rows[0].cells, head, strict=True):
             _cell(cell, text, bold=True, align="center", size=head_size or size)
-    for row, values in zip(table_rows[1 if head else 0:], rows, strict=True):
+    for row, values in zip(table_rows[1 if head else 0 :], rows, strict=True):
         cells = row.cells
         for c, text in enumerate(values):
             _cell(cells[c], text, align="right" if c in numeric else None, size=size)
@@ -153,8 +173,19 @@ def page_numbers(doc, *, arabic: bool) -> None:  # type: ignore[no-untyped-def]
         if number_type is None:
             number_type = OxmlElement("w:pgNumType")
             section._sectPr.insert_element_before(
-                number_type, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
-                "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings", "w:sectPrChange")
+                number_type,
+                "w:cols",
+                "w:formProt",
+                "w:vAlign",
+                "w:noEndnote",
+                "w:titlePg",
+                "w:textDirection",
+                "w:bidi",
+                "w:rtlGutter",
+                "w:docGrid",
+                "w:printerSettings",
+                "w:sectPrChange",
+            )
         number_type.set(qn("w:fmt"), "thaiNumbers")
     r = OxmlElement("w:r")
     rpr = OxmlElement("w:rPr")
@@ -192,26 +223,38 @@ def heading(doc, h: Header, number: int, *, arabic: bool) -> None:  # type: igno
 
 def signature(doc, ctx: Form1Context | Form2Context) -> None:  # type: ignore[no-untyped-def]
     para(doc)
-    for i, text in enumerate([
-        f"{digits('รายงาน ณ วันที่', arabic=ctx.arabic_digits)} {ctx.report_date}",
-        "ลงชื่อ ............................ ผู้รายงาน",
-        ctx.signature.name, ctx.signature.position, ctx.signature.office,
-    ]):
+    for i, text in enumerate(
+        [
+            f"{digits('รายงาน ณ วันที่', arabic=ctx.arabic_digits)} {ctx.report_date}",
+            "ลงชื่อ ............................ ผู้รายงาน",
+            ctx.signature.name,
+            ctx.signature.position,
+            ctx.signature.office,
+        ]
+    ):
         p = para(doc, text, align="center", left=7.5)
         p.paragraph_format.keep_with_next = i < 4
 
 
 def steps_table(doc, steps: list[StepRow]) -> None:  # type: ignore[no-untyped-def]
-    grid(doc, ["ขั้นตอน", "การดำเนินงาน", "กำหนดแล้วเสร็จ", "วันที่ดำเนินการ"],
-         [[s.number, s.name, s.deadline, s.done] for s in steps], widths=[1.6, 7, 3.7, 3.7])
+    grid(
+        doc,
+        ["ขั้นตอน", "การดำเนินงาน", "กำหนดแล้วเสร็จ", "วันที่ดำเนินการ"],
+        [[s.number, s.name, s.deadline, s.done] for s in steps],
+        widths=[1.6, 7, 3.7, 3.7],
+    )
 
 
 def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
     d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
     heading(doc, ctx.header, 1, arabic=ctx.arabic_digits)
     para(doc, d("1. แผนและขั้นตอนการดำเนินงาน"), bold=True)
-    grid(doc, ["ที่", "กิจกรรม", "ระยะเวลา", "ผู้รับผิดชอบ"],
-         [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows], widths=[1.1, 6.8, 4.3, 3.8])
+    grid(
+        doc,
+        ["ที่", "กิจกรรม", "ระยะเวลา", "ผู้รับผิดชอบ"],
+        [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows],
+        widths=[1.1, 6.8, 4.3, 3.8],
+    )
     qr_block(doc, ctx.plan_qr, qrs[ctx.plan_qr.url])
     para(doc, d("2. การดำเนินงานตามขั้นตอนที่ 1 - 3"), bold=True)
     steps_table(doc, ctx.steps)
@@ -219,11 +262,19 @@ def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: igno
     for m in ctx.media:
         para(doc, f"สื่อเรื่องที่ {m.number}", bold=True)
         content = m.content + "".join(f"\n• {p}" for p in m.key_points)
-        table = grid(doc, [], [
-            ["ชื่อเรื่อง", m.title], ["ด้านที่ช่วยยกระดับผลการประเมิน LPA", m.aspect],
-            ["ที่มา/สาเหตุ", m.background], ["เนื้อหา (ความรู้ แนวทาง และวิธีปฏิบัติ)", content],
-            ["หน่วยงานผู้จัดทำ", m.agency], ["รูปแบบสื่อ", m.format],
-        ], widths=[5, 11])
+        table = grid(
+            doc,
+            [],
+            [
+                ["ชื่อเรื่อง", m.title],
+                ["ด้านที่ช่วยยกระดับผลการประเมิน LPA", m.aspect],
+                ["ที่มา/สาเหตุ", m.background],
+                ["เนื้อหา (ความรู้ แนวทาง และวิธีปฏิบัติ)", content],
+                ["หน่วยงานผู้จัดทำ", m.agency],
+                ["รูปแบบสื่อ", m.format],
+            ],
+            widths=[5, 11],
+        )
         for row in table.rows:
             for r in row.cells[0].paragraphs[0].runs:
                 _font_elements(r._r.get_or_add_rPr(), size_pt=BODY_PT, bold=True)
@@ -241,8 +292,14 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
     para(doc, d("3. การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น"), bold=True)
     rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
     rows.append(["", "รวม (อปท. นับไม่ซ้ำ)", "", ctx.total_laos, ctx.total_participants, ""])
-    grid(doc, ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"], rows,
-         widths=[1, 3.2, 3.0, 1.7, 1.9, 5.2], numeric={3, 4}, size=14)
+    grid(
+        doc,
+        ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"],
+        rows,
+        widths=[1, 3.2, 3.0, 1.7, 1.9, 5.2],
+        numeric={3, 4},
+        size=14,
+    )
     para(doc, d("4. ผลการประเมินความพึงพอใจ"), bold=True)
     s = ctx.satisfaction
     if s:
@@ -251,15 +308,29 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
             para(doc, s.coverage)
         rows = [[r.item, r.mean, r.sd, r.percent, r.band] for r in s.rows]
         rows.append(["ภาพรวม", s.overall_mean, s.overall_sd, s.overall_percent, s.overall_band])
-        table = grid(doc, ["ประเด็นความพึงพอใจ", "ค่าเฉลี่ย", "S.D.", "ร้อยละพึงพอใจ", "ระดับ"], rows,
-                     widths=[7.0, 1.9, 1.6, 2.3, 2.7], numeric={1, 2, 3}, size=14, head_size=13)
+        table = grid(
+            doc,
+            ["ประเด็นความพึงพอใจ", "ค่าเฉลี่ย", "S.D.", "ร้อยละพึงพอใจ", "ระดับ"],
+            rows,
+            widths=[7.0, 1.9, 1.6, 2.3, 2.7],
+            numeric={1, 2, 3},
+            size=14,
+            head_size=13,
+        )
         for cell in table.rows[-1].cells:
             for r in cell.paragraphs[0].runs:
                 _font_elements(r._r.get_or_add_rPr(), size_pt=14, bold=True)
         para(doc, s.band_note, size=13)
         para(doc, "จำนวนผู้ตอบจำแนกตามระดับความพึงพอใจ (ราย)", size=13)
-        grid(doc, ["ประเด็น", *s.levels], [[r.item, *r.counts] for r in s.rows],
-             widths=[6.2, 1.9, 1.6, 1.9, 1.6, 2.3], numeric=set(range(1, len(s.levels) + 1)), size=12, head_size=12)
+        grid(
+            doc,
+            ["ประเด็น", *s.levels],
+            [[r.item, *r.counts] for r in s.rows],
+            widths=[6.2, 1.9, 1.6, 1.9, 1.6, 2.3],
+            numeric=set(range(1, len(s.levels) + 1)),
+            size=12,
+            head_size=12,
+        )
         para(doc, s.chart_title, bold=True, align="center")
         if chart:
             p = para(doc, align="center")

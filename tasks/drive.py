@@ -39,6 +39,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload, build_http
+
 from kpi6.models.errors import DeliveryError, InputError, SettingsError
 from kpi6.tasks.evidence import StoredFile, default_max_bytes, open_evidence
 from kpi6.tasks.limits import DRIVE_TAG, limited
@@ -64,8 +65,17 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     httplib2.HttpLib2Error,
     google.auth.exceptions.TransportError,
 )
-TRANSIENT_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN,
-                              errno.ENETRESET, errno.ETIMEDOUT, errno.EPIPE})
+TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.ENETDOWN,
+        errno.EHOSTDOWN,
+        errno.ENETRESET,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+    }
+)
 
 DriveService = Any  # googleapiclient's Resource is built at run time and has no static type
 T = TypeVar("T")
@@ -92,8 +102,9 @@ def load_credentials(path: Path) -> google.auth.credentials.Credentials:
     except OSError as exc:
         raise DriveConfigError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError; their text could quote the file
-        raise DriveConfigError(f"{where}: not a JSON file (expected a service-account key or an OAuth user token)"
-                               ) from None
+        raise DriveConfigError(
+            f"{where}: not a JSON file (expected a service-account key or an OAuth user token)"
+        ) from None
     if not isinstance(info, dict):
         raise DriveConfigError(f"{where}: not a JSON object (expected a service-account key or an OAuth user token)")
     kind = info.get("type")
@@ -105,11 +116,14 @@ def load_credentials(path: Path) -> google.auth.credentials.Credentials:
         what, required = "OAuth user token", ("client_id", "client_secret", "refresh_token")
         load = user_credentials.Credentials.from_authorized_user_info
     elif "installed" in info or "web" in info:
-        raise DriveConfigError(f"{where}: this is an OAuth client file, not a token; authorize once and give the "
-                               "resulting token file (with refresh_token), or use a service-account key")
+        raise DriveConfigError(
+            f"{where}: this is an OAuth client file, not a token; authorize once and give the "
+            "resulting token file (with refresh_token), or use a service-account key"
+        )
     else:
-        raise DriveConfigError(f"{where}: neither a service-account key nor an OAuth user token "
-                               f"(type {str(kind)[:40]!r})")
+        raise DriveConfigError(
+            f"{where}: neither a service-account key nor an OAuth user token (type {str(kind)[:40]!r})"
+        )
     missing = [k for k in required if not isinstance(info.get(k), str) or not info[k]]
     if missing:
         raise DriveConfigError(f"{where}: the {what} lacks {', '.join(missing)}")
@@ -146,11 +160,19 @@ def build_drive_service(credentials_path: Path, *, api_root: str | None = None, 
 
 
 def _missing_settings(settings: Any) -> str | None:
-    missing = [name for name, value in (("KPI6_GOOGLE_CREDENTIALS", settings.google_credentials),
-                                        ("KPI6_DRIVE_ROOT_FOLDER_ID", settings.drive_root_folder_id)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("KPI6_GOOGLE_CREDENTIALS", settings.google_credentials),
+            ("KPI6_DRIVE_ROOT_FOLDER_ID", settings.drive_root_folder_id),
+        )
+        if not value
+    ]
     if missing:
-        return (f"the gdrive evidence store needs {' and '.join(missing)} "
-                "(a credentials JSON file and the id of the Drive folder to work in)")
+        return (
+            f"the gdrive evidence store needs {' and '.join(missing)} "
+            "(a credentials JSON file and the id of the Drive folder to work in)"
+        )
     return None
 
 
@@ -170,8 +192,13 @@ def store_from_settings(settings: Any) -> DriveEvidenceStore:
     if problem := _missing_settings(settings):
         raise DriveConfigError(problem)
     service = build_drive_service(Path(settings.google_credentials).expanduser(), api_root=settings.drive_api_root)
-    return DriveEvidenceStore(service, settings.drive_root_folder_id, public_links=settings.drive_public_links,
-                              max_bytes=int(settings.evidence_max_mb * MiB), retries=settings.drive_retries)
+    return DriveEvidenceStore(
+        service,
+        settings.drive_root_folder_id,
+        public_links=settings.drive_public_links,
+        max_bytes=int(settings.evidence_max_mb * MiB),
+        retries=settings.drive_retries,
+    )
 
 
 # -- the store -----------------------------------------------------------------------------------------------
@@ -234,8 +261,14 @@ class DriveEvidenceStore:
     def folder_link(self, parts: tuple[str, ...]) -> str:
         folder = self._folder(parts)
         if folder.link is None:  # only the root, which kpi6 did not create
-            found = self._call(lambda: self.service.files().get(
-                fileId=folder.id, fields="id,webViewLink", supportsAllDrives=True).execute(), "files.get (root)")
+            found = self._call(
+                lambda: (
+                    self.service.files()
+                    .get(fileId=folder.id, fields="id,webViewLink", supportsAllDrives=True)
+                    .execute()
+                ),
+                "files.get (root)",
+            )
             folder = self._folders[parts] = DriveFolder(folder.id, found["webViewLink"])
         return folder.link  # type: ignore[return-value]
 
@@ -248,8 +281,10 @@ class DriveEvidenceStore:
         regular files only) is read once into a private spool - in memory up to `resumable_threshold`, else an
         unnamed temporary file - being checked and hashed on the way; the upload reads the spool, so the bytes
         sent are the bytes checked even if the office's file changes meanwhile."""
-        with (open_evidence(source, max_bytes=self.max_bytes) as evidence,
-              tempfile.SpooledTemporaryFile(max_size=self.resumable_threshold) as spool):
+        with (
+            open_evidence(source, max_bytes=self.max_bytes) as evidence,
+            tempfile.SpooledTemporaryFile(max_size=self.resumable_threshold) as spool,
+        ):
             scanned = evidence.scan(sink=spool)
             spool.seek(0)
             return self._limited_put(parts, evidence.name, spool, scanned.size, scanned.md5)
@@ -271,11 +306,24 @@ class DriveEvidenceStore:
         return parent
 
     def _find_folder(self, parent_id: str, name: str) -> DriveFolder | None:
-        q = (f"name = {escape_q(name)} and mimeType = '{FOLDER_MIME}' and {escape_q(parent_id)} in parents "
-             "and trashed = false")
-        found = self._call(lambda: self.service.files().list(
-            q=q, fields="files(id,name,webViewLink)", orderBy="createdTime", supportsAllDrives=True,
-            includeItemsFromAllDrives=True).execute(), f"files.list (folder {name!r})")
+        q = (
+            f"name = {escape_q(name)} and mimeType = '{FOLDER_MIME}' and {escape_q(parent_id)} in parents "
+            "and trashed = false"
+        )
+        found = self._call(
+            lambda: (
+                self.service.files()
+                .list(
+                    q=q,
+                    fields="files(id,name,webViewLink)",
+                    orderBy="createdTime",
+                    supportsAllDrives=True,
+                    includeItemsFromAllDrives=True,
+                )
+                .execute()
+            ),
+            f"files.list (folder {name!r})",
+        )
         files = found.get("files") or []
         return DriveFolder(files[0]["id"], files[0]["webViewLink"]) if files else None
 
@@ -292,47 +340,85 @@ class DriveEvidenceStore:
             folder = self._find_folder(parent_id, name)
             return None if folder is None else {"id": folder.id, "webViewLink": folder.link}
 
-        created = self._call(self._or_ours(
-            lambda: self.service.files().create(body=body, fields="id,webViewLink", supportsAllDrives=True).execute(),
-            lambda: self._claim(folder_id, parent_id, {"name": name, "mimeType": FOLDER_MIME},
-                                "id,name,mimeType,parents,webViewLink", what)),
-            what, recover=made_anyway)
+        created = self._call(
+            self._or_ours(
+                lambda: (
+                    self.service.files().create(body=body, fields="id,webViewLink", supportsAllDrives=True).execute()
+                ),
+                lambda: self._claim(
+                    folder_id,
+                    parent_id,
+                    {"name": name, "mimeType": FOLDER_MIME},
+                    "id,name,mimeType,parents,webViewLink",
+                    what,
+                ),
+            ),
+            what,
+            recover=made_anyway,
+        )
         return DriveFolder(created["id"], created["webViewLink"])
 
     def _is_public(self, folder_id: str) -> bool:
-        found = self._call(lambda: self.service.permissions().list(
-            fileId=folder_id, fields="permissions(id,type,role)", supportsAllDrives=True).execute(),
-            "permissions.list")
-        return any(p.get("type") == "anyone" and p.get("role") in ("reader", "commenter", "writer")
-                   for p in found.get("permissions") or [])
+        found = self._call(
+            lambda: (
+                self.service.permissions()
+                .list(fileId=folder_id, fields="permissions(id,type,role)", supportsAllDrives=True)
+                .execute()
+            ),
+            "permissions.list",
+        )
+        return any(
+            p.get("type") == "anyone" and p.get("role") in ("reader", "commenter", "writer")
+            for p in found.get("permissions") or []
+        )
 
     def _share(self, folder_id: str) -> None:
         """Anyone with the link can view the folder (and so its files); created once, checked per store."""
         if folder_id in self._public:
             return
         if not self._is_public(folder_id):
-            self._call(lambda: self.service.permissions().create(
-                fileId=folder_id, body={"type": "anyone", "role": "reader"}, fields="id",
-                supportsAllDrives=True).execute(),
+            self._call(
+                lambda: (
+                    self.service.permissions()
+                    .create(
+                        fileId=folder_id, body={"type": "anyone", "role": "reader"}, fields="id", supportsAllDrives=True
+                    )
+                    .execute()
+                ),
                 "permissions.create (anyone with the link can view; set KPI6_DRIVE_PUBLIC_LINKS=false if the "
                 "domain forbids it)",
-                recover=lambda: {} if self._is_public(folder_id) else None)
+                recover=lambda: {} if self._is_public(folder_id) else None,
+            )
         self._public.add(folder_id)
 
     # -- files -----------------------------------------------------------------------------------------------
 
     def _check_size(self, name: str, size: int) -> None:
         if self.max_bytes is not None and size > self.max_bytes:
-            raise InputError(f"evidence file {name} is {size / MiB:.0f} MB; the limit is {self.max_bytes / MiB:g} MB "
-                             "(KPI6_EVIDENCE_MAX_MB)")
+            raise InputError(
+                f"evidence file {name} is {size / MiB:.0f} MB; the limit is {self.max_bytes / MiB:g} MB "
+                "(KPI6_EVIDENCE_MAX_MB)"
+            )
 
     def _find_file(self, folder_id: str, name: str, size: int, md5: str) -> dict[str, Any] | None:
         q = f"name = {escape_q(name)} and {escape_q(folder_id)} in parents and trashed = false"
-        found = self._call(lambda: self.service.files().list(
-            q=q, fields="files(id,name,size,md5Checksum,webViewLink)", supportsAllDrives=True,
-            includeItemsFromAllDrives=True).execute(), f"files.list ({name!r})")
-        return next((f for f in found.get("files") or []
-                     if f.get("md5Checksum") == md5 and str(f.get("size")) == str(size)), None)
+        found = self._call(
+            lambda: (
+                self.service.files()
+                .list(
+                    q=q,
+                    fields="files(id,name,size,md5Checksum,webViewLink)",
+                    supportsAllDrives=True,
+                    includeItemsFromAllDrives=True,
+                )
+                .execute()
+            ),
+            f"files.list ({name!r})",
+        )
+        return next(
+            (f for f in found.get("files") or [] if f.get("md5Checksum") == md5 and str(f.get("size")) == str(size)),
+            None,
+        )
 
     def _put(self, parts: tuple[str, ...], name: str, fh: IO[bytes], size: int, md5: str) -> StoredFile:
         self._check_size(name, size)
@@ -347,13 +433,22 @@ class DriveEvidenceStore:
         resumable = size > self.resumable_threshold
         media = _ChunkedUpload(fh, mime, chunksize=self.chunk_size, resumable=resumable)
         file_id = self._new_id()
-        request = self.service.files().create(body={"id": file_id, "name": name, "parents": [folder_id]},
-                                              media_body=media, fields=FILE_FIELDS, supportsAllDrives=True)
+        request = self.service.files().create(
+            body={"id": file_id, "name": name, "parents": [folder_id]},
+            media_body=media,
+            fields=FILE_FIELDS,
+            supportsAllDrives=True,
+        )
         what = f"upload of {name!r}"
 
         def ours() -> dict[str, Any]:
-            return self._claim(file_id, folder_id, {"name": name, "size": str(size), "md5Checksum": md5},
-                               FILE_FIELDS + ",parents", what)
+            return self._claim(
+                file_id,
+                folder_id,
+                {"name": name, "size": str(size), "md5Checksum": md5},
+                FILE_FIELDS + ",parents",
+                what,
+            )
 
         if resumable:
             # After a failed chunk, next_chunk() first asks Drive how much arrived, then resumes from there.
@@ -361,12 +456,15 @@ class DriveEvidenceStore:
             while result is None:
                 _, result = self._call(self._or_ours(request.next_chunk, lambda: (None, ours())), what)
         else:
-            result = self._call(self._or_ours(request.execute, ours), what,
-                                recover=lambda: self._find_file(folder_id, name, size, md5))
+            result = self._call(
+                self._or_ours(request.execute, ours), what, recover=lambda: self._find_file(folder_id, name, size, md5)
+            )
         if result.get("md5Checksum") != md5 or str(result.get("size")) != str(size):
-            raise DriveError(f"Google Drive holds {name!r} (id {result.get('id')}) with MD5 "
-                             f"{result.get('md5Checksum')} and size {result.get('size')}, but the file sent has MD5 "
-                             f"{md5} and size {size}; not recorded as stored")
+            raise DriveError(
+                f"Google Drive holds {name!r} (id {result.get('id')}) with MD5 "
+                f"{result.get('md5Checksum')} and size {result.get('size')}, but the file sent has MD5 "
+                f"{md5} and size {size}; not recorded as stored"
+            )
         return result
 
     # -- pre-generated ids ----------------------------------------------------------------------------------
@@ -375,8 +473,10 @@ class DriveEvidenceStore:
         """An unused Drive id for the next create, from a small pool refilled by files.generateIds. Each id
         goes to one create only, and is dropped with it even if that create fails."""
         if not self._spare_ids:
-            found = self._call(lambda: self.service.files().generateIds(
-                count=ID_BATCH, space="drive", type="files").execute(), "files.generateIds")
+            found = self._call(
+                lambda: self.service.files().generateIds(count=ID_BATCH, space="drive", type="files").execute(),
+                "files.generateIds",
+            )
             ids = found.get("ids")
             if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
                 raise DriveError(f"Google Drive answered files.generateIds without ids: {str(found)[:200]}")
@@ -404,8 +504,9 @@ class DriveEvidenceStore:
 
         def get() -> dict[str, Any] | None:
             try:
-                found: dict[str, Any] = self.service.files().get(
-                    fileId=file_id, fields=fields, supportsAllDrives=True).execute()
+                found: dict[str, Any] = (
+                    self.service.files().get(fileId=file_id, fields=fields, supportsAllDrives=True).execute()
+                )
             except HttpError as exc:
                 if exc.resp.status == 404:
                     return None
@@ -414,14 +515,18 @@ class DriveEvidenceStore:
 
         found = self._call(get, f"files.get ({file_id}, whose id {what} found in use)")
         if found is None:
-            raise DriveError(f"Google Drive refused {what}: its id {file_id} is in use (HTTP 409), but no file with "
-                             "that id can be seen; not recorded as stored")
+            raise DriveError(
+                f"Google Drive refused {what}: its id {file_id} is in use (HTTP 409), but no file with "
+                "that id can be seen; not recorded as stored"
+            )
         differ = [key for key, value in expect.items() if str(found.get(key)) != value]
         if parent_id not in (found.get("parents") or []):
             differ.append("parents")
         if differ:
-            raise DriveError(f"Google Drive refused {what}: its id {file_id} is in use (HTTP 409) by something else "
-                             f"({', '.join(differ)} differ); not recorded as stored")
+            raise DriveError(
+                f"Google Drive refused {what}: its id {file_id} is in use (HTTP 409) by something else "
+                f"({', '.join(differ)} differ); not recorded as stored"
+            )
         return found
 
     # -- calls and retries -----------------------------------------------------------------------------------
@@ -438,16 +543,21 @@ class DriveEvidenceStore:
                 retry_after = _transient(exc)
                 if retry_after is None:
                     if isinstance(exc, google.auth.exceptions.RefreshError):
-                        raise DriveError(f"Google refused the credentials (KPI6_GOOGLE_CREDENTIALS) for {what}: "
-                                         f"{_describe(exc)}") from exc
+                        raise DriveError(
+                            f"Google refused the credentials (KPI6_GOOGLE_CREDENTIALS) for {what}: {_describe(exc)}"
+                        ) from exc
                     if isinstance(exc, HttpError):
-                        hint = (" (is KPI6_DRIVE_ROOT_FOLDER_ID right, and shared with this account?)"
-                                if exc.resp.status == 404 else "")
+                        hint = (
+                            " (is KPI6_DRIVE_ROOT_FOLDER_ID right, and shared with this account?)"
+                            if exc.resp.status == 404
+                            else ""
+                        )
                         raise DriveError(f"Google Drive refused {what}: {_describe(exc)}{hint}") from exc
                     raise
                 if attempt == self.retries:
-                    raise DriveError(f"Google Drive did not answer after {attempt} tries: {what}: "
-                                     f"{_describe(exc)}") from exc
+                    raise DriveError(
+                        f"Google Drive did not answer after {attempt} tries: {what}: {_describe(exc)}"
+                    ) from exc
                 self.sleep(max(retry_after, self._backoff(attempt)))
             if recover is not None:
                 found = recover()

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import IO, BinaryIO, Protocol
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
 from kpi6.models.errors import InputError
 from kpi6.tasks.files import MB, open_regular
-from pydantic import BaseModel
 
 WEB_SCHEMES = ("http://", "https://")
 
@@ -136,8 +137,10 @@ class LocalEvidenceStore:
                 with os.fdopen(fd, "wb") as out:
                     copied = evidence.scan(sink=out)
                 if copied != checked:
-                    raise InputError(f"{evidence.label} changed while it was being stored; nothing was stored, "
-                                     "try again once it is no longer being written")
+                    raise InputError(
+                        f"{evidence.label} changed while it was being stored; nothing was stored, "
+                        "try again once it is no longer being written"
+                    )
                 tmp.replace(target)
             except BaseException:
                 tmp.unlink(missing_ok=True)
@@ -148,11 +151,18 @@ class LocalEvidenceStore:
 # Evidence types the letter's offices send, with how each file begins (a renamed file is refused).
 ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
     ".pdf": (b"%PDF",),
-    ".docx": (b"PK\x03\x04",), ".xlsx": (b"PK\x03\x04",), ".pptx": (b"PK\x03\x04",),
-    ".doc": (b"\xd0\xcf\x11\xe0",), ".xls": (b"\xd0\xcf\x11\xe0",), ".ods": (b"PK\x03\x04",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".pptx": (b"PK\x03\x04",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+    ".ods": (b"PK\x03\x04",),
     ".csv": (b"",),  # a survey or events export: text, checked by `_text_problem`
-    ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
-    ".mp4": (b"ftyp",), ".mov": (b"ftyp", b"moov", b"wide", b"mdat", b"free"),
+    ".png": (b"\x89PNG",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".mp4": (b"ftyp",),
+    ".mov": (b"ftyp", b"moov", b"wide", b"mdat", b"free"),
 }
 # How much of a file's beginning its content check reads.
 HEAD_BYTES = 64 * 1024
@@ -185,7 +195,7 @@ def _text_problem(head: bytes, *, whole: bool) -> str | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         tries = [("utf-16", head)]
     elif head.startswith(codecs.BOM_UTF8):
-        tries = [("utf-8", head[len(codecs.BOM_UTF8):])]
+        tries = [("utf-8", head[len(codecs.BOM_UTF8) :])]
     else:
         tries = [("utf-8", head), ("cp874", head)]
     for encoding, data in tries:
@@ -253,8 +263,10 @@ class EvidenceSource:
         while chunk := self.fh.read(1 << 20):
             size += len(chunk)
             if size > self.max_bytes:
-                raise InputError(f"{self.label} grew past the limit of {self.max_bytes / MB:g} MB "
-                                 "(KPI6_EVIDENCE_MAX_MB) while it was being read")
+                raise InputError(
+                    f"{self.label} grew past the limit of {self.max_bytes / MB:g} MB "
+                    "(KPI6_EVIDENCE_MAX_MB) while it was being read"
+                )
             if not checked and len(head) <= HEAD_BYTES:
                 head += chunk[: HEAD_BYTES + 1 - len(head)]
                 if len(head) > HEAD_BYTES:
@@ -267,8 +279,10 @@ class EvidenceSource:
         if not checked:
             self._check(head, whole=True)
         if size != self.size:
-            raise InputError(f"{self.label} changed while it was being read ({self.size} bytes when opened, "
-                             f"{size} read); try again once it is no longer being written")
+            raise InputError(
+                f"{self.label} changed while it was being read ({self.size} bytes when opened, "
+                f"{size} read); try again once it is no longer being written"
+            )
         return Scanned(size=size, md5=md5.hexdigest(), sha256=sha256.hexdigest())
 
 
@@ -308,8 +322,7 @@ def check_evidence(entries: list[str], *, what: str, max_mb: float = 500) -> Non
             continue
         path = Path(entry).expanduser()
         if not os.path.lexists(path):
-            raise InputError(f"{what}: evidence file not found: {_shown(entry)} "
-                             "(give a file path or an http(s) link)")
+            raise InputError(f"{what}: evidence file not found: {_shown(entry)} (give a file path or an http(s) link)")
         try:
             check_evidence_file(path, max_mb=max_mb)
         except InputError as exc:
@@ -318,5 +331,7 @@ def check_evidence(entries: list[str], *, what: str, max_mb: float = 500) -> Non
 
 def store_evidence(store: EvidenceStore, parts: tuple[str, ...], entries: list[str]) -> list[str]:
     """A link for each entry: web links kept, files put in the folder."""
-    return [entry if entry.startswith(WEB_SCHEMES) else store.put_file(parts, Path(entry).expanduser()).link
-            for entry in entries]
+    return [
+        entry if entry.startswith(WEB_SCHEMES) else store.put_file(parts, Path(entry).expanduser()).link
+        for entry in entries
+    ]

@@ -19,13 +19,20 @@ try:  # the form Prefect's task engine uses for tag limits: no warning per call 
     from prefect.concurrency._sync import concurrency as _concurrency
 
     def _slot(name: str):  # type: ignore[no-untyped-def]
-        return _concurrency(name, occupy=1, strict=False, lease_duration=600, suppress_warnings=True,
-                            raise_on_lease_renewal_failure=False)
+        return _concurrency(
+            name,
+            occupy=1,
+            strict=False,
+            lease_duration=600,
+            suppress_warnings=True,
+            raise_on_lease_renewal_failure=False,
+        )
 except ImportError:  # pragma: no cover - a later Prefect without the private module
     from prefect.concurrency.sync import concurrency as _public
 
     def _slot(name: str):  # type: ignore[no-untyped-def]
         return _public(name, occupy=1, strict=False, lease_duration=600, raise_on_lease_renewal_failure=False)
+
 
 SMTP_TAG = "smtp"
 DRIVE_TAG = "drive"

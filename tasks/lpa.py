@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import PlanInput
 from kpi6.models.provinces import Province
@@ -25,10 +27,8 @@ from kpi6.models.weakness import (
     rank_aspects,
     rank_indicators,
 )
-from kpi6.tasks.tables import read_table
-from pydantic import BaseModel, ValidationError
-
 from kpi6.settings import get_settings
+from kpi6.tasks.tables import read_table
 
 SHOWN_PROBLEMS = 10
 # The columns of an LPA results file as kpi6 writes one (any of RESULT_HEADERS' names reads).
@@ -95,15 +95,28 @@ class Analysis(BaseModel):
     proposal: list[Proposal]
 
 
-def analyse(path: Path, *, province: Province | None = None, config: RoundConfig | None = None,
-            threshold_percent: float | None = None, topics: list[Topic] | None = None) -> Analysis:
+def analyse(
+    path: Path,
+    *,
+    province: Province | None = None,
+    config: RoundConfig | None = None,
+    threshold_percent: float | None = None,
+    topics: list[Topic] | None = None,
+) -> Analysis:
     """Read the results file, rank the weaknesses, propose the topics."""
-    return analysed(read_results(path), source=path.name, province=province, config=config,
-                    threshold_percent=threshold_percent, topics=topics)
+    return analysed(
+        read_results(path),
+        source=path.name,
+        province=province,
+        config=config,
+        threshold_percent=threshold_percent,
+        topics=topics,
+    )
 
 
-def analyse_rows(rows: list[list[object]], *, source: str, province: Province | None = None,
-                 config: RoundConfig | None = None) -> Analysis:
+def analyse_rows(
+    rows: list[list[object]], *, source: str, province: Province | None = None, config: RoundConfig | None = None
+) -> Analysis:
     """The same for rows in the results file's column order (the demo's generated results)."""
     table = Table(source=source, headers=list(LPA_COLUMNS), rows=rows)
     results, problems = check_results(table)
@@ -112,18 +125,34 @@ def analyse_rows(rows: list[list[object]], *, source: str, province: Province | 
     return analysed(results, source=source, province=province, config=config)
 
 
-def analysed(results: list[LpaResult], *, source: str, province: Province | None = None,
-             config: RoundConfig | None = None, threshold_percent: float | None = None,
-             topics: list[Topic] | None = None) -> Analysis:
+def analysed(
+    results: list[LpaResult],
+    *,
+    source: str,
+    province: Province | None = None,
+    config: RoundConfig | None = None,
+    threshold_percent: float | None = None,
+    topics: list[Topic] | None = None,
+) -> Analysis:
     rules = config.planning if config else PlanningRules()
     threshold = threshold_percent if threshold_percent is not None else rules.threshold_percent
     weaknesses = rank_indicators(results, threshold_percent=threshold)
     year = config.fiscal_year_be - 1 if config else None  # a round acts on the previous year's assessment
-    proposal = propose(weaknesses, topics if topics is not None else load_topics(),
-                       province_th=province.name_th if province else "", threshold_percent=threshold, year_be=year)
-    return Analysis(source=source, threshold_percent=threshold, n_laos=len({r.lao_name for r in results}),
-                    weaknesses=weaknesses, aspects=rank_aspects(results, threshold_percent=threshold),
-                    proposal=proposal)
+    proposal = propose(
+        weaknesses,
+        topics if topics is not None else load_topics(),
+        province_th=province.name_th if province else "",
+        threshold_percent=threshold,
+        year_be=year,
+    )
+    return Analysis(
+        source=source,
+        threshold_percent=threshold,
+        n_laos=len({r.lao_name for r in results}),
+        weaknesses=weaknesses,
+        aspects=rank_aspects(results, threshold_percent=threshold),
+        proposal=proposal,
+    )
 
 
 def proposed_plan(analysis: Analysis, config: RoundConfig, province: Province | None = None) -> PlanInput:

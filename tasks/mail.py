@@ -18,16 +18,31 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from pydantic import BaseModel
+
 from kpi6.models.errors import DeliveryError, DeliveryUnknownError, SettingsError
 from kpi6.models.thai import thai_digits
 from kpi6.tasks.limits import SMTP_TAG, limited
-from pydantic import BaseModel
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
 # Compared after decoding %XX and dropping spaces, dashes, underscores and brackets ("change%20me", "<password>").
-PLACEHOLDERS = {"changeme", "changethis", "password", "secret", "pass", "todo", "replaceme", "placeholder", "example",
-                "yourpassword", "smtppassword", "mypassword", "none", "null"}
+PLACEHOLDERS = {
+    "changeme",
+    "changethis",
+    "password",
+    "secret",
+    "pass",
+    "todo",
+    "replaceme",
+    "placeholder",
+    "example",
+    "yourpassword",
+    "smtppassword",
+    "mypassword",
+    "none",
+    "null",
+}
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -54,14 +69,14 @@ def message_id(report: Report) -> str:
     return f"<kpi6.{report.round_id}.{report.province_code}.form{report.form}.v{report.version}@kpi6.local>"
 
 
-def build_message(report: Report, files: dict[str, bytes], *, sender: str, to: str, cc: str | None,
-                  date: datetime) -> EmailMessage:
+def build_message(
+    report: Report, files: dict[str, bytes], *, sender: str, to: str, cc: str | None, date: datetime
+) -> EmailMessage:
     """The report as a MIME message: Thai subject and body, the .docx and .pdf attached under Thai names."""
     steps = "ขั้นตอนที่ 1 - 3" if report.form == 1 else "ขั้นตอนที่ 4 - 5"
     again = f" (ส่งใหม่ ครั้งที่ {report.version})" if report.version > 1 else ""
     msg = EmailMessage()
-    msg["Subject"] = thai_digits(
-        f"รายงานผลการดำเนินงานตัวชี้วัดที่ 6 แบบฟอร์ม {report.form} ({steps}) {report.office}{again}")
+    msg["Subject"] = thai_digits(f"รายงานผลการดำเนินงานตัวชี้วัดที่ 6 แบบฟอร์ม {report.form} ({steps}) {report.office}{again}")
     msg["From"] = sender
     msg["To"] = to
     if cc:
@@ -71,8 +86,10 @@ def build_message(report: Report, files: dict[str, bytes], *, sender: str, to: s
     lines = [
         "เรียน กองพัฒนาและส่งเสริมการบริหารงานท้องถิ่น กรมส่งเสริมการปกครองท้องถิ่น",
         "",
-        thai_digits(f"{report.office} ขอส่งรายงานผลการดำเนินงานตามตัวชี้วัดที่ 6 แบบฟอร์ม {report.form} ({steps}) "
-                    f"{report.period} ในรูปแบบไฟล์ .docx และ .pdf ตามที่แนบมาพร้อมนี้"),
+        thai_digits(
+            f"{report.office} ขอส่งรายงานผลการดำเนินงานตามตัวชี้วัดที่ 6 แบบฟอร์ม {report.form} ({steps}) "
+            f"{report.period} ในรูปแบบไฟล์ .docx และ .pdf ตามที่แนบมาพร้อมนี้"
+        ),
         "",
         "หลักฐานการดำเนินงาน:",
         *[f"- {label}: {link}" for label, link in report.links],
@@ -142,8 +159,11 @@ class _SMTPS(_DataTracked, smtplib.SMTP_SSL):
 def _placeholder(password: str) -> bool:
     """A password someone forgot to change: `change me`, `change%20me`, `********`, `<password>`, ..."""
     word = re.sub(r"[\s_\-<>\[\]{}]", "", unquote(password)).lower()
-    return (word in PLACEHOLDERS or len(set(word)) <= 1
-            or bool(re.fullmatch(r"(your|my)?(smtp|mail)?(password|pass|secret)", word)))
+    return (
+        word in PLACEHOLDERS
+        or len(set(word)) <= 1
+        or bool(re.fullmatch(r"(your|my)?(smtp|mail)?(password|pass|secret)", word))
+    )
 
 
 def parse_smtp_url(url: str) -> tuple[bool, str, int, str | None, str | None]:
@@ -154,8 +174,9 @@ def parse_smtp_url(url: str) -> tuple[bool, str, int, str | None, str | None]:
         port = parsed.port
         host = parsed.hostname
     except ValueError:  # e.g. the password where the port should be; the message would quote it
-        raise SettingsError(f"{shape} (its port is not a number: is a ':' or '@' in the password not written "
-                            "as %3A or %40?)") from None
+        raise SettingsError(
+            f"{shape} (its port is not a number: is a ':' or '@' in the password not written as %3A or %40?)"
+        ) from None
     if parsed.scheme not in ("smtp", "smtps") or not host:
         raise SettingsError(shape)
     implicit_tls = parsed.scheme == "smtps"
@@ -198,8 +219,10 @@ class SmtpTransport:
             server.ehlo()
         elif self.user and self.host not in LOOPBACK:
             server.quit()
-            raise DeliveryError(f"the mail server {self.host}:{self.port} offers no STARTTLS; "
-                                "kpi6 will not send the password in clear (use smtps://)")
+            raise DeliveryError(
+                f"the mail server {self.host}:{self.port} offers no STARTTLS; "
+                "kpi6 will not send the password in clear (use smtps://)"
+            )
         return server
 
     def send(self, msg: EmailMessage) -> None:
@@ -228,19 +251,22 @@ class SmtpTransport:
             except smtplib.SMTPRecipientsRefused as exc:
                 raise DeliveryError(f"the mail server {where} refused the recipient {_who(exc.recipients)}") from None
             except smtplib.SMTPAuthenticationError as exc:
-                raise DeliveryError(f"the mail server {where} refused the login for {self.user} "
-                                    f"({exc.smtp_code})") from None
+                raise DeliveryError(
+                    f"the mail server {where} refused the login for {self.user} ({exc.smtp_code})"
+                ) from None
             except smtplib.SMTPResponseException as exc:  # the server answered: it did not take the message
                 if 400 <= exc.smtp_code < 500 and attempt < self.attempts:
                     self.sleep(2**attempt)
                     continue
-                raise DeliveryError(f"the mail server {where} said {exc.smtp_code} "
-                                    f"{exc.smtp_error.decode(errors='replace')}") from None
+                raise DeliveryError(
+                    f"the mail server {where} said {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+                ) from None
             except (OSError, smtplib.SMTPException) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 if server is not None and getattr(server, "data_started", False):
-                    raise DeliveryUnknownError(f"the mail server {where} took the message but gave no answer "
-                                               f"({reason}): it may have arrived") from None
+                    raise DeliveryUnknownError(
+                        f"the mail server {where} took the message but gave no answer ({reason}): it may have arrived"
+                    ) from None
                 if attempt < self.attempts:
                     self.sleep(2**attempt)
                     continue
@@ -258,8 +284,9 @@ def _quit(server: smtplib.SMTP) -> None:
 
 
 def _who(refused: dict) -> str:  # type: ignore[type-arg]
-    return ", ".join(f"{r} ({c} {m.decode(errors='replace') if isinstance(m, bytes) else m})"
-                     for r, (c, m) in refused.items())
+    return ", ".join(
+        f"{r} ({c} {m.decode(errors='replace') if isinstance(m, bytes) else m})" for r, (c, m) in refused.items()
+    )
 
 
 SECRET_BLOCK = "prefect-secret://"
@@ -280,8 +307,11 @@ def resolve_secret(value: str) -> str:
 
 def transport_from_settings(settings, outbox: Path | None = None) -> OutboxTransport | SmtpTransport:  # type: ignore[no-untyped-def]
     if settings.smtp_url is not None:
-        return SmtpTransport(resolve_secret(settings.smtp_url.get_secret_value()), attempts=settings.smtp_attempts,
-                             timeout=settings.smtp_timeout)
+        return SmtpTransport(
+            resolve_secret(settings.smtp_url.get_secret_value()),
+            attempts=settings.smtp_attempts,
+            timeout=settings.smtp_timeout,
+        )
     return OutboxTransport(settings.outbox_dir or outbox or settings.data_dir / "outbox")
 
 
@@ -298,5 +328,13 @@ def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]
             raise SettingsError(problem)
 
 
-__all__ = ["OutboxTransport", "Report", "Sent", "SmtpTransport", "attachment_name", "build_message",
-           "message_id", "transport_from_settings"]
+__all__ = [
+    "OutboxTransport",
+    "Report",
+    "Sent",
+    "SmtpTransport",
+    "attachment_name",
+    "build_message",
+    "message_id",
+    "transport_from_settings",
+]

@@ -9,6 +9,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import yaml
+
 from kpi6.models.errors import DeliveryError, SettingsError
 from kpi6.tasks.mail import sender_address, transport_from_settings
 
@@ -60,8 +61,9 @@ def send_notice(subject: str, body: str, *, to: list[str], settings, outbox: Pat
         ap = apprise.Apprise()
         for url in urls:
             if not ap.add(url):
-                raise SettingsError("KPI6_NOTIFY_URLS has a URL Apprise does not understand (not shown: it may "
-                                    "hold a token)")
+                raise SettingsError(
+                    "KPI6_NOTIFY_URLS has a URL Apprise does not understand (not shown: it may hold a token)"
+                )
         if not ap.notify(title=subject, body=body):
             raise DeliveryError("a notification channel of KPI6_NOTIFY_URLS did not take the message")
         channels.append("apprise")

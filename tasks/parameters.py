@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from kpi6.models.errors import InputError
-from kpi6.models.inputs import ProvinceInputs
-from kpi6.tasks.files import MB, read_regular
 from pydantic import ValidationError
 
+from kpi6.models.errors import InputError
+from kpi6.models.inputs import ProvinceInputs
 from kpi6.settings import get_settings
+from kpi6.tasks.files import MB, read_regular
 
 INLINE_LIMIT = 256 * 1024  # well under Prefect's 512 KB, leaving room for the run's other parameters
 STORED_LIMIT = 64 * MB
@@ -43,8 +43,9 @@ def load_inputs(path: str) -> ProvinceInputs:
     try:
         return ProvinceInputs.model_validate_json(data)
     except ValidationError as exc:
-        raise InputError(f"{Path(path).name}: the run's stored inputs are not valid ({exc.error_count()} "
-                         "problem(s))") from None
+        raise InputError(
+            f"{Path(path).name}: the run's stored inputs are not valid ({exc.error_count()} problem(s))"
+        ) from None
 
 
 __all__ = ["INLINE_LIMIT", "inputs_parameters", "load_inputs"]

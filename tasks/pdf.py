@@ -30,10 +30,11 @@ import fontpkg
 import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
-from kpi6.models.errors import Kpi6Error
-from kpi6.models.text import printable
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
+
+from kpi6.models.errors import Kpi6Error
+from kpi6.models.text import printable
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 FONT_FAMILY = "Sarabun"
@@ -49,8 +50,7 @@ class RenderError(Kpi6Error):
 def font_files() -> dict[tuple[int, str], Path]:
     """(weight, style) -> the Sarabun file shipped by fontpkg-sarabun."""
     return {
-        (w, s): Path(fontpkg.path("sarabun", weight=w, style=s))
-        for w in FONT_WEIGHTS for s in ("normal", "italic")
+        (w, s): Path(fontpkg.path("sarabun", weight=w, style=s)) for w in FONT_WEIGHTS for s in ("normal", "italic")
     }
 
 
@@ -98,7 +98,7 @@ def _glyph_texts(font_data: bytes, index: int) -> dict[int, str]:
         m = _AGL.match(name)
         if m:
             hexes = m.group(1)
-            text = "".join(chr(int(hexes[i:i + 4], 16)) for i in range(0, len(hexes), 4))
+            text = "".join(chr(int(hexes[i : i + 4], 16)) for i in range(0, len(hexes), 4))
             if NIKHAHIT in text and len(text) > 1:
                 # A nikhahit+tone ligature comes from ำ after the tone mark: keep the source order.
                 text = text.replace(NIKHAHIT, "") + NIKHAHIT
@@ -111,7 +111,7 @@ def _original_font_data(font) -> bytes | None:  # type: ignore[no-untyped-def]
         from weasyprint.pdf.fonts import get_hb_object_data
 
         return get_hb_object_data(font.hb_face)
-    except Exception:  # noqa: BLE001 - an internal that may move; the extraction test would catch it
+    except Exception:
         return None
 
 
@@ -173,7 +173,7 @@ def _line_text(ops: list[bytes], font: str | None, maps: dict[str, dict[int, str
             mapping = maps.get(font or "", {})
             for hexes in _GLYPHS.findall(op):
                 for i in range(0, len(hexes), 4):
-                    text.append(mapping.get(int(hexes[i:i + 4], 16), ""))
+                    text.append(mapping.get(int(hexes[i : i + 4], 16), ""))
     return "".join(text), font
 
 
@@ -263,9 +263,13 @@ def _sheets(names: tuple[str, ...], fetcher: URLFetcher) -> list[weasyprint.CSS]
     """The font faces and the named stylesheets of `templates/`, parsed once per process."""
     if names not in _stylesheets:
         assert _font_config is not None
-        _stylesheets[names] = [weasyprint.CSS(string=font_face_css(), font_config=_font_config), *(
-            weasyprint.CSS(filename=str(TEMPLATES_DIR / n), url_fetcher=fetcher, font_config=_font_config)
-            for n in names)]
+        _stylesheets[names] = [
+            weasyprint.CSS(string=font_face_css(), font_config=_font_config),
+            *(
+                weasyprint.CSS(filename=str(TEMPLATES_DIR / n), url_fetcher=fetcher, font_config=_font_config)
+                for n in names
+            ),
+        ]
     return _stylesheets[names]
 
 
@@ -296,7 +300,7 @@ def keep_words_together(html: str) -> str:
 def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path = TEMPLATES_DIR) -> bytes:
     """One HTML string (plus stylesheets of `templates/` by name) to PDF bytes, with the Thai font embedded
     and extractable text. Characters the font cannot draw are dropped or replaced first (`printable`)."""
-    global _font_config  # noqa: PLW0603 - one font configuration per process: fonts load once
+    global _font_config
     watcher = _FontWarnings()
     wp_logger = logging.getLogger("weasyprint")
     with _lock:
@@ -305,8 +309,9 @@ def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path =
         wp_logger.addHandler(watcher)
         try:
             fetcher = LocalOnlyFetcher(allowed_roots())
-            doc = weasyprint.HTML(string=keep_words_together(printable(html)), base_url=str(base_url) + "/",
-                                  url_fetcher=fetcher)
+            doc = weasyprint.HTML(
+                string=keep_words_together(printable(html)), base_url=str(base_url) + "/", url_fetcher=fetcher
+            )
             rendered = doc.render(font_config=_font_config, stylesheets=_sheets(stylesheets, fetcher))
             used: set[str] = set()
 

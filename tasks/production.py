@@ -31,13 +31,12 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.rules import check_report_time
 from kpi6.models.thai import thai_digits
+from kpi6.settings import get_settings
 from kpi6.tasks import delivery, records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
 from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
 from kpi6.tasks.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
-
-from kpi6.settings import get_settings
 
 
 def output_root(output_dir: str | None) -> Path:
@@ -156,8 +155,12 @@ def _done_rows(ctx, steps: list[int], report_step: int, report_at: datetime) -> 
     missing = [n for n in steps if n not in rows or rows[n].state != StepState.done.value]
     if missing:
         raise StepOrderError(f"the report needs step(s) {', '.join(map(str, missing))} done first")
-    check_report_time(ctx.config, report_step, report_at, {
-        n: r.completed_at for n, r in rows.items() if r.state == StepState.done.value and r.completed_at})
+    check_report_time(
+        ctx.config,
+        report_step,
+        report_at,
+        {n: r.completed_at for n, r in rows.items() if r.state == StepState.done.value and r.completed_at},
+    )
     return rows
 
 
@@ -185,9 +188,14 @@ def produce_form1(ctx, report: ReportInput, report_at: datetime) -> tuple[dict[s
     report_day = bangkok_date(report_at)
     plan_link = rows[1].evidence[0] if rows[1].evidence else _folder_link(ctx, "plan")
     form = build_form1(
-        province=ctx.province, config=ctx.config, plan=PlanInput.model_validate(rows[1].inputs),
-        media=MediaSetInput.model_validate(rows[2].inputs), report=report, plan_link=plan_link,
-        done=_done_dates(rows, [1, 2]), report_day=report_day,
+        province=ctx.province,
+        config=ctx.config,
+        plan=PlanInput.model_validate(rows[1].inputs),
+        media=MediaSetInput.model_validate(rows[2].inputs),
+        report=report,
+        plan_link=plan_link,
+        done=_done_dates(rows, [1, 2]),
+        report_day=report_day,
     )
     return _rendered("form1", form)
 
@@ -198,11 +206,14 @@ def produce_form2(ctx, report: ReportInput, report_at: datetime) -> tuple[dict[s
     report_day = bangkok_date(report_at)
     links = rows[4].evidence
     form = build_form2(
-        province=ctx.province, config=ctx.config, dissemination=DisseminationInput.model_validate(rows[4].inputs),
+        province=ctx.province,
+        config=ctx.config,
+        dissemination=DisseminationInput.model_validate(rows[4].inputs),
         report=report,
         dissemination_link=links[0] if links else _folder_link(ctx, "dissemination"),
         survey_link=links[1] if len(links) > 1 else _folder_link(ctx, "survey"),
-        done=_done_dates(rows, [4]), report_day=report_day,
+        done=_done_dates(rows, [4]),
+        report_day=report_day,
     )
     return _rendered("form2", form)
 
@@ -217,8 +228,15 @@ def report_moment(ctx, form: int, report: ReportInput, completed_at: datetime) -
     return completed_at
 
 
-def deliver_report(ctx, form: int, files: dict[str, bytes], links: Links,  # type: ignore[no-untyped-def]
-                   report: ReportInput, *, after_version: int) -> tuple[dict[str, str], Sent | None]:
+def deliver_report(
+    ctx,
+    form: int,
+    files: dict[str, bytes],
+    links: Links,  # type: ignore[no-untyped-def]
+    report: ReportInput,
+    *,
+    after_version: int,
+) -> tuple[dict[str, str], Sent | None]:
     """Write the form's files, put them in the evidence store and, for `channel: email`, send them once as the
     version after `after_version` (see tasks/delivery.py).
 
@@ -233,16 +251,24 @@ def deliver_report(ctx, form: int, files: dict[str, bytes], links: Links,  # typ
         return hashes, None
     settings = get_settings()
     mail = Report(
-        round_id=ctx.config.id, province_code=ctx.province.code, province_name_th=ctx.province.name_th,
-        office=office_name(ctx.province), form=form, version=after_version + 1,
-        period=thai_digits(f"รอบการประเมินที่ {ctx.config.round_number} ประจำปีงบประมาณ พ.ศ. "
-                           f"{ctx.config.fiscal_year_be}"),
+        round_id=ctx.config.id,
+        province_code=ctx.province.code,
+        province_name_th=ctx.province.name_th,
+        office=office_name(ctx.province),
+        form=form,
+        version=after_version + 1,
+        period=thai_digits(f"รอบการประเมินที่ {ctx.config.round_number} ประจำปีงบประมาณ พ.ศ. {ctx.config.fiscal_year_be}"),
         links=links,
     )
     attachments = {attachment_name(mail, name.rsplit(".", 1)[1]): data for name, data in sorted(files.items())}
     sent = delivery.send_once(
-        mail, attachments, transport=transport_from_settings(settings, output_root(ctx.output_dir) / "outbox"),
-        sender=sender_address(settings), to=settings.dla_mailbox, cc=settings.office_email, clock=ctx.clock,
+        mail,
+        attachments,
+        transport=transport_from_settings(settings, output_root(ctx.output_dir) / "outbox"),
+        sender=sender_address(settings),
+        to=settings.dla_mailbox,
+        cc=settings.office_email,
+        clock=ctx.clock,
         actor=ctx.actor,
     )
     return hashes, sent

@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, delete, func, select
+
 from kpi6.models.db import (
     AuditLog,
     DeliveryState,
@@ -28,8 +31,6 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.rules import check_prerequisites, done_steps
 from kpi6.models.scoring import ProvinceScore, StepFacts
 from kpi6.tasks.rounds import config_digest
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, func, select
 
 
 def utcnow() -> datetime:
@@ -97,8 +98,16 @@ def sync_round(*, session: Session, config: RoundConfig, actor: str, at: datetim
         return False
     if row is None:
         action, detail = "round_loaded", {"sha256": digest}
-        session.add(RoundRow(id=config.id, fiscal_year_be=config.fiscal_year_be,
-                             round_number=config.round_number, config=data, config_sha256=digest, loaded_at=at))
+        session.add(
+            RoundRow(
+                id=config.id,
+                fiscal_year_be=config.fiscal_year_be,
+                round_number=config.round_number,
+                config=data,
+                config_sha256=digest,
+                loaded_at=at,
+            )
+        )
     else:
         action, detail = "round_changed", {"sha256": digest, "old_sha256": row.config_sha256}
         row.config, row.config_sha256, row.loaded_at = data, digest, at
@@ -107,13 +116,9 @@ def sync_round(*, session: Session, config: RoundConfig, actor: str, at: datetim
     return True
 
 
-def step_states(
-    *, session: Session, province_code: str, round_id: str, lock: bool = False
-) -> dict[int, StepProgress]:
+def step_states(*, session: Session, province_code: str, round_id: str, lock: bool = False) -> dict[int, StepProgress]:
     """The province's progress rows for the round by step (locked for update when asked)."""
-    query = select(StepProgress).where(
-        StepProgress.province_code == province_code, StepProgress.round_id == round_id
-    )
+    query = select(StepProgress).where(StepProgress.province_code == province_code, StepProgress.round_id == round_id)
     if lock:
         query = query.with_for_update()
     return {row.step: row for row in session.exec(query).all()}
@@ -156,9 +161,18 @@ def mark_step(
         row.error = None
     else:
         row.error = error
-    audit(session=session, actor=actor, action=f"step_{state.value}", at=at, province_code=province_code,
-          round_id=round_id, step=step, from_state=before, to_state=state.value,
-          detail={"error": error} if error else {})
+    audit(
+        session=session,
+        actor=actor,
+        action=f"step_{state.value}",
+        at=at,
+        province_code=province_code,
+        round_id=round_id,
+        step=step,
+        from_state=before,
+        to_state=state.value,
+        detail={"error": error} if error else {},
+    )
     session.flush()
 
 
@@ -210,29 +224,57 @@ def complete_step(
         previous = latest_submission(session=session, province_code=province_code, round_id=config.id, form=form)
         expected = (previous.version if previous else 0) + 1
         if version is not None and version != expected:
-            raise DeliveryBusyError(f"Form {form} of {province_code} was recorded as version {expected - 1} by "
-                                    f"another run meanwhile; version {version} was sent but is not recorded")
+            raise DeliveryBusyError(
+                f"Form {form} of {province_code} was recorded as version {expected - 1} by "
+                f"another run meanwhile; version {version} was sent but is not recorded"
+            )
         version = expected
-        if previous is not None and previous.channel == "email" and channel != "email" \
-                and completed_at < previous.submitted_at:
+        if (
+            previous is not None
+            and previous.channel == "email"
+            and channel != "email"
+            and completed_at < previous.submitted_at
+        ):
             raise InputError(
                 f"Form {form} of {province_code} was e-mailed by kpi6 at {previous.submitted_at.isoformat()}; a "
                 f"manual submission cannot be dated earlier ({completed_at.isoformat()}): only DLA may correct "
                 "a submission time"
             )
         if previous is not None:
-            detail.update(previous_submitted_at=previous.submitted_at.isoformat(), previous_channel=previous.channel,
-                          previous_version=previous.version)
+            detail.update(
+                previous_submitted_at=previous.submitted_at.isoformat(),
+                previous_channel=previous.channel,
+                previous_version=previous.version,
+            )
         detail.update(submitted_at=completed_at.isoformat(), channel=channel)
         session.add(
-            ReportSubmission(province_code=province_code, round_id=config.id, step=step, form=sc.form or 0,
-                             version=version, submitted_at=completed_at, channel=channel,
-                             message_id=message_id, resubmission=version > 1, recorded_at=at)
+            ReportSubmission(
+                province_code=province_code,
+                round_id=config.id,
+                step=step,
+                form=sc.form or 0,
+                version=version,
+                submitted_at=completed_at,
+                channel=channel,
+                message_id=message_id,
+                resubmission=version > 1,
+                recorded_at=at,
+            )
         )
         detail.update(form=sc.form, version=version)
     action = "step_forced_rerun" if before == StepState.done.value else "step_done"
-    audit(session=session, actor=actor, action=action, at=at, province_code=province_code,
-          round_id=config.id, step=step, from_state=before, to_state=StepState.done.value, detail=detail)
+    audit(
+        session=session,
+        actor=actor,
+        action=action,
+        at=at,
+        province_code=province_code,
+        round_id=config.id,
+        step=step,
+        from_state=before,
+        to_state=StepState.done.value,
+        detail=detail,
+    )
     session.flush()
     return True
 
@@ -241,8 +283,11 @@ def latest_submission(*, session: Session, province_code: str, round_id: str, fo
     """The form's latest recorded submission (the one lateness is counted from), if any."""
     return session.exec(
         select(ReportSubmission)
-        .where(ReportSubmission.province_code == province_code, ReportSubmission.round_id == round_id,
-               ReportSubmission.form == form)
+        .where(
+            ReportSubmission.province_code == province_code,
+            ReportSubmission.round_id == round_id,
+            ReportSubmission.form == form,
+        )
         .order_by(ReportSubmission.version.desc())  # type: ignore[attr-defined]
     ).first()
 
@@ -261,11 +306,15 @@ def recorded_version(*, session: Session, province_code: str, round_id: str, for
 
 # --- deliveries: a report version's e-mail is claimed before it is sent ----------------------------------
 
-def delivery_row(*, session: Session, province_code: str, round_id: str, form: int, version: int,
-                 lock: bool = False) -> ReportDelivery | None:
+
+def delivery_row(
+    *, session: Session, province_code: str, round_id: str, form: int, version: int, lock: bool = False
+) -> ReportDelivery | None:
     query = select(ReportDelivery).where(
-        ReportDelivery.province_code == province_code, ReportDelivery.round_id == round_id,
-        ReportDelivery.form == form, ReportDelivery.version == version,
+        ReportDelivery.province_code == province_code,
+        ReportDelivery.round_id == round_id,
+        ReportDelivery.form == form,
+        ReportDelivery.version == version,
     )
     if lock:
         query = query.with_for_update()
@@ -297,17 +346,31 @@ def claim_delivery(
     check). Refuses while another run is sending it, or when another run recorded a version meanwhile."""
     recorded = recorded_version(session=session, province_code=province_code, round_id=round_id, form=form)
     if recorded != after_version:
-        raise DeliveryBusyError(f"Form {form} of {province_code} was recorded (version {recorded}) by another run "
-                                "meanwhile; nothing was sent")
+        raise DeliveryBusyError(
+            f"Form {form} of {province_code} was recorded (version {recorded}) by another run "
+            "meanwhile; nothing was sent"
+        )
     version = after_version + 1
-    row = delivery_row(session=session, province_code=province_code, round_id=round_id, form=form,
-                       version=version, lock=True)
+    row = delivery_row(
+        session=session, province_code=province_code, round_id=round_id, form=form, version=version, lock=True
+    )
     if row is None:
-        row = ReportDelivery(province_code=province_code, round_id=round_id, form=form, version=version,
-                             message_id=message_id, state=DeliveryState.sending.value, transport=transport,
-                             message_date=message_date, claimed_at=now,
-                             lease_until=now + timedelta(seconds=lease_seconds), claimed_by=claimed_by,
-                             claim_host=host, claim_pid=pid, tries=1)
+        row = ReportDelivery(
+            province_code=province_code,
+            round_id=round_id,
+            form=form,
+            version=version,
+            message_id=message_id,
+            state=DeliveryState.sending.value,
+            transport=transport,
+            message_date=message_date,
+            claimed_at=now,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            claimed_by=claimed_by,
+            claim_host=host,
+            claim_pid=pid,
+            tries=1,
+        )
         try:
             with session.begin_nested():  # a second run inserting the same version at once fails here
                 session.add(row)
@@ -334,12 +397,21 @@ def claim_delivery(
 
 def _busy(form: int, version: int, code: str, since: datetime | None) -> DeliveryBusyError:
     when = f" since {since.isoformat(timespec='seconds')}" if since else ""
-    return DeliveryBusyError(f"another run is sending Form {form} (version {version}) of {code}{when}; nothing was "
-                             "sent twice: wait for it to finish, then see `kpi6 status`")
+    return DeliveryBusyError(
+        f"another run is sending Form {form} (version {version}) of {code}{when}; nothing was "
+        "sent twice: wait for it to finish, then see `kpi6 status`"
+    )
 
 
-def finish_delivery(*, session: Session, delivery_id: int, state: DeliveryState, at: datetime,
-                    sent_at: datetime | None = None, error: str | None = None) -> None:
+def finish_delivery(
+    *,
+    session: Session,
+    delivery_id: int,
+    state: DeliveryState,
+    at: datetime,
+    sent_at: datetime | None = None,
+    error: str | None = None,
+) -> None:
     """Record how a claimed send ended: sent (with the server's acceptance time), failed or unknown."""
     row = session.get(ReportDelivery, delivery_id)
     if row is None:  # the round was reset meanwhile
@@ -349,14 +421,26 @@ def finish_delivery(*, session: Session, delivery_id: int, state: DeliveryState,
     session.flush()
 
 
-def resolve_delivery(*, session: Session, province_code: str, round_id: str, form: int, arrived: bool,
-                     actor: str, at: datetime, sent_at: datetime | None = None) -> ReportDelivery:
+def resolve_delivery(
+    *,
+    session: Session,
+    province_code: str,
+    round_id: str,
+    form: int,
+    arrived: bool,
+    actor: str,
+    at: datetime,
+    sent_at: datetime | None = None,
+) -> ReportDelivery:
     """An operator checked DLA's mailbox for a send whose outcome was unknown: it arrived (recorded as sent, at
     `sent_at` or when it went out) or it did not (the next run sends the same message, same Message-ID)."""
     row = session.exec(
         select(ReportDelivery)
-        .where(ReportDelivery.province_code == province_code, ReportDelivery.round_id == round_id,
-               ReportDelivery.form == form)
+        .where(
+            ReportDelivery.province_code == province_code,
+            ReportDelivery.round_id == round_id,
+            ReportDelivery.form == form,
+        )
         .order_by(ReportDelivery.version.desc())  # type: ignore[attr-defined]
         .with_for_update()
     ).first()
@@ -370,10 +454,22 @@ def resolve_delivery(*, session: Session, province_code: str, round_id: str, for
     else:
         row.state = DeliveryState.failed.value
     row.error = None
-    audit(session=session, actor=actor, action="delivery_confirmed" if arrived else "delivery_not_arrived", at=at,
-          province_code=province_code, round_id=round_id, from_state=before, to_state=row.state,
-          detail={"form": form, "version": row.version, "message_id": row.message_id,
-                  "sent_at": row.sent_at.isoformat() if row.sent_at else None})
+    audit(
+        session=session,
+        actor=actor,
+        action="delivery_confirmed" if arrived else "delivery_not_arrived",
+        at=at,
+        province_code=province_code,
+        round_id=round_id,
+        from_state=before,
+        to_state=row.state,
+        detail={
+            "form": form,
+            "version": row.version,
+            "message_id": row.message_id,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        },
+    )
     session.flush()
     return row
 
@@ -382,8 +478,9 @@ def deliveries(*, session: Session, round_id: str, province_code: str | None = N
     query = select(ReportDelivery).where(ReportDelivery.round_id == round_id)
     if province_code:
         query = query.where(ReportDelivery.province_code == province_code)
-    return list(session.exec(query.order_by(ReportDelivery.province_code, ReportDelivery.form,
-                                            ReportDelivery.version)).all())
+    return list(
+        session.exec(query.order_by(ReportDelivery.province_code, ReportDelivery.form, ReportDelivery.version)).all()
+    )
 
 
 def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) -> None:
@@ -424,8 +521,17 @@ def store_scores(*, session: Session, scores: Iterable[ProvinceScore], at: datet
             select(ScoreRow).where(ScoreRow.province_code == s.province_code, ScoreRow.round_id == s.round_id)
         ).first()
         if row is None:
-            row = ScoreRow(province_code=s.province_code, round_id=s.round_id, points=0, working_days_late=0,
-                           penalty=0, total=0, steps_done=0, late_reports=0, computed_at=at)
+            row = ScoreRow(
+                province_code=s.province_code,
+                round_id=s.round_id,
+                points=0,
+                working_days_late=0,
+                penalty=0,
+                total=0,
+                steps_done=0,
+                late_reports=0,
+                computed_at=at,
+            )
             session.add(row)
         row.points_by_step = {str(st.step): float(st.points) for st in s.steps}
         row.points, row.penalty, row.total = float(s.points), float(s.penalty), float(s.total)
@@ -437,8 +543,9 @@ def store_scores(*, session: Session, scores: Iterable[ProvinceScore], at: datet
 
 
 def read_scores(*, session: Session, round_id: str) -> list[ScoreRow]:
-    return list(session.exec(select(ScoreRow).where(ScoreRow.round_id == round_id)
-                             .order_by(ScoreRow.province_code)).all())
+    return list(
+        session.exec(select(ScoreRow).where(ScoreRow.round_id == round_id).order_by(ScoreRow.province_code)).all()
+    )
 
 
 def all_progress(*, session: Session, round_id: str) -> list[StepProgress]:
@@ -451,10 +558,14 @@ def sent_reminders(*, session: Session, round_id: str, day: date) -> set[tuple[s
     return {(r.province_code, r.round_id, r.step, r.kind, r.day) for r in rows}
 
 
-def record_reminders(*, session: Session, keys: Iterable[tuple[str, str, int, str, date]], channels: list[str],
-                     at: datetime) -> None:
+def record_reminders(
+    *, session: Session, keys: Iterable[tuple[str, str, int, str, date]], channels: list[str], at: datetime
+) -> None:
     """Remember reminders as sent (right after they went out, so a re-run sends only the rest)."""
     for code, round_id, step, kind, day in keys:
-        session.add(ReminderLog(province_code=code, round_id=round_id, step=step, kind=kind, day=day,
-                                channels=channels, sent_at=at))
+        session.add(
+            ReminderLog(
+                province_code=code, round_id=round_id, step=step, kind=kind, day=day, channels=channels, sent_at=at
+            )
+        )
     session.flush()

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from kpi6.models.errors import DeliveryError
-from kpi6.models.provinces import registry
-from kpi6.models.reminders import Reminder, reminder_line, reminder_message, reminders_due
-from kpi6.models.round import RoundConfig
-from kpi6.tasks import records
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.notify import recipients, send_notice
-from kpi6.tasks.production import output_root
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
+from kpi6.models.errors import DeliveryError
+from kpi6.models.provinces import registry
+from kpi6.models.reminders import Reminder, reminder_line, reminder_message, reminders_due
+from kpi6.models.round import RoundConfig
 from kpi6.settings import get_settings
+from kpi6.tasks import records
+from kpi6.tasks.database import session_scope
+from kpi6.tasks.notify import recipients, send_notice
+from kpi6.tasks.production import output_root
 
 
 class ProvinceReminders(BaseModel):
@@ -44,15 +44,17 @@ def plan_reminders(config: RoundConfig, today: date, provinces: list[str] | None
 
 
 @task(cache_policy=NO_CACHE)
-def send_reminders(config: RoundConfig, due: dict[str, list[Reminder]], *, dry_run: bool,
-                   single_province: bool) -> list[ProvinceReminders]:
+def send_reminders(
+    config: RoundConfig, due: dict[str, list[Reminder]], *, dry_run: bool, single_province: bool
+) -> list[ProvinceReminders]:
     """Each province's reminders of the day; a province whose channel fails does not stop the others, and the
     run then fails naming them (a re-run sends only what did not go out)."""
     results, failed = [], []
     for code, reminders in sorted(due.items()):
         try:
-            results.append(send_province_reminders(config, code, reminders, dry_run=dry_run,
-                                                   single_province=single_province))
+            results.append(
+                send_province_reminders(config, code, reminders, dry_run=dry_run, single_province=single_province)
+            )
         except DeliveryError as exc:
             failed.append(f"{code}: {exc}")
     if failed:
@@ -60,8 +62,9 @@ def send_reminders(config: RoundConfig, due: dict[str, list[Reminder]], *, dry_r
     return results
 
 
-def send_province_reminders(config: RoundConfig, code: str, reminders: list[Reminder], *, dry_run: bool,
-                            single_province: bool) -> ProvinceReminders:
+def send_province_reminders(
+    config: RoundConfig, code: str, reminders: list[Reminder], *, dry_run: bool, single_province: bool
+) -> ProvinceReminders:
     """One message per province and day with all its reminders; recorded as sent right after it goes out."""
     province = registry().get(code)
     lines = [reminder_line(config, r) for r in reminders]
@@ -74,6 +77,7 @@ def send_province_reminders(config: RoundConfig, code: str, reminders: list[Remi
     if not channels:
         return ProvinceReminders(province_code=code, lines=lines, status="no-channel")
     with session_scope() as session:
-        records.record_reminders(session=session, keys=[r.key for r in reminders], channels=channels,
-                                 at=records.utcnow())
+        records.record_reminders(
+            session=session, keys=[r.key for r in reminders], channels=channels, at=records.utcnow()
+        )
     return ProvinceReminders(province_code=code, lines=lines, status="sent", channels=channels)

@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+
 from kpi6.models.errors import RoundConfigError, UnknownRoundError
 from kpi6.models.round import ROUND_ID, RoundConfig, parse_round
-
 from kpi6.settings import get_settings
 
 
@@ -49,9 +49,7 @@ def available_rounds() -> dict[str, Path]:
 def load_round(round_id: str) -> RoundConfig:
     """The round's configuration, or a clear error listing the rounds that exist."""
     if not ROUND_ID.match(round_id.strip()):
-        raise UnknownRoundError(
-            f"round id {round_id!r} is not of the form <fiscal year BE>-<round>, e.g. 2567-1"
-        )
+        raise UnknownRoundError(f"round id {round_id!r} is not of the form <fiscal year BE>-<round>, e.g. 2567-1")
     rounds = available_rounds()
     path = rounds.get(round_id.strip())
     if path is None:

@@ -10,6 +10,9 @@ import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
 from kpi6.models.calendar import BANGKOK, WorkingDayCalendar
 from kpi6.models.inputs import (
     Channel,
@@ -27,20 +30,40 @@ from kpi6.models.inputs import (
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.tasks.lpa import LPA_COLUMNS, analyse_rows, proposed_plan
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 # (profile, how many offices): late_1 = Form 1 late, late_2 = Form 2 late, stop_N = nothing after step N.
 PROFILES: tuple[tuple[str, int], ...] = (
-    ("on_time", 46), ("late_1", 10), ("late_2", 8), ("late_both", 5), ("stop_4", 4), ("stop_2", 3),
+    ("on_time", 46),
+    ("late_1", 10),
+    ("late_2", 8),
+    ("late_both", 5),
+    ("stop_4", 4),
+    ("stop_2", 3),
 )
 
 NAMES = ("สมชาย ใจดี", "ประเสริฐ มั่นคง", "วิชัย สุขสวัสดิ์", "อนุชา ศรีสุข", "ธนพล วงศ์ไทย")
-SURVEY_ITEMS = ("ความชัดเจนของเนื้อหา", "ประโยชน์ต่อการปฏิบัติงาน", "ความเหมาะสมของช่องทางการเผยแพร่",
-                "ความพึงพอใจต่อสื่อโดยรวม")
+SURVEY_ITEMS = ("ความชัดเจนของเนื้อหา", "ประโยชน์ต่อการปฏิบัติงาน", "ความเหมาะสมของช่องทางการเผยแพร่", "ความพึงพอใจต่อสื่อโดยรวม")
 PLACE_HEADS = ("หนอง", "ดอน", "โนน", "นา", "ห้วย", "บ่อ", "ท่า", "วัง", "โพธิ์", "ทุ่ง", "ป่า", "แม่", "สัน", "เวียง")
-PLACE_TAILS = ("ใหม่", "แก้ว", "ทอง", "คำ", "บัว", "สูง", "ทราย", "ศาลา", "แดง", "เหนือ", "ใต้", "งาม", "หลวง",
-               "น้อย", "เจริญ", "สว่าง", "ไผ่", "ยาง")
+PLACE_TAILS = (
+    "ใหม่",
+    "แก้ว",
+    "ทอง",
+    "คำ",
+    "บัว",
+    "สูง",
+    "ทราย",
+    "ศาลา",
+    "แดง",
+    "เหนือ",
+    "ใต้",
+    "งาม",
+    "หลวง",
+    "น้อย",
+    "เจริญ",
+    "สว่าง",
+    "ไผ่",
+    "ยาง",
+)
 
 
 def place(i: int) -> str:
@@ -48,9 +71,15 @@ def place(i: int) -> str:
     n = len(PLACE_HEADS) * len(PLACE_TAILS)
     name = f"{PLACE_HEADS[i % len(PLACE_HEADS)]}{PLACE_TAILS[(i // len(PLACE_HEADS)) % len(PLACE_TAILS)]}"
     return name + ("พัฒนา" if i >= n else "")
+
+
 POSITIONS = ("ปลัด อปท.", "ผู้อำนวยการกอง", "นักวิเคราะห์นโยบายและแผน", "นักทรัพยากรบุคคล", "เจ้าพนักงานธุรการ")
-COMMENTS = ("อยากให้จัดทำเป็นคลิปวิดีโอสั้นเพิ่มเติม", "เนื้อหาเข้าใจง่าย นำไปใช้ได้จริง",
-            "ควรจัดอบรมเชิงปฏิบัติการเพิ่ม", "ขอให้ส่งไฟล์ผ่านกลุ่มไลน์ของจังหวัดด้วย")
+COMMENTS = (
+    "อยากให้จัดทำเป็นคลิปวิดีโอสั้นเพิ่มเติม",
+    "เนื้อหาเข้าใจง่าย นำไปใช้ได้จริง",
+    "ควรจัดอบรมเชิงปฏิบัติการเพิ่ม",
+    "ขอให้ส่งไฟล์ผ่านกลุ่มไลน์ของจังหวัดด้วย",
+)
 
 
 def _answers(rng: random.Random, respondents: int) -> list[int]:
@@ -67,8 +96,11 @@ CHANNELS = tuple(c for c in Channel if c is not Channel.other)
 def _by_type(rng: random.Random, k: int) -> dict[LaoType, int]:
     """How many LAOs of each type an event reached (the first event, a province meeting, reaches the most)."""
     scale = 1.0 if k == 0 else rng.uniform(0.3, 0.8)
-    return {LaoType.pao: 1, LaoType.municipality: max(1, int(rng.randint(8, 30) * scale)),
-            LaoType.sao: max(1, int(rng.randint(20, 90) * scale))}
+    return {
+        LaoType.pao: 1,
+        LaoType.municipality: max(1, int(rng.randint(8, 30) * scale)),
+        LaoType.sao: max(1, int(rng.randint(20, 90) * scale)),
+    }
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -79,16 +111,21 @@ def _medium(topic: PlanTopic, office: str, code: str, n: int) -> MediaInput:
     # Videos and websites are the office's own; kpi6 generates infographics, handbooks and e-books.
     link = f"https://media.example.go.th/{code}/{n}" if topic.format in ("video", "website", "other") else None
     return MediaInput(
-        title=topic.title, lpa_aspect=topic.aspect, background=topic.background,
+        title=topic.title,
+        lpa_aspect=topic.aspect,
+        background=topic.background,
         content=topic.content or f"ความรู้ แนวทาง และขั้นตอนการดำเนินงานเรื่อง{topic.title}ที่ อปท. นำไปใช้ได้ทันที",
-        agency=office, format=topic.format, link=link,
-        key_points=topic.key_points or [f"ศึกษาหลักเกณฑ์เรื่อง{topic.title}", "ตรวจสอบข้อมูลของ อปท. ให้ครบถ้วน",
-                                        "ดำเนินการตามขั้นตอนและรายงานผล"],
+        agency=office,
+        format=topic.format,
+        link=link,
+        key_points=topic.key_points
+        or [f"ศึกษาหลักเกณฑ์เรื่อง{topic.title}", "ตรวจสอบข้อมูลของ อปท. ให้ครบถ้วน", "ดำเนินการตามขั้นตอนและรายงานผล"],
     )
 
 
-def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Random, *, seed: int = 6,
-                    lpa_dir: Path | None = None) -> ProvinceInputs:
+def province_inputs(
+    config: RoundConfig, code: str, profile: str, rng: random.Random, *, seed: int = 6, lpa_dir: Path | None = None
+) -> ProvinceInputs:
     """One office's inputs for the round, shaped by its profile (its LPA results file goes to `lpa_dir`)."""
     cal: WorkingDayCalendar = config.working_calendar()
     province = registry().get(code)
@@ -108,8 +145,9 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
     plan = proposed_plan(analysis, config)
     evidence = [str(write_lpa_csv(lpa_dir / f"{code}-lpa.csv", rows))] if lpa_dir else []
     plan = plan.model_copy(update={"done_at": early(1), "evidence": evidence})
-    media = MediaSetInput(media=[_medium(t, office, code, i) for i, t in enumerate(plan.topics, start=1)],
-                          done_at=early(2))
+    media = MediaSetInput(
+        media=[_medium(t, office, code, i) for i, t in enumerate(plan.topics, start=1)], done_at=early(2)
+    )
     inputs = ProvinceInputs(plan=plan, media=media)
     if profile == "stop_2":
         return inputs
@@ -119,8 +157,9 @@ def province_inputs(config: RoundConfig, code: str, profile: str, rng: random.Ra
     event_days = sorted({cal.shift_working_days(d[3], k) for k in rng.sample(range(2, 15), 3)})
     inputs.dissemination = DisseminationInput(
         events=[
-            DisseminationEvent(date=day, channel=rng.choice(CHANNELS), laos_by_type=_by_type(rng, k),
-                               participants=rng.randint(20, 200))
+            DisseminationEvent(
+                date=day, channel=rng.choice(CHANNELS), laos_by_type=_by_type(rng, k), participants=rng.randint(20, 200)
+            )
             for k, day in enumerate(event_days)
         ],
         strategy="ชี้แจงในการประชุมประจำเดือน อปท. ถ่ายทอดผ่านช่องทางออนไลน์ และติดตามผลด้วยแบบสำรวจความพึงพอใจ",
@@ -168,8 +207,10 @@ def demo_inputs(config: RoundConfig, seed: int, lpa_dir: Path | None = None) -> 
     rng.shuffle(profiles)
     if lpa_dir:
         lpa_dir.mkdir(parents=True, exist_ok=True)
-    return {code: province_inputs(config, code, prof, rng, seed=seed, lpa_dir=lpa_dir)
-            for code, prof in zip(codes, profiles, strict=True)}
+    return {
+        code: province_inputs(config, code, prof, rng, seed=seed, lpa_dir=lpa_dir)
+        for code, prof in zip(codes, profiles, strict=True)
+    }
 
 
 @task(cache_policy=NO_CACHE)
@@ -184,6 +225,7 @@ def generate_demo_inputs(config: RoundConfig, seed: int, files_dir: str | None =
 
 # --- survey exports, as Google Forms (Thai, CSV) and Microsoft Forms (XLSX) write them -----------------
 
+
 def lao_pool(rng: random.Random, province_th: str, counts: dict[LaoType, int]) -> list[tuple[str, LaoType]]:
     """Made-up LAO names of a province: อบจ.<province>, เทศบาลตำบล<place>, อบต.<place>."""
     pool: list[tuple[str, LaoType]] = []
@@ -196,8 +238,15 @@ def lao_pool(rng: random.Random, province_th: str, counts: dict[LaoType, int]) -
     return list(dict.fromkeys(pool))
 
 
-def survey_answers(rng: random.Random, *, respondents: int, laos: list[tuple[str, LaoType]], start: date, end: date,
-                   items: tuple[str, ...] = SURVEY_ITEMS) -> list[dict[str, object]]:
+def survey_answers(
+    rng: random.Random,
+    *,
+    respondents: int,
+    laos: list[tuple[str, LaoType]],
+    start: date,
+    end: date,
+    items: tuple[str, ...] = SURVEY_ITEMS,
+) -> list[dict[str, object]]:
     """One dict per respondent: when, who, a 1–5 rating per item (mostly satisfied), sometimes a comment."""
     weights = [rng.uniform(3, 6), rng.uniform(3, 5), rng.uniform(1, 2), rng.uniform(0, 0.6), rng.uniform(0, 0.3)]
     days = max((end - start).days, 1)
@@ -205,14 +254,20 @@ def survey_answers(rng: random.Random, *, respondents: int, laos: list[tuple[str
     for k in range(respondents):
         name, kind = laos[k % len(laos)]
         moment = datetime.combine(start + timedelta(days=rng.randrange(days)), time(8, 30)) + timedelta(
-            seconds=rng.randrange(8 * 3600))  # office hours
+            seconds=rng.randrange(8 * 3600)
+        )  # office hours
         # A second respondent from the same LAO holds another position, so no answer looks sent twice.
         position = POSITIONS[(k // len(laos) + k % len(laos)) % len(POSITIONS)]
-        rows.append({
-            "at": moment, "lao": name, "type": kind.value, "position": position,
-            "ratings": [rng.choices((5, 4, 3, 2, 1), weights)[0] for _ in items],
-            "comment": rng.choice(COMMENTS) if rng.random() < 0.15 else "",
-        })
+        rows.append(
+            {
+                "at": moment,
+                "lao": name,
+                "type": kind.value,
+                "position": position,
+                "ratings": [rng.choices((5, 4, 3, 2, 1), weights)[0] for _ in items],
+                "comment": rng.choice(COMMENTS) if rng.random() < 0.15 else "",
+            }
+        )
     rows.sort(key=lambda r: r["at"])  # type: ignore[arg-type, return-value]
     return rows
 
@@ -226,12 +281,28 @@ def write_google_csv(path: Path, rows: list[dict[str, object]], items: tuple[str
 
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["ประทับเวลา", "ชื่อ อปท.", "ประเภท อปท.", "ตำแหน่ง",
-                    *(f"{i}. {q}" for i, q in enumerate(items, 1)), "ข้อเสนอแนะเพิ่มเติม"])
+        w.writerow(
+            [
+                "ประทับเวลา",
+                "ชื่อ อปท.",
+                "ประเภท อปท.",
+                "ตำแหน่ง",
+                *(f"{i}. {q}" for i, q in enumerate(items, 1)),
+                "ข้อเสนอแนะเพิ่มเติม",
+            ]
+        )
         for r in rows:
             at: datetime = r["at"]  # type: ignore[assignment]
-            w.writerow([f"{at.day}/{at.month}/{at.year + 543}, {at:%H:%M:%S}", r["lao"], r["type"], r["position"],
-                        *(LEVEL_LABELS[v] for v in r["ratings"]), r["comment"]])  # type: ignore[attr-defined]
+            w.writerow(
+                [
+                    f"{at.day}/{at.month}/{at.year + 543}, {at:%H:%M:%S}",
+                    r["lao"],
+                    r["type"],
+                    r["position"],
+                    *(LEVEL_LABELS[v] for v in r["ratings"]),
+                    r["comment"],
+                ]
+            )  # type: ignore[attr-defined]
     return path
 
 
@@ -241,18 +312,43 @@ def write_msforms_xlsx(path: Path, rows: list[dict[str, object]], items: tuple[s
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sheet1")
-    sheet.append(["ID", "Start time", "Completion time", "Email", "Name", "ชื่อองค์กรปกครองส่วนท้องถิ่น",
-                  "ประเภท อปท.", "ตำแหน่ง", *items, "ข้อเสนอแนะ"])
+    sheet.append(
+        [
+            "ID",
+            "Start time",
+            "Completion time",
+            "Email",
+            "Name",
+            "ชื่อองค์กรปกครองส่วนท้องถิ่น",
+            "ประเภท อปท.",
+            "ตำแหน่ง",
+            *items,
+            "ข้อเสนอแนะ",
+        ]
+    )
     for k, r in enumerate(rows, 1):
         at: datetime = r["at"]  # type: ignore[assignment]
-        sheet.append([k, at - timedelta(minutes=3), at, "anonymous", "", r["lao"], r["type"], r["position"],
-                      *r["ratings"], r["comment"] or None])  # type: ignore[misc]
+        sheet.append(
+            [
+                k,
+                at - timedelta(minutes=3),
+                at,
+                "anonymous",
+                "",
+                r["lao"],
+                r["type"],
+                r["position"],
+                *r["ratings"],
+                r["comment"] or None,
+            ]
+        )  # type: ignore[misc]
     book.save(path)
     return path
 
 
-def with_survey_files(config: RoundConfig, inputs: dict[str, ProvinceInputs], folder: Path,
-                      seed: int) -> dict[str, ProvinceInputs]:
+def with_survey_files(
+    config: RoundConfig, inputs: dict[str, ProvinceInputs], folder: Path, seed: int
+) -> dict[str, ProvinceInputs]:
     """Each office that reached step 4 gets a survey export (odd ones Google CSV, even ones MS Forms XLSX)
     from the LAOs its events reached; step 4 imports it instead of typed-in counts."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -267,12 +363,21 @@ def with_survey_files(config: RoundConfig, inputs: dict[str, ProvinceInputs], fo
         laos = lao_pool(rng, registry().get(code).name_th, biggest)
         start = min(e.date for e in d.events)
         end = d.done_at.date() if d.done_at else config.step(4).deadline
-        rows = survey_answers(rng, respondents=rng.randint(len(laos) // 2, len(laos) + 20), laos=laos,
-                              start=start, end=end)
-        path = (write_google_csv(folder / f"{code}-survey.csv", rows) if n % 2 == 0
-                else write_msforms_xlsx(folder / f"{code}-survey.xlsx", rows))
-        out[code] = pi.model_copy(update={"dissemination": d.model_copy(update={
-            "satisfaction": [], "survey_respondents": 0, "survey_file": SurveySource(file=str(path))})})
+        rows = survey_answers(
+            rng, respondents=rng.randint(len(laos) // 2, len(laos) + 20), laos=laos, start=start, end=end
+        )
+        path = (
+            write_google_csv(folder / f"{code}-survey.csv", rows)
+            if n % 2 == 0
+            else write_msforms_xlsx(folder / f"{code}-survey.xlsx", rows)
+        )
+        out[code] = pi.model_copy(
+            update={
+                "dissemination": d.model_copy(
+                    update={"satisfaction": [], "survey_respondents": 0, "survey_file": SurveySource(file=str(path))}
+                )
+            }
+        )
     return out
 
 
@@ -280,14 +385,22 @@ def with_survey_files(config: RoundConfig, inputs: dict[str, ProvinceInputs], fo
 
 # Sample indicators (code, aspect number, name, full score) in the shape of the LPA; DLA's real list differs.
 LPA_INDICATORS: tuple[tuple[str, int, str, int], ...] = (
-    ("1.1", 1, "การจัดทำแผนพัฒนาท้องถิ่น", 10), ("1.2", 1, "การจัดทำข้อบัญญัติงบประมาณรายจ่ายประจำปี", 5),
-    ("1.3", 1, "การจัดการศึกษาและศูนย์พัฒนาเด็กเล็ก", 10), ("2.1", 2, "การจัดทำแผนอัตรากำลัง", 5),
-    ("2.2", 2, "การพัฒนาบุคลากร", 5), ("2.3", 2, "การประชุมสภาท้องถิ่น", 5),
-    ("3.1", 3, "การจัดเก็บรายได้ (ภาษีที่ดินและสิ่งปลูกสร้าง)", 10), ("3.2", 3, "การจัดทำบัญชีและรายงานการเงิน", 5),
-    ("3.3", 3, "การจัดซื้อจัดจ้าง", 5), ("4.1", 4, "การขึ้นทะเบียนทางหลวงท้องถิ่น", 10),
-    ("4.2", 4, "การตรวจคุณภาพน้ำประปา", 10), ("4.3", 4, "การจัดการขยะมูลฝอย", 10),
-    ("4.4", 4, "การป้องกันและบรรเทาสาธารณภัย", 5), ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์", 5),
-    ("5.2", 5, "การเปิดเผยข้อมูลข่าวสาร", 5), ("5.3", 5, "การป้องกันการทุจริต", 10),
+    ("1.1", 1, "การจัดทำแผนพัฒนาท้องถิ่น", 10),
+    ("1.2", 1, "การจัดทำข้อบัญญัติงบประมาณรายจ่ายประจำปี", 5),
+    ("1.3", 1, "การจัดการศึกษาและศูนย์พัฒนาเด็กเล็ก", 10),
+    ("2.1", 2, "การจัดทำแผนอัตรากำลัง", 5),
+    ("2.2", 2, "การพัฒนาบุคลากร", 5),
+    ("2.3", 2, "การประชุมสภาท้องถิ่น", 5),
+    ("3.1", 3, "การจัดเก็บรายได้ (ภาษีที่ดินและสิ่งปลูกสร้าง)", 10),
+    ("3.2", 3, "การจัดทำบัญชีและรายงานการเงิน", 5),
+    ("3.3", 3, "การจัดซื้อจัดจ้าง", 5),
+    ("4.1", 4, "การขึ้นทะเบียนทางหลวงท้องถิ่น", 10),
+    ("4.2", 4, "การตรวจคุณภาพน้ำประปา", 10),
+    ("4.3", 4, "การจัดการขยะมูลฝอย", 10),
+    ("4.4", 4, "การป้องกันและบรรเทาสาธารณภัย", 5),
+    ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์", 5),
+    ("5.2", 5, "การเปิดเผยข้อมูลข่าวสาร", 5),
+    ("5.3", 5, "การป้องกันการทุจริต", 10),
 )
 
 
@@ -317,8 +430,11 @@ def write_lpa_csv(path: Path, rows: list[list[object]]) -> Path:
 def province_lpa_rows(code: str, seed: int) -> list[list[object]]:
     """A province's made-up LPA results: its LAOs, two or three indicators many of them fail."""
     rng = random.Random(f"lpa-{seed}-{code}")
-    laos = lao_pool(rng, registry().get(code).name_th,
-                    {LaoType.pao: 1, LaoType.municipality: rng.randint(8, 40), LaoType.sao: rng.randint(25, 110)})
+    laos = lao_pool(
+        rng,
+        registry().get(code).name_th,
+        {LaoType.pao: 1, LaoType.municipality: rng.randint(8, 40), LaoType.sao: rng.randint(25, 110)},
+    )
     weak = {c: rng.uniform(0.35, 0.65) for c in rng.sample([c for c, *_ in LPA_INDICATORS], rng.randint(2, 3))}
     return lpa_rows(rng, laos, weak)
 

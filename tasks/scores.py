@@ -5,17 +5,27 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.tasks import records
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.tables import csv_safe
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
-SCORES_CSV_COLUMNS = ("code", "name_th", "name_en", "steps_done", "points", "late_reports",
-                      "working_days_late", "penalty", "total")
+SCORES_CSV_COLUMNS = (
+    "code",
+    "name_th",
+    "name_en",
+    "steps_done",
+    "points",
+    "late_reports",
+    "working_days_late",
+    "penalty",
+    "total",
+)
 
 
 def compute_round_scores(config: RoundConfig) -> list[ProvinceScore]:
@@ -52,8 +62,17 @@ def write_scores_csv(scores: list[ProvinceScore], path: Path) -> Path:
         w.writerow(SCORES_CSV_COLUMNS)
         for s in scores:
             p = registry().get(s.province_code)
-            w.writerow([*map(csv_safe, (p.code, p.name_th, p.name_en)), s.steps_done, f"{s.points:.2f}",
-                        s.late_reports, s.working_days_late, f"{s.penalty:.2f}", f"{s.total:.2f}"])
+            w.writerow(
+                [
+                    *map(csv_safe, (p.code, p.name_th, p.name_en)),
+                    s.steps_done,
+                    f"{s.points:.2f}",
+                    s.late_reports,
+                    s.working_days_late,
+                    f"{s.penalty:.2f}",
+                    f"{s.total:.2f}",
+                ]
+            )
     return path
 
 

@@ -10,6 +10,11 @@ import getpass
 from datetime import datetime
 from pathlib import Path
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
 from kpi6.models.db import StepState
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import (
@@ -25,16 +30,11 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_time, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.models.survey import SurveyResult
+from kpi6.settings import get_settings
 from kpi6.tasks import lpa, production, records, survey
 from kpi6.tasks.database import SETUP_LOCK, migrate, serialise, session_scope
 from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.rounds import load_round
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
-
-from kpi6.settings import get_settings
 
 
 class RunContext(BaseModel):
@@ -67,8 +67,13 @@ def prepare_database(config: RoundConfig, *, actor: str) -> None:
 
 @task(cache_policy=NO_CACHE)
 def prepare_run(
-    province: str, round_id: str, inputs: ProvinceInputs, now: datetime | None = None, actor: str | None = None,
-    output_dir: str | None = None, lpa_results: str | None = None,
+    province: str,
+    round_id: str,
+    inputs: ProvinceInputs,
+    now: datetime | None = None,
+    actor: str | None = None,
+    output_dir: str | None = None,
+    lpa_results: str | None = None,
 ) -> tuple[RunContext, dict[int, str], ProvinceInputs]:
     """Resolve province and round, read the files the inputs name, check every input before anything is
     written; the steps' states and the inputs with their files read."""
@@ -101,13 +106,18 @@ def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | No
     update: dict[str, object] = {}
     if d.events_file:
         path = Path(d.events_file)
-        events = [e.model_copy(update={"evidence": survey.resolve_paths(e.evidence, path.parent)})
-                  for e in survey.read_events(path)]
+        events = [
+            e.model_copy(update={"evidence": survey.resolve_paths(e.evidence, path.parent)})
+            for e in survey.read_events(path)
+        ]
         update.update(events=[*d.events, *events], events_file=None)
     if d.survey_file and d.survey is None:
         result, checked, table = survey.read_survey(
-            Path(d.survey_file.file), period=ctx.config.period,
-            columns=d.survey_file.columns or ctx.config.survey.columns, skip_invalid=d.survey_file.skip_invalid)
+            Path(d.survey_file.file),
+            period=ctx.config.period,
+            columns=d.survey_file.columns or ctx.config.survey.columns,
+            skip_invalid=d.survey_file.skip_invalid,
+        )
         if checked.rejected_rows:
             survey.write_rejected(Path(d.survey_file.file), table, checked)
         update.update(survey=result, satisfaction=[], survey_respondents=result.respondents)
@@ -127,10 +137,20 @@ def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
         try:
             with session_scope() as session:
                 return records.complete_step(
-                    session=session, config=ctx.config, province_code=ctx.province.code, step=result.step,
-                    inputs=result.inputs, completed_at=result.completed_at, actor=ctx.actor, at=records.utcnow(),
-                    evidence=result.evidence, file_hashes=result.file_hashes, channel=result.channel,
-                    message_id=result.message_id, version=result.version, force=force,
+                    session=session,
+                    config=ctx.config,
+                    province_code=ctx.province.code,
+                    step=result.step,
+                    inputs=result.inputs,
+                    completed_at=result.completed_at,
+                    actor=ctx.actor,
+                    at=records.utcnow(),
+                    evidence=result.evidence,
+                    file_hashes=result.file_hashes,
+                    channel=result.channel,
+                    message_id=result.message_id,
+                    version=result.version,
+                    force=force,
                 )
         except IntegrityError:  # another run inserted the step's first row at the same instant: read it again
             if attempt == 2:
@@ -153,8 +173,11 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
         raise InputError(problem)
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
-            check_evidence(part.evidence + _event_evidence(part), what=f"step {n} ({ctx.config.step(n).name_en})",
-                           max_mb=get_settings().evidence_max_mb)
+            check_evidence(
+                part.evidence + _event_evidence(part),
+                what=f"step {n} ({ctx.config.step(n).name_en})",
+                max_mb=get_settings().evidence_max_mb,
+            )
     return given
 
 
@@ -167,8 +190,9 @@ def _event_evidence(part: object) -> list[str]:
     return [x for e in part.events for x in e.evidence] if isinstance(part, DisseminationInput) else []
 
 
-def _store(ctx: RunContext, fields: list[str], entries: list[str], *,
-           survey_files: list[str] | None = None) -> list[str]:
+def _store(
+    ctx: RunContext, fields: list[str], entries: list[str], *, survey_files: list[str] | None = None
+) -> list[str]:
     """The evidence fields' folder links, then the office's evidence (files put in the first folder;
     a survey export in the survey folder)."""
     store = production.evidence_store(ctx.output_dir)
@@ -185,8 +209,9 @@ def _report(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> 
     form = ctx.config.step(step).form or 0
     result = validate_step(ctx.config, step, report, now=ctx.now)
     with session_scope() as session:  # the version this run saw last: a version recorded meanwhile stops it
-        seen = records.recorded_version(session=session, province_code=ctx.province.code, round_id=ctx.config.id,
-                                        form=form)
+        seen = records.recorded_version(
+            session=session, province_code=ctx.province.code, round_id=ctx.config.id, form=form
+        )
     after = seen if force else 0  # a run that is not a resubmission sends version 1 or nothing
     report_at = production.report_moment(ctx, form, report, result.completed_at)
     produce = production.produce_form1 if form == 1 else production.produce_form2
@@ -229,8 +254,12 @@ def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, f
     dissemination = with_imported_survey(ctx, dissemination)
     result = validate_step(ctx.config, 4, dissemination, now=ctx.now)
     survey_files = [dissemination.survey_file.file] if dissemination.survey_file else []
-    result.evidence = _store(ctx, ["dissemination", "survey"], dissemination.evidence + _event_evidence(dissemination),
-                             survey_files=survey_files)
+    result.evidence = _store(
+        ctx,
+        ["dissemination", "survey"],
+        dissemination.evidence + _event_evidence(dissemination),
+        survey_files=survey_files,
+    )
     return record_step(ctx, result, force=force)
 
 
@@ -256,8 +285,16 @@ def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> b
 def record_failure(ctx: RunContext, step: int, error: str) -> None:
     """Record that a step failed for a reason outside the office's input (audited)."""
     with session_scope() as session:
-        records.mark_step(session=session, province_code=ctx.province.code, round_id=ctx.config.id, step=step,
-                          state=StepState.failed, actor=ctx.actor, at=records.utcnow(), error=error)
+        records.mark_step(
+            session=session,
+            province_code=ctx.province.code,
+            round_id=ctx.config.id,
+            step=step,
+            state=StepState.failed,
+            actor=ctx.actor,
+            at=records.utcnow(),
+            error=error,
+        )
 
 
 @task(cache_policy=NO_CACHE)
@@ -270,14 +307,21 @@ def summarize_run(ctx: RunContext, actions: dict[int, StepAction]) -> ProvinceRu
     for sc in ctx.config.steps:
         row = rows.get(sc.number)
         done_at = row.completed_at if row and row.state == StepState.done.value else None
-        outcomes.append(StepOutcome(
-            step=sc.number, name_th=sc.name_th, name_en=sc.name_en, deadline=sc.deadline,
-            action=actions.get(sc.number, StepAction.unchanged), state=row.state if row else "pending",
-            completed_at=done_at,
-            working_days_late=cal.working_days_late(sc.deadline, done_at) if done_at else 0,
-        ))
-    return ProvinceRunSummary(province_code=ctx.province.code, province_name_th=ctx.province.name_th,
-                              round_id=ctx.config.id, steps=outcomes)
+        outcomes.append(
+            StepOutcome(
+                step=sc.number,
+                name_th=sc.name_th,
+                name_en=sc.name_en,
+                deadline=sc.deadline,
+                action=actions.get(sc.number, StepAction.unchanged),
+                state=row.state if row else "pending",
+                completed_at=done_at,
+                working_days_late=cal.working_days_late(sc.deadline, done_at) if done_at else 0,
+            )
+        )
+    return ProvinceRunSummary(
+        province_code=ctx.province.code, province_name_th=ctx.province.name_th, round_id=ctx.config.id, steps=outcomes
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -293,8 +337,7 @@ def reset_round_data(round_id: str, actor: str | None = None, output_dir: str | 
     """Forget all provinces' progress, reports, e-mail claims and scores for the round (audited); with
     `output_dir`, also the files the round's runs wrote there."""
     with session_scope() as session:
-        records.reset_round(session=session, round_id=round_id, actor=actor or default_actor(),
-                            at=records.utcnow())
+        records.reset_round(session=session, round_id=round_id, actor=actor or default_actor(), at=records.utcnow())
     if output_dir:
         production.clear_round_outputs(output_dir, round_id)
 
@@ -313,10 +356,15 @@ def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ig
             rows = records.step_states(session=session, province_code=province.code, round_id=round_id)
             failed = sorted(n for n, r in rows.items() if r.state == StepState.failed.value)
             errors = [rows[n].error for n in failed if rows[n].error]
-        return alert_failure(province=province.label, round_id=round_id, steps=failed,
-                             error="; ".join(errors) or message, settings=get_settings(),
-                             outbox=production.output_root(parameters.get("output_dir")) / "outbox")
-    except Exception as exc:  # noqa: BLE001 - report and move on
+        return alert_failure(
+            province=province.label,
+            round_id=round_id,
+            steps=failed,
+            error="; ".join(errors) or message,
+            settings=get_settings(),
+            outbox=production.output_root(parameters.get("output_dir")) / "outbox",
+        )
+    except Exception as exc:
         logging.getLogger("kpi6").warning("could not alert DLA about a failed run: %s", exc)
         return []
 
@@ -331,36 +379,72 @@ class SurveyImported(BaseModel):
     step4_done: bool = False
 
 
-def import_survey(*, province: str, round_id: str, path: str, skip_invalid: bool = False, actor: str | None = None,
-                  output_dir: str | None = None) -> SurveyImported:
+def import_survey(
+    *,
+    province: str,
+    round_id: str,
+    path: str,
+    skip_invalid: bool = False,
+    actor: str | None = None,
+    output_dir: str | None = None,
+) -> SurveyImported:
     """Check a survey export, store it as step 4's survey evidence and keep its tally for step 4 and Form 2.
 
     A file with errors is refused whole (nothing stored, nothing recorded) unless `skip_invalid`."""
-    ctx = RunContext(province=registry().get(province), config=load_round(round_id), now=records.utcnow(),
-                     actor=actor or default_actor(), output_dir=output_dir)
+    ctx = RunContext(
+        province=registry().get(province),
+        config=load_round(round_id),
+        now=records.utcnow(),
+        actor=actor or default_actor(),
+        output_dir=output_dir,
+    )
     file = Path(path)
-    result, checked, table = survey.read_survey(file, period=ctx.config.period, columns=ctx.config.survey.columns,
-                                                skip_invalid=skip_invalid)
+    result, checked, table = survey.read_survey(
+        file, period=ctx.config.period, columns=ctx.config.survey.columns, skip_invalid=skip_invalid
+    )
     check_evidence([path], what="the survey file", max_mb=get_settings().evidence_max_mb)
     production.check_output_dir(output_dir)
     # The rejected rows are written first: if that file cannot be written, nothing is imported.
     rejected = survey.write_rejected(file, table, checked) if checked.rejected_rows else None
     prepare_database(ctx.config, actor=ctx.actor)
-    stored = store_evidence(production.evidence_store(output_dir),
-                            folder_parts(ctx.config.id, ctx.province.code, "survey"), [path])
+    stored = store_evidence(
+        production.evidence_store(output_dir), folder_parts(ctx.config.id, ctx.province.code, "survey"), [path]
+    )
     with session_scope() as session:
         at = records.utcnow()
-        row, created = survey.record_import(session=session, province_code=ctx.province.code,
-                                            round_id=ctx.config.id, result=result, actor=ctx.actor, at=at)
+        row, created = survey.record_import(
+            session=session,
+            province_code=ctx.province.code,
+            round_id=ctx.config.id,
+            result=result,
+            actor=ctx.actor,
+            at=at,
+        )
         if created:
-            records.audit(session=session, actor=ctx.actor, action="survey_imported", at=at,
-                          province_code=ctx.province.code, round_id=ctx.config.id, step=4,
-                          detail={"source": result.source, "sha256": result.sha256,
-                                  "respondents": result.respondents, "rejected": result.rejected})
+            records.audit(
+                session=session,
+                actor=ctx.actor,
+                action="survey_imported",
+                at=at,
+                province_code=ctx.province.code,
+                round_id=ctx.config.id,
+                step=4,
+                detail={
+                    "source": result.source,
+                    "sha256": result.sha256,
+                    "respondents": result.respondents,
+                    "rejected": result.rejected,
+                },
+            )
         states = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         step4_done = 4 in states and states[4].state == StepState.done.value
-    return SurveyImported(result=result, created=created, rejected_file=str(rejected) if rejected else None,
-                          evidence=stored, step4_done=step4_done)
+    return SurveyImported(
+        result=result,
+        created=created,
+        rejected_file=str(rejected) if rejected else None,
+        evidence=stored,
+        step4_done=step4_done,
+    )
 
 
 @task(cache_policy=NO_CACHE)

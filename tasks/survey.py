@@ -13,6 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
 from kpi6.models.db import SurveyImport
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import DisseminationEvent
@@ -29,8 +32,6 @@ from kpi6.models.survey import (
 )
 from kpi6.tasks.files import MB, open_regular, read_regular
 from kpi6.tasks.tables import blank, csv_safe, read_table
-from pydantic import ValidationError
-from sqlmodel import Session, select
 
 # How many problems an error message lists before it says "and N more".
 SHOWN_PROBLEMS = 10
@@ -52,9 +53,12 @@ def problems_message(source: str, checked: Checked) -> str:
     """One message for a refused file: how many rows, then each problem with its row and column."""
     lines = [p.line() for p in checked.problems[:SHOWN_PROBLEMS]]
     more = len(checked.problems) - len(lines)
-    return (f"{source}: {len(checked.rejected_rows)} row(s) have problems; nothing was imported "
-            f"(fix them, or import the rest with --skip-invalid): " + "; ".join(lines)
-            + (f"; and {more} more" if more else ""))
+    return (
+        f"{source}: {len(checked.rejected_rows)} row(s) have problems; nothing was imported "
+        f"(fix them, or import the rest with --skip-invalid): "
+        + "; ".join(lines)
+        + (f"; and {more} more" if more else "")
+    )
 
 
 def rejected_path(path: Path) -> Path:
@@ -72,13 +76,19 @@ def write_rejected(path: Path, table: Table, checked: Checked) -> Path | None:
         w.writerow(["row", "problems", *map(csv_safe, table.headers)])
         for number, problems in checked.rejected_rows.items():
             row = table.rows[number - table.first_row]
-            w.writerow([number, csv_safe("; ".join(p.line() for p in problems)),
-                        *("" if v is None else csv_safe(v) for v in row)])
+            w.writerow(
+                [
+                    number,
+                    csv_safe("; ".join(p.line() for p in problems)),
+                    *("" if v is None else csv_safe(v) for v in row),
+                ]
+            )
     return out
 
 
-def read_survey(path: Path, *, period: tuple[date, date], columns: SurveyColumns | None = None,
-                skip_invalid: bool = False) -> tuple[SurveyResult, Checked, Table]:
+def read_survey(
+    path: Path, *, period: tuple[date, date], columns: SurveyColumns | None = None, skip_invalid: bool = False
+) -> tuple[SurveyResult, Checked, Table]:
     """Read, check and tally a survey export. With errors the whole file is refused unless `skip_invalid`."""
     table = read_table(path, what="survey file")
     try:
@@ -136,6 +146,7 @@ def events_from_table(table: Table) -> list[dict[str, Any]]:
     for row in table.rows:
         if all(blank(v) for v in row):
             continue
+
         def get(key: str, row: list[Any] = row) -> Any:
             i = index[where[key]] if key in where else len(row)
             return row[i] if i < len(row) else None
@@ -200,15 +211,24 @@ def resolve_paths(entries: Sequence[str], base: Path) -> list[str]:
 # --- imports kept in the database -------------------------------------------------------------------
 
 
-def record_import(*, session: Session, province_code: str, round_id: str, result: SurveyResult, actor: str,
-                  at: datetime) -> tuple[SurveyImport, bool]:
+def record_import(
+    *, session: Session, province_code: str, round_id: str, result: SurveyResult, actor: str, at: datetime
+) -> tuple[SurveyImport, bool]:
     """Keep an import; the same file again is not kept twice (returns the earlier one and False)."""
     latest = latest_import(session=session, province_code=province_code, round_id=round_id)
     if latest is not None and latest.sha256 == result.sha256:
         return latest, False
-    row = SurveyImport(province_code=province_code, round_id=round_id, imported_at=at, actor=actor,
-                       source=result.source, sha256=result.sha256, respondents=result.respondents,
-                       rejected=result.rejected, result=result.model_dump(mode="json"))
+    row = SurveyImport(
+        province_code=province_code,
+        round_id=round_id,
+        imported_at=at,
+        actor=actor,
+        source=result.source,
+        sha256=result.sha256,
+        respondents=result.respondents,
+        rejected=result.rejected,
+        result=result.model_dump(mode="json"),
+    )
     session.add(row)
     session.flush()
     return row, True
@@ -216,6 +236,7 @@ def record_import(*, session: Session, province_code: str, round_id: str, result
 
 def latest_import(*, session: Session, province_code: str, round_id: str) -> SurveyImport | None:
     return session.exec(
-        select(SurveyImport).where(SurveyImport.province_code == province_code, SurveyImport.round_id == round_id)
+        select(SurveyImport)
+        .where(SurveyImport.province_code == province_code, SurveyImport.round_id == round_id)
         .order_by(SurveyImport.id.desc())  # type: ignore[union-attr]
     ).first()

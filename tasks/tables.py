@@ -73,8 +73,9 @@ def decode_text(data: bytes, *, source: str) -> str:
     try:
         return data.decode("cp874")  # Excel's "CSV (Comma delimited)" on Thai Windows
     except UnicodeDecodeError:
-        raise InputError(f"{source}: not a text file in UTF-8, UTF-16 or Thai Windows encoding; "
-                         "save it from Excel as 'CSV UTF-8'") from None
+        raise InputError(
+            f"{source}: not a text file in UTF-8, UTF-16 or Thai Windows encoding; save it from Excel as 'CSV UTF-8'"
+        ) from None
 
 
 # --- writing CSV --------------------------------------------------------------------------------------
@@ -95,12 +96,14 @@ def csv_safe(value: Any) -> Any:
 
 
 def _too_large(source: str, what: str) -> InputError:
-    return InputError(f"{source}: too large: {what}; the limit is {MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns and "
-                      f"{MAX_CELLS:,} cells (keep only the sheet's own data, or split the file)")
+    return InputError(
+        f"{source}: too large: {what}; the limit is {MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns and "
+        f"{MAX_CELLS:,} cells (keep only the sheet's own data, or split the file)"
+    )
 
 
 def _rows_from_csv(text: str, *, source: str) -> list[list[str]]:
-    sample = text[:64 * 1024]
+    sample = text[: 64 * 1024]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
@@ -119,8 +122,9 @@ def _rows_from_csv(text: str, *, source: str) -> list[list[str]]:
         except csv.Error as exc:
             number = len(rows) + 1
             if "field limit" in str(exc):
-                raise InputError(f"{source}: row {number}: a cell is longer than {csv.field_size_limit():,} "
-                                 "characters") from None
+                raise InputError(
+                    f"{source}: row {number}: a cell is longer than {csv.field_size_limit():,} characters"
+                ) from None
             raise InputError(f"{source}: row {number}: not readable as CSV ({exc})") from None
         if len(row) > MAX_COLUMNS:
             raise _too_large(source, f"row {len(rows) + 1} has {len(row):,} columns")
@@ -137,12 +141,14 @@ def _end_of_directory(data: bytes, *, source: str) -> tuple[int, int]:
     builds an entry per record: calamine's reserves room for the declared count, Python's for every record."""
     at = data.rfind(_END_OF_DIRECTORY, max(0, len(data) - 22 - 0xFFFF))
     if at < 0 or at + 22 > len(data):
-        raise InputError(f"{source}: cannot be read as a spreadsheet (not a zip archive, as an .xlsx or .ods "
-                         "file is)")
+        raise InputError(f"{source}: cannot be read as a spreadsheet (not a zip archive, as an .xlsx or .ods file is)")
     entries, directory_bytes = struct.unpack_from("<HI", data, at + 10)
     locator = at - 20
-    if (entries == 0xFFFF or directory_bytes == 0xFFFFFFFF) and locator >= 0 \
-            and data.startswith(_ZIP64_LOCATOR, locator):
+    if (
+        (entries == 0xFFFF or directory_bytes == 0xFFFFFFFF)
+        and locator >= 0
+        and data.startswith(_ZIP64_LOCATOR, locator)
+    ):
         end64 = struct.unpack_from("<Q", data, locator + 8)[0]
         if end64 + 56 > len(data) or not data.startswith(_ZIP64_END, end64):
             raise InputError(f"{source}: a damaged zip archive (its ZIP64 end record is missing)")
@@ -155,9 +161,11 @@ def _check_zip(data: bytes, *, source: str) -> None:
     reader stops at each entry's declared size, so the declared sizes are the ones that count)."""
     entries, directory_bytes = _end_of_directory(data, source=source)
     if entries > MAX_ZIP_ENTRIES or directory_bytes > MAX_ZIP_DIRECTORY_BYTES:
-        raise InputError(f"{source}: not a plain spreadsheet: its zip archive declares {entries:,} entries in "
-                         f"{directory_bytes:,} bytes (the limits are {MAX_ZIP_ENTRIES:,} entries and "
-                         f"{MAX_ZIP_DIRECTORY_BYTES // MB} MB)")
+        raise InputError(
+            f"{source}: not a plain spreadsheet: its zip archive declares {entries:,} entries in "
+            f"{directory_bytes:,} bytes (the limits are {MAX_ZIP_ENTRIES:,} entries and "
+            f"{MAX_ZIP_DIRECTORY_BYTES // MB} MB)"
+        )
     if data.count(_END_OF_DIRECTORY) > 1:
         raise InputError(f"{source}: not a plain spreadsheet: it holds more than one zip directory")
     try:
@@ -167,20 +175,26 @@ def _check_zip(data: bytes, *, source: str) -> None:
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise InputError(f"{source}: not a plain spreadsheet: {len(infos):,} zip entries (the limit is "
-                             f"{MAX_ZIP_ENTRIES:,})")
+            raise InputError(
+                f"{source}: not a plain spreadsheet: {len(infos):,} zip entries (the limit is {MAX_ZIP_ENTRIES:,})"
+            )
         total = 0
         for info in infos:
             total += info.file_size
             if total > MAX_UNCOMPRESSED_BYTES:
-                raise InputError(f"{source}: too large: its parts inflate to more than "
-                                 f"{MAX_UNCOMPRESSED_BYTES // MB:,} MB uncompressed ({info.filename} alone "
-                                 f"declares {info.file_size / MB:,.0f} MB)")
-            if info.file_size > RATIO_CHECKED_ABOVE \
-                    and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                raise InputError(
+                    f"{source}: too large: its parts inflate to more than "
+                    f"{MAX_UNCOMPRESSED_BYTES // MB:,} MB uncompressed ({info.filename} alone "
+                    f"declares {info.file_size / MB:,.0f} MB)"
+                )
+            if info.file_size > RATIO_CHECKED_ABOVE and info.file_size > MAX_COMPRESSION_RATIO * max(
+                info.compress_size, 1
+            ):
                 ratio = info.file_size / max(info.compress_size, 1)
-                raise InputError(f"{source}: not a plain spreadsheet: {info.filename} is compressed {ratio:,.0f} "
-                                 f"to 1 (a spreadsheet's parts are at most {MAX_COMPRESSION_RATIO} to 1)")
+                raise InputError(
+                    f"{source}: not a plain spreadsheet: {info.filename} is compressed {ratio:,.0f} "
+                    f"to 1 (a spreadsheet's parts are at most {MAX_COMPRESSION_RATIO} to 1)"
+                )
             name = info.filename.replace("\\", "/").lower()
             if name.endswith("workbook.bin"):
                 raise InputError(f"{source}: a binary Excel workbook (.xlsb); save it as .xlsx")
@@ -215,8 +229,11 @@ def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, source: str)
 
 def _check_extent(rows: int, columns: int, *, source: str, part: str) -> None:
     if rows > MAX_ROWS or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
-        raise _too_large(source, f"{part} spans {rows:,} rows × {columns:,} columns ({rows * columns:,} cells, "
-                                 "from A1 to its farthest cell)")
+        raise _too_large(
+            source,
+            f"{part} spans {rows:,} rows × {columns:,} columns ({rows * columns:,} cells, "
+            "from A1 to its farthest cell)",
+        )
 
 
 _ATTRS = rb"""((?:[^>"']+|"[^"]*"|'[^']*')*)"""  # a start tag's attributes, a '>' inside quotes included
@@ -229,8 +246,10 @@ def _check_shared_strings(xml: bytes, *, source: str, part: str) -> None:
     tag = _SST.search(xml)
     found = _UNIQUE_COUNT.search(tag.group(1)) if tag else None
     if found and int(found.group(1)) > min(MAX_CELLS, len(xml) // 4 + 1000):
-        raise InputError(f"{source}: not a plain spreadsheet: {part} declares {int(found.group(1)):,} shared strings "
-                         f"in {len(xml):,} bytes")
+        raise InputError(
+            f"{source}: not a plain spreadsheet: {part} declares {int(found.group(1)):,} shared strings "
+            f"in {len(xml):,} bytes"
+        )
 
 
 # --- the extent of an XLSX sheet -------------------------------------------------------------------------
@@ -246,7 +265,9 @@ _CELL_OR_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)[\s/>]")
 _TOKEN = re.compile(
     rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<[?!][^>]*>?"
     rb"|<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c|sheetData)(?=[\s/>])" + _ATTRS + rb">"
-    rb"|<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])", re.S)
+    rb"|<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])",
+    re.S,
+)
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(rb"([A-Za-z]*)(\d+)")
 
@@ -284,8 +305,10 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
 
 def _not_plain(xml: bytes, start: int, end: int) -> bool:
     """Sheet data not written the plain way: comments, other prefixes, cells without r first, spaced `=`."""
-    return any(pattern.search(xml, start, end) is not None
-               for pattern in (_MARKUP, _SPACED_EQUALS, _PREFIXED, _CELL_WITHOUT_R_FIRST))
+    return any(
+        pattern.search(xml, start, end) is not None
+        for pattern in (_MARKUP, _SPACED_EQUALS, _PREFIXED, _CELL_WITHOUT_R_FIRST)
+    )
 
 
 def _sheet_extent_token_by_token(xml: bytes, start: int) -> tuple[int, int]:
@@ -328,14 +351,18 @@ def _sheet_extent_token_by_token(xml: bytes, start: int) -> tuple[int, int]:
 
 _ODS_TOKEN = re.compile(
     rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<[?!][^>]*>?"
-    rb"|<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])" + _ATTRS + rb">", re.S)
+    rb"|<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])" + _ATTRS + rb">",
+    re.S,
+)
 # Found anywhere, inside another attribute's value too: counting one too many is safe, one too few is not.
 _ROWS_REPEATED = re.compile(rb"""table:number-rows-repeated\s*=\s*["']\s*\+?(\d+)""")
 _COLUMNS_REPEATED = re.compile(rb"""table:number-columns-repeated\s*=\s*["']\s*\+?(\d+)""")
 _ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])" + _ATTRS + rb">")
 _ODS_ROW_START = re.compile(rb"<table:table-row(?=[\s/>])" + _ATTRS + rb">")
-_ODS_VALUE = re.compile(rb"(?:^|\s)(?:office:(?:value|date-value|time-value|boolean-value|string-value|value-type)"
-                        rb"|table:formula)\s*=")
+_ODS_VALUE = re.compile(
+    rb"(?:^|\s)(?:office:(?:value|date-value|time-value|boolean-value|string-value|value-type)"
+    rb"|table:formula)\s*="
+)
 _ODS_MAX_ROWS, _ODS_MAX_COLUMNS = 1_048_576, 16_384  # calamine's own caps on repeats
 
 
@@ -356,7 +383,7 @@ def ods_cells(xml: bytes) -> tuple[int, int]:
         valued = [i for i, row in enumerate(rows) if row[2]]
         if valued:
             width = max(rows[i][1] for i in valued)
-            laid_out += sum(row[0] for row in rows[valued[0]:valued[-1] + 1]) * width
+            laid_out += sum(row[0] for row in rows[valued[0] : valued[-1] + 1]) * width
         rows.clear()
         table_rows = 0
 
@@ -418,7 +445,7 @@ def _ods_cells_token_by_token(xml: bytes) -> tuple[int, int]:
         valued = [i for i, (_, lo, _) in enumerate(rows) if lo >= 0]
         if valued:
             width = max(rows[i][2] for i in valued) + 1 - min(rows[i][1] for i in valued)
-            laid_out += sum(r[0] for r in rows[valued[0]:valued[-1] + 1]) * width
+            laid_out += sum(r[0] for r in rows[valued[0] : valued[-1] + 1]) * width
         rows.clear()
 
     for token in _ODS_TOKEN.finditer(xml):
@@ -472,6 +499,7 @@ def _check_ole(data: bytes, *, source: str) -> None:
     """An .xls file as calamine reads it on opening: the compound file's chains must end (calamine follows a
     looping chain until memory runs out) and its counts fit the file; then every sheet's cells and declared
     dimensions, which calamine lays out (a cell record at row 65535, column 65535 asks for 137 GB)."""
+
     def damaged(why: str) -> InputError:
         return InputError(f"{source}: cannot be read as a spreadsheet (a damaged .xls file: {why})")
 
@@ -491,7 +519,7 @@ def _check_ole(data: bytes, *, source: str) -> None:
     def sector(number: int) -> bytes:
         if number > last:
             raise damaged(f"sector {number} lies beyond the end of the file")
-        return data[(number + 1) * size:(number + 2) * size]
+        return data[(number + 1) * size : (number + 2) * size]
 
     def words(block: bytes) -> list[int]:
         return list(struct.unpack_from(f"<{len(block) // 4}I", block))
@@ -522,7 +550,7 @@ def _check_ole(data: bytes, *, source: str) -> None:
         return found
 
     directory = b"".join(sector(n) for n in chain(directory_start, fat, "directory") if n <= last)
-    entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
     if not entries:
         return
     mini_stream = mini_fat = b""
@@ -538,7 +566,7 @@ def _check_ole(data: bytes, *, source: str) -> None:
     length = struct.unpack_from("<I" if size == 512 else "<Q", entry, 120)[0]
     if length < 4096:
         table = words(mini_fat)
-        stream = b"".join(mini_stream[n * 64:n * 64 + 64] for n in chain(start, table, "workbook"))
+        stream = b"".join(mini_stream[n * 64 : n * 64 + 64] for n in chain(start, table, "workbook"))
     else:
         stream = b"".join(sector(n) for n in chain(start, fat, "workbook") if n <= last)
     cells = biff_cells(stream[:length])
@@ -551,11 +579,11 @@ def _records(stream: bytes, start: int) -> Iterator[tuple[int, bytes]]:
     at = start
     while at + 4 <= len(stream):
         kind, size = struct.unpack_from("<HH", stream, at)
-        data = stream[at + 4:at + 4 + size]
+        data = stream[at + 4 : at + 4 + size]
         at += 4 + size
         while at + 4 <= len(stream) and struct.unpack_from("<H", stream, at)[0] == 0x003C:
             size = struct.unpack_from("<H", stream, at + 2)[0]
-            data += stream[at + 4:at + 4 + size]
+            data += stream[at + 4 : at + 4 + size]
             at += 4 + size
         yield kind, data
 
@@ -564,8 +592,9 @@ def biff_cells(stream: bytes) -> int:
     """At least the cells calamine reserves and lays out for an .xls workbook stream's sheets (it reads them all
     on opening): per sheet (each BoundSheet record, however often one sheet is listed), the larger of the
     declared DIMENSIONS and the rectangle spanning its cell records."""
-    sheets = [struct.unpack_from("<I", data)[0] for kind, data in _records(stream, 0)
-              if kind == 0x0085 and len(data) >= 4]
+    sheets = [
+        struct.unpack_from("<I", data)[0] for kind, data in _records(stream, 0) if kind == 0x0085 and len(data) >= 4
+    ]
     measured: dict[int, int] = {}
     for start in sheets:
         if start not in measured:
@@ -693,7 +722,7 @@ def read_table(path: Path, *, what: str = "spreadsheet") -> Table:
         raise
     except MemoryError:
         raise InputError(f"{source}: too large to read in the memory there is") from None
-    except BaseException as exc:  # noqa: BLE001 - calamine raises what it raises, a Rust panic (a BaseException) too
+    except BaseException as exc:
         raise InputError(f"{source}: cannot be read as a spreadsheet ({_one_line(exc)})") from None
     digest = hashlib.sha256(data).hexdigest()
     del data

@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kpi6.tasks import database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kpi6.settings import get_settings
+from kpi6.tasks import database
 
 PG_ADMIN_URL = os.environ.get("KPI6_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -33,7 +33,7 @@ def _pg_admin():  # type: ignore[no-untyped-def]
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         engine.dispose()
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI=true but did not answer at {PG_ADMIN_URL}: {exc}")

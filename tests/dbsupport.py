@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from kpi6.tasks.database import session_scope
 from sqlmodel import SQLModel, select
+
+from kpi6.tasks.database import session_scope
 
 M = TypeVar("M", bound=SQLModel)
 

@@ -9,14 +9,14 @@ from datetime import date
 
 import pypdfium2 as pdfium
 import zxingcpp
+from PIL import Image
+from pydantic import BaseModel
+
 from kpi6.models.forms import build_form1, build_form2
 from kpi6.models.inputs import ReportInput, SatisfactionItem
 from kpi6.models.provinces import registry
 from kpi6.tasks.docx_forms import docx_text
 from kpi6.tasks.rounds import load_round
-from PIL import Image
-from pydantic import BaseModel
-
 from tests.factories import full_inputs
 
 
@@ -85,16 +85,28 @@ def form_contexts(*, arabic: bool = False, title: str | None = None):  # type: i
         media.media[0].title = title
     report = ReportInput(signer_name="นายสมชาย ใจดี", signer_position="ท้องถิ่นจังหวัดเชียงใหม่", arabic_digits=arabic)
     province, config = registry().get("TH-50"), load_round("2567-1")
-    f1 = build_form1(province=province, config=config, plan=inputs.plan, media=media, report=report,
-                     plan_link="https://evidence.example/2567-1/TH-50/plan/",
-                     done={1: date(2024, 1, 10), 2: date(2024, 1, 30)}, report_day=date(2024, 2, 9))
+    f1 = build_form1(
+        province=province,
+        config=config,
+        plan=inputs.plan,
+        media=media,
+        report=report,
+        plan_link="https://evidence.example/2567-1/TH-50/plan/",
+        done={1: date(2024, 1, 10), 2: date(2024, 1, 30)},
+        report_day=date(2024, 2, 9),
+    )
     diss = inputs.dissemination.model_copy(update={"satisfaction": SURVEY, "strategy": "ชี้แจงในการประชุมประจำเดือน"})
-    f2 = build_form2(province=province, config=config, dissemination=diss, report=report,
-                     dissemination_link="https://evidence.example/2567-1/TH-50/dissemination/",
-                     survey_link="https://evidence.example/2567-1/TH-50/survey/",
-                     done={4: date(2024, 3, 7)}, report_day=date(2024, 3, 22))
+    f2 = build_form2(
+        province=province,
+        config=config,
+        dissemination=diss,
+        report=report,
+        dissemination_link="https://evidence.example/2567-1/TH-50/dissemination/",
+        survey_link="https://evidence.example/2567-1/TH-50/survey/",
+        done={4: date(2024, 3, 7)},
+        report_day=date(2024, 3, 22),
+    )
     return f1, f2
 
 
-__all__ = ["decode_qr", "docx_images", "docx_text", "form_contexts", "pdf_images", "pdf_pages", "squash",
-           "text_fields"]
+__all__ = ["decode_qr", "docx_images", "docx_text", "form_contexts", "pdf_images", "pdf_pages", "squash", "text_fields"]

@@ -84,8 +84,11 @@ class Fault:
         if self.times == 0 or req.method != self.method:
             return False
         path_ok = req.path.startswith(self.path[:-1]) if self.path.endswith("*") else req.path == self.path
-        return (path_ok and (self.upload_type is None or req.upload_type == self.upload_type)
-                and (self.when is None or self.when(req)))
+        return (
+            path_ok
+            and (self.upload_type is None or req.upload_type == self.upload_type)
+            and (self.when is None or self.when(req))
+        )
 
 
 @dataclass
@@ -109,8 +112,14 @@ class Item:
         return f"https://drive.fake/{'folders' if self.is_folder else 'file'}/{self.id}"
 
     def resource(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "drive#file", "id": self.id, "name": self.name, "mimeType": self.mime_type,
-                               "parents": self.parents, "webViewLink": self.link}
+        out: dict[str, Any] = {
+            "kind": "drive#file",
+            "id": self.id,
+            "name": self.name,
+            "mimeType": self.mime_type,
+            "parents": self.parents,
+            "webViewLink": self.link,
+        }
         if self.data is not None:  # Drive reports int64 fields as strings
             out["size"] = str(len(self.data))
             out["md5Checksum"] = hashlib.md5(self.data, usedforsecurity=False).hexdigest()
@@ -213,8 +222,9 @@ class FakeDrive:
         handler = type("Handler", (_Handler,), {"drive": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-drive", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-drive", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -266,8 +276,12 @@ class FakeDrive:
 
     def handle(self, h: _Handler) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(h.path)
-        req = Request(h.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
-                      {k.lower(): v for k, v in h.headers.items()})
+        req = Request(
+            h.command,
+            split.path,
+            dict(parse_qsl(split.query, keep_blank_values=True)),
+            {k.lower(): v for k, v in h.headers.items()},
+        )
         with self._lock:
             self.requests.append(req)
             fault = next((f for f in self.faults if f.matches(req)), None)
@@ -276,8 +290,11 @@ class FakeDrive:
         if fault is not None and fault.action == "status":
             h.read_body(req)
             if req.path == "/token":  # OAuth's error format, not Drive's
-                return fault.status, dict(fault.headers), _json({"error": fault.reason,
-                                                                  "error_description": f"injected {fault.status}"})
+                return (
+                    fault.status,
+                    dict(fault.headers),
+                    _json({"error": fault.reason, "error_description": f"injected {fault.status}"}),
+                )
             return _error(fault.status, fault.reason, f"injected {fault.status}", fault.headers)
         if fault is not None and fault.action == "drop":
             partial = h.read_body(req, limit=fault.read_bytes)
@@ -319,9 +336,11 @@ class FakeDrive:
                 return refused
             sid = self._new_id("S")
             total = req.headers.get("x-upload-content-length")
-            self.sessions[sid] = Session(meta,
-                                         req.headers.get("x-upload-content-type", "application/octet-stream"),
-                                         int(total) if total else None)
+            self.sessions[sid] = Session(
+                meta,
+                req.headers.get("x-upload-content-type", "application/octet-stream"),
+                int(total) if total else None,
+            )
             location = f"{self.url}upload/drive/v3/files?uploadType=resumable&upload_id={sid}"
             return 200, {"Location": location}, b""
         if req.path == "/upload/drive/v3/files" and req.method == "PUT" and "upload_id" in req.query:
@@ -360,8 +379,12 @@ class FakeDrive:
                 continue
             ok = True
             for kind, value in clauses:
-                ok &= {"name": item.name == value, "mimeType": item.mime_type == value,
-                       "parent": value in item.parents, "trashed": str(item.trashed).lower() == value}[kind]
+                ok &= {
+                    "name": item.name == value,
+                    "mimeType": item.mime_type == value,
+                    "parent": value in item.parents,
+                    "trashed": str(item.trashed).lower() == value,
+                }[kind]
             if ok:
                 found.append(item.resource())
         return 200, {}, _json({"kind": "drive#fileList", "files": found})
@@ -375,7 +398,9 @@ class FakeDrive:
             return _error(400, "invalid", f"Invalid Value: count {req.query.get('count')!r}")
         space, kind = req.query.get("space", "drive"), req.query.get("type", "files")
         if space != "drive" or kind != "files":
-            return _error(400, "invalid", f"the fake generates ids for space drive, type files only, not {space}/{kind}")
+            return _error(
+                400, "invalid", f"the fake generates ids for space drive, type files only, not {space}/{kind}"
+            )
         ids = [self._new_id("G") for _ in range(count)]
         self.generated_ids.update(ids)
         return 200, {}, _json({"kind": "drive#generatedIds", "space": space, "ids": ids})
@@ -399,8 +424,13 @@ class FakeDrive:
         if refused:
             return refused
         kind = meta.get("mimeType") or mime or "application/octet-stream"
-        item = Item(meta.get("id") or self._new_id("D" if kind == FOLDER_MIME else "F"), meta.get("name", "Untitled"),
-                    kind, list(parents), None if kind == FOLDER_MIME else (data or b""))
+        item = Item(
+            meta.get("id") or self._new_id("D" if kind == FOLDER_MIME else "F"),
+            meta.get("name", "Untitled"),
+            kind,
+            list(parents),
+            None if kind == FOLDER_MIME else (data or b""),
+        )
         self.items[item.id] = item
         return 200, {}, _json(item.resource())
 
@@ -432,7 +462,9 @@ class FakeDrive:
             return _error(400, "badRange", f"bad Content-Range {content_range!r}")
         if session.total is not None and len(session.received) == session.total:
             data = bytes(session.received)
-            code, headers, out = self._create(session.metadata, session.mime_type, _corrupted(data) if corrupt else data)
+            code, headers, out = self._create(
+                session.metadata, session.mime_type, _corrupted(data) if corrupt else data
+            )
             session.file_id = json.loads(out)["id"] if code == 200 else None
             return code, headers, out
         headers = {"Range": f"bytes=0-{len(session.received) - 1}"} if session.received else {}
@@ -455,8 +487,12 @@ def _json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode()
 
 
-def _error(status: int, reason: str, message: str, headers: dict[str, str] | None = None,
-           ) -> tuple[int, dict[str, str], bytes]:
+def _error(
+    status: int,
+    reason: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     error = {"code": status, "message": message, "errors": [{"domain": "global", "reason": reason, "message": message}]}
     return status, dict(headers or {}), _json({"error": error})
 
@@ -470,7 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: without this, 40 ms delayed ACKs
     drive: FakeDrive
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def read_body(self, req: Request, limit: int | None = None) -> bytes:
@@ -512,8 +548,9 @@ def throwaway_key_pem() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def write_service_account(path: Path, drive: FakeDrive) -> dict[str, Any]:

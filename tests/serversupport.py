@@ -33,8 +33,9 @@ def wait_for(what: str, check, timeout: float = 120):  # type: ignore[no-untyped
 
 
 @contextmanager
-def prefect_server(tmp_path: Path, *, sqlite_batches: bool = True,
-                   **settings: str) -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen]]]:  # type: ignore[type-arg]
+def prefect_server(
+    tmp_path: Path, *, sqlite_batches: bool = True, **settings: str
+) -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen]]]:  # type: ignore[type-arg]
     """A real `prefect server`: on SQLite with the batches the README recommends, unless `settings` say otherwise.
 
     Yields its API URL, the environment for its clients (no PREFECT_ or KPI6_ setting of this process;
@@ -43,14 +44,26 @@ def prefect_server(tmp_path: Path, *, sqlite_batches: bool = True,
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KPI6_"))}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_RUNNER_POLL_FREQUENCY="1", PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_LOGGING_LEVEL="WARNING",
-               KPI6_DATA_DIR=str(tmp_path / "data"))
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PREFECT_API_URL=api,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_LOGGING_LEVEL="WARNING",
+        KPI6_DATA_DIR=str(tmp_path / "data"),
+    )
     env.update(SQLITE_SERVER_BATCHES if sqlite_batches else {})
     env.update(settings)
     (tmp_path / "logs").mkdir(exist_ok=True)
-    procs = [subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=(tmp_path / "logs" / "server.log").open("w"), stderr=subprocess.STDOUT)]
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=(tmp_path / "logs" / "server.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+    ]
     try:
         wait_for("the server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200)
         yield api, env, procs

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from kpi6.flows.province import province_round
-from kpi6.flows.scoring import score_round
 from prefect.artifacts import Artifact
 
+from kpi6.flows.province import province_round
+from kpi6.flows.scoring import score_round
 from tests.factories import bkk, full_inputs
 
 NOW = bkk(2024, 3, 30, 12)

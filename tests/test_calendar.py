@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from kpi6.models.calendar import BANGKOK, WorkingDayCalendar, bangkok_date
 
 
@@ -40,7 +41,7 @@ CAL = WorkingDayCalendar()
 D = date
 
 
-def case(deadline: date, submitted: date | datetime, expected: int, id: str):  # noqa: A002
+def case(deadline: date, submitted: date | datetime, expected: int, id: str):
     return pytest.param(deadline, submitted, expected, id=id)
 
 
@@ -240,9 +241,7 @@ ROUND_CAL = WorkingDayCalendar(
         pytest.param(D(2024, 1, 12), D(2024, 1, 22), 6, 6, id="extras-cancel-out"),
     ],
 )
-def test_round_extra_days(
-    deadline: date, submitted: date, with_extras: int, without_extras: int
-) -> None:
+def test_round_extra_days(deadline: date, submitted: date, with_extras: int, without_extras: int) -> None:
     assert ROUND_CAL.working_days_late(deadline, submitted) == with_extras
     assert CAL.working_days_late(deadline, submitted) == without_extras
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kpi6.models.db import AuditLog, StepProgress
-from kpi6.tasks.database import migrate, session_scope
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from kpi6.models.db import AuditLog, StepProgress
+from kpi6.tasks.database import migrate, session_scope
 from tests.docsupport import pdf_pages, squash
 
 runner = CliRunner()
@@ -29,8 +29,10 @@ def kpi6(*args: str):  # type: ignore[no-untyped-def]
 
 def _db_rows() -> tuple[int, int]:
     with session_scope() as s:
-        return (s.exec(select(func.count()).select_from(StepProgress)).one(),
-                s.exec(select(func.count()).select_from(AuditLog)).one())
+        return (
+            s.exec(select(func.count()).select_from(StepProgress)).one(),
+            s.exec(select(func.count()).select_from(AuditLog)).one(),
+        )
 
 
 def test_penalty_json_for_the_constitution_day_substitution():
@@ -45,13 +47,16 @@ def test_penalty_takes_a_utc_timestamp_as_its_bangkok_date():
     assert json.loads(result.stdout)["working_days_late"] == 1  # 00:30 on 12 Dec in Bangkok
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--deadline", "2023-13-08", "--submitted", "2023-12-12"], "is not a date"),
-    (["--deadline", "2566-12-08", "--submitted", "2023-12-12"], "Buddhist-Era"),
-    (["--deadline", "2023-12-08", "--submitted", "yesterday"], "is not a date or date-time"),
-    (["--deadline", "2023-12-08", "--submitted", "2023-12-12", "--round", "2599-3"], "round id"),
-    (["--deadline", "2023-12-08", "--submitted", "2023-12-12", "--round", "2590-1"], "unknown round"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--deadline", "2023-13-08", "--submitted", "2023-12-12"], "is not a date"),
+        (["--deadline", "2566-12-08", "--submitted", "2023-12-12"], "Buddhist-Era"),
+        (["--deadline", "2023-12-08", "--submitted", "yesterday"], "is not a date or date-time"),
+        (["--deadline", "2023-12-08", "--submitted", "2023-12-12", "--round", "2599-3"], "round id"),
+        (["--deadline", "2023-12-08", "--submitted", "2023-12-12", "--round", "2590-1"], "unknown round"),
+    ],
+)
 def test_penalty_bad_input_is_one_line_and_exit_2(args, message):
     result = kpi6("penalty", *args)
     assert result.exit_code == 2
@@ -74,8 +79,7 @@ def test_round_show_names_steps_and_sample_dates():
 
 def test_init_then_run_example_then_status_and_score(sqlite_url, tmp_path):
     assert kpi6("init").exit_code == 0
-    result = kpi6("run", "--province", "เชียงใหม่", "--round", "2567-1", "--input", str(EXAMPLE),
-                  "--out", str(tmp_path))
+    result = kpi6("run", "--province", "เชียงใหม่", "--round", "2567-1", "--input", str(EXAMPLE), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "TH-50 เชียงใหม่ · 2567-1" in result.stdout
     folder = tmp_path / "2567-1" / "TH-50"
@@ -114,8 +118,10 @@ def test_run_errors_exit_2_and_leave_the_database_unchanged(sqlite_url, tmp_path
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
     cases = [
-        (["--province", "TH-50", "--round", "2567-1", "--input", str(EXAMPLE), "--out", str(a_file / "out")],
-         "cannot write forms and media"),
+        (
+            ["--province", "TH-50", "--round", "2567-1", "--input", str(EXAMPLE), "--out", str(a_file / "out")],
+            "cannot write forms and media",
+        ),
         (["--province", "Narnia", "--round", "2567-1"], "unknown province"),
         (["--province", "TH-50", "--round", "2599-1"], "unknown round"),
         (["--province", "TH-50", "--round", "2567-1", "--step", "3", "--input", str(EXAMPLE)], "first complete step 1"),
@@ -139,8 +145,24 @@ def test_console_script_on_the_ephemeral_api_prints_no_prefect_lines_and_records
     exe = Path(sys.executable).with_name("kpi6")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(KPI6_DATA_DIR=str(tmp_path), PREFECT_HOME=str(tmp_path / "prefect"))
-    proc = subprocess.run([str(exe), "run", "--province", "TH-50", "--round", "2567-1", "--input", str(EXAMPLE),
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [
+            str(exe),
+            "run",
+            "--province",
+            "TH-50",
+            "--round",
+            "2567-1",
+            "--input",
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "TH-50 เชียงใหม่ · 2567-1" in proc.stdout
     for line in (proc.stdout + proc.stderr).splitlines():
@@ -148,20 +170,39 @@ def test_console_script_on_the_ephemeral_api_prints_no_prefect_lines_and_records
     with sqlite3.connect(tmp_path / "prefect" / "prefect.db") as db:
         runs = db.execute("select id, state_type from flow_run where name like 'TH-50 %'").fetchall()
         assert [state for _, state in runs] == ["COMPLETED"]
-        tasks = dict(db.execute("select substr(name, 1, length(name) - 4), state_type from task_run "
-                                "where flow_run_id = ?", (runs[0][0],)).fetchall())
+        tasks = dict(
+            db.execute(
+                "select substr(name, 1, length(name) - 4), state_type from task_run where flow_run_id = ?",
+                (runs[0][0],),
+            ).fetchall()
+        )
         completed = db.execute("select count(*) from events where event = 'prefect.task-run.Completed'").fetchone()
-    assert tasks == dict.fromkeys(["prepare_run", "make_plan", "produce_media", "report_form1",
-                                   "disseminate_and_survey", "report_form2", "summarize_run",
-                                   "publish_province_report"], "COMPLETED")
+    assert tasks == dict.fromkeys(
+        [
+            "prepare_run",
+            "make_plan",
+            "produce_media",
+            "report_form1",
+            "disseminate_and_survey",
+            "report_form2",
+            "summarize_run",
+            "publish_province_report",
+        ],
+        "COMPLETED",
+    )
     assert completed == (8,)
 
 
 def test_console_script_exits_2_on_unknown_province(tmp_path):
     exe = Path(sys.executable).with_name("kpi6")
     env = {**os.environ, "KPI6_DATA_DIR": str(tmp_path)}
-    proc = subprocess.run([str(exe), "run", "--province", "Chiang Mia", "--round", "2567-1"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [str(exe), "run", "--province", "Chiang Mia", "--round", "2567-1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "unknown province" in proc.stderr and "Chiang Mai" in proc.stderr
     assert not (tmp_path / "kpi6.db").exists()  # nothing created for a bad request

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kpi6.models.errors import InputError
 from typer.testing import CliRunner
 
 from kpi6.cli import app, read_input_file
+from kpi6.models.errors import InputError
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).parent.parent / "deployments" / "examples" / "province-input.yaml"
@@ -60,8 +60,9 @@ def kpi6_process(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KPI6_"))}
     env.update(KPI6_DATA_DIR=str(tmp_path / "data"), PREFECT_HOME=str(tmp_path / "prefect"))
     try:
-        return subprocess.run([str(KPI6), *args], capture_output=True, text=True, env=env, timeout=timeout,
-                              preexec_fn=_limit_memory)
+        return subprocess.run(
+            [str(KPI6), *args], capture_output=True, text=True, env=env, timeout=timeout, preexec_fn=_limit_memory
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"kpi6 {' '.join(args)} did not answer in {timeout} s: {exc.stderr!r}")
 
@@ -104,10 +105,17 @@ def _bomb(tmp: Path) -> Path:
     return tmp / "input.yaml"
 
 
-@pytest.mark.parametrize("make, expected", [
-    (_dev_zero, "/dev/zero"), (_fifo, "input.yaml"), (_symlink, "symbolic link"), (_fifty_mb, "MB"),
-    (_bomb, "alias"),
-], ids=["dev-zero", "fifo", "symlink", "50-MB", "billion-laughs"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (_dev_zero, "/dev/zero"),
+        (_fifo, "input.yaml"),
+        (_symlink, "symbolic link"),
+        (_fifty_mb, "MB"),
+        (_bomb, "alias"),
+    ],
+    ids=["dev-zero", "fifo", "symlink", "50-MB", "billion-laughs"],
+)
 def test_an_input_file_that_is_not_a_small_regular_file_is_one_line(tmp_path, make, expected):
     proc = kpi6_process(tmp_path, *RUN, "--input", str(make(tmp_path)))
     assert proc.returncode == 2, proc.stderr[-2000:]
@@ -122,18 +130,24 @@ def test_the_input_file_bound_is_a_few_megabytes():
 
 def test_a_yaml_anchor_used_again_is_still_read(tmp_path):
     path = tmp_path / "input.yaml"
-    path.write_text("form1: &report {signer_name: นายสมชาย ใจดี, signer_position: ท้องถิ่นจังหวัดเชียงใหม่,"
-                    " channel: manual, submitted_at: 2024-02-09T16:30}\n"
-                    "form2: {<<: *report, submitted_at: 2024-03-20T09:00}\n", encoding="utf-8")
+    path.write_text(
+        "form1: &report {signer_name: นายสมชาย ใจดี, signer_position: ท้องถิ่นจังหวัดเชียงใหม่,"
+        " channel: manual, submitted_at: 2024-02-09T16:30}\n"
+        "form2: {<<: *report, submitted_at: 2024-03-20T09:00}\n",
+        encoding="utf-8",
+    )
     inputs = read_input_file(path)
     assert inputs.form1.signer_name == inputs.form2.signer_name == "นายสมชาย ใจดี"
     assert (inputs.form1.submitted_at.month, inputs.form2.submitted_at.month) == (2, 3)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a: &a [*a]\n", "refers to itself"),
-    ("plan: " + "[" * 5000 + "]" * 5000 + "\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a: &a [*a]\n", "refers to itself"),
+        ("plan: " + "[" * 5000 + "]" * 5000 + "\n", "not valid YAML"),
+    ],
+)
 def test_a_recursive_or_deeply_nested_yaml_is_one_line(tmp_path, text, expected):
     path = tmp_path / "input.yaml"
     path.write_text(text, encoding="utf-8")
@@ -177,21 +191,24 @@ def test_the_example_input_is_still_read():
 # --- 2. option errors: one line for every command, not Rich's box ----------------------------------------------
 
 
-@pytest.mark.parametrize("args, expected", [
-    ([*RUN, "--step", "9"], ["--step", "9", "1 to 5"]),
-    ([*RUN, "--step", "0"], ["--step", "0", "1 to 5"]),
-    ([*RUN, "--step", "three"], ["--step", "three"]),
-    ([*RUN, "--bogus"], ["--bogus"]),
-    (["run", "--provnce", "TH-50", "--round", "2567-1"], ["--provnce", "--province"]),
-    (["run", "--round", "2567-1"], ["--province"]),
-    (["penalty", "--deadline"], ["--deadline"]),
-    (["topics", "lpa.csv", "--threshold", "0"], ["--threshold", "1 to 100"]),
-    (["survey", "summary"], ["Missing argument", "file"]),
-    (["survey", "import", "x.csv", "--round", "2567-1"], ["--province"]),
-    (["round", "show"], ["round_id"]),
-    (["nosuchcommand"], ["nosuchcommand"]),
-    (["--bogus", "run"], ["--bogus"]),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ([*RUN, "--step", "9"], ["--step", "9", "1 to 5"]),
+        ([*RUN, "--step", "0"], ["--step", "0", "1 to 5"]),
+        ([*RUN, "--step", "three"], ["--step", "three"]),
+        ([*RUN, "--bogus"], ["--bogus"]),
+        (["run", "--provnce", "TH-50", "--round", "2567-1"], ["--provnce", "--province"]),
+        (["run", "--round", "2567-1"], ["--province"]),
+        (["penalty", "--deadline"], ["--deadline"]),
+        (["topics", "lpa.csv", "--threshold", "0"], ["--threshold", "1 to 100"]),
+        (["survey", "summary"], ["Missing argument", "file"]),
+        (["survey", "import", "x.csv", "--round", "2567-1"], ["--province"]),
+        (["round", "show"], ["round_id"]),
+        (["nosuchcommand"], ["nosuchcommand"]),
+        (["--bogus", "run"], ["--bogus"]),
+    ],
+)
 def test_an_option_error_is_one_line_with_exit_code_2(args, expected):
     result = kpi6(*args)
     assert result.exit_code == 2, result.output
@@ -232,8 +249,9 @@ def _steps_1_to_3_by_email(tmp_path: Path) -> Path:
     data["form1"].pop("submitted_at")
     data["form1"]["channel"] = "email"
     path = tmp_path / "steps-1-3.yaml"
-    path.write_text(yaml.safe_dump({k: data[k] for k in ("plan", "media", "form1")}, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({k: data[k] for k in ("plan", "media", "form1")}, allow_unicode=True), encoding="utf-8"
+    )
     return path
 
 
@@ -241,8 +259,12 @@ def _flow_env(tmp_path: Path, home: Path) -> dict[str, str]:
     from tests.mailsupport import free_port
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KPI6_"))}
-    env.update(KPI6_DATA_DIR=str(tmp_path / "data"), PREFECT_HOME=str(home),
-               KPI6_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", KPI6_SMTP_ATTEMPTS="1")  # nobody listens there
+    env.update(
+        KPI6_DATA_DIR=str(tmp_path / "data"),
+        PREFECT_HOME=str(home),
+        KPI6_SMTP_URL=f"smtp://127.0.0.1:{free_port()}",
+        KPI6_SMTP_ATTEMPTS="1",
+    )  # nobody listens there
     return env
 
 
@@ -288,8 +310,13 @@ def test_an_unexpected_exception_inside_the_flow_still_shows_its_traceback(tmp_p
     path = tmp_path / "plan.yaml"
     plan = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["plan"]
     path.write_text(yaml.safe_dump({"plan": plan}, allow_unicode=True), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", BUG, *RUN, "--input", str(path), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, env=_flow_env(tmp_path, prefect_home), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", BUG, *RUN, "--input", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=_flow_env(tmp_path, prefect_home),
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "Task run failed with exception: RuntimeError('a bug in kpi6')" in proc.stderr, proc.stderr
     assert "Traceback" in proc.stderr and "RuntimeError: a bug in kpi6" in proc.stderr

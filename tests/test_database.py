@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import inspect
+from sqlmodel import select
+
 from kpi6.models.db import AuditLog, ReportSubmission, RoundRow, ScoreRow, StepProgress, StepState
 from kpi6.models.errors import StepOrderError
 from kpi6.models.provinces import registry
@@ -13,9 +16,6 @@ from kpi6.tasks import records
 from kpi6.tasks.database import get_engine, migrate, session_scope
 from kpi6.tasks.rounds import load_round
 from kpi6.tasks.steps import prepare_database
-from sqlalchemy import inspect
-from sqlmodel import select
-
 from tests.factories import bkk
 
 NOW = datetime(2024, 3, 30, 12, tzinfo=UTC)
@@ -30,16 +30,32 @@ def round_2567(db_url):  # type: ignore[no-untyped-def]
 
 def _done(config, code, step, at, **kw):  # type: ignore[no-untyped-def]
     with session_scope() as s:
-        return records.complete_step(session=s, config=config, province_code=code, step=step, inputs={"n": step},
-                                     completed_at=at, actor="pytest", at=NOW, **kw)
+        return records.complete_step(
+            session=s,
+            config=config,
+            province_code=code,
+            step=step,
+            inputs={"n": step},
+            completed_at=at,
+            actor="pytest",
+            at=NOW,
+            **kw,
+        )
 
 
 def test_migrate_creates_every_table_and_is_repeatable(db_url):
     migrate()
     migrate()  # a second upgrade is a no-op
     tables = set(inspect(get_engine()).get_table_names())
-    assert {"province", "round", "step_progress", "report_submission", "score", "audit_log",
-            "alembic_version"} <= tables
+    assert {
+        "province",
+        "round",
+        "step_progress",
+        "report_submission",
+        "score",
+        "audit_log",
+        "alembic_version",
+    } <= tables
 
 
 def test_reference_data_is_loaded_once(round_2567):
@@ -60,7 +76,9 @@ def test_complete_step_records_state_timestamps_and_audit(round_2567):
     assert row.completed_at == bkk(2024, 1, 10)
     assert row.completed_at.tzinfo is not None
     assert row.inputs == {"n": 1}
-    assert [(a.action, a.from_state, a.to_state, a.actor) for a in audit] == [("step_done", "pending", "done", "pytest")]
+    assert [(a.action, a.from_state, a.to_state, a.actor) for a in audit] == [
+        ("step_done", "pending", "done", "pytest")
+    ]
 
 
 def test_rerun_of_done_step_changes_nothing_unless_forced(round_2567):
@@ -103,22 +121,46 @@ def test_report_step_records_submission_and_resubmission_versions(round_2567):
 
 def test_failed_step_is_recorded_and_never_undoes_done(round_2567):
     with session_scope() as s:
-        records.mark_step(session=s, province_code="TH-50", round_id="2567-1", step=1, state=StepState.failed,
-                          actor="pytest", at=NOW, error="SMTP down")
+        records.mark_step(
+            session=s,
+            province_code="TH-50",
+            round_id="2567-1",
+            step=1,
+            state=StepState.failed,
+            actor="pytest",
+            at=NOW,
+            error="SMTP down",
+        )
     with session_scope() as s:
         assert s.exec(select(StepProgress)).one().state == "failed"
     _done(round_2567, "TH-50", 1, bkk(2024, 1, 10))
     with session_scope() as s:
-        records.mark_step(session=s, province_code="TH-50", round_id="2567-1", step=1, state=StepState.failed,
-                          actor="pytest", at=NOW, error="later failure")
+        records.mark_step(
+            session=s,
+            province_code="TH-50",
+            round_id="2567-1",
+            step=1,
+            state=StepState.failed,
+            actor="pytest",
+            at=NOW,
+            error="later failure",
+        )
     with session_scope() as s:
         assert s.exec(select(StepProgress)).one().state == "done"
 
 
 def test_transaction_rolls_back_whole(round_2567):
     with pytest.raises(RuntimeError), session_scope() as s:
-        records.complete_step(session=s, config=round_2567, province_code="TH-50", step=1, inputs={},
-                              completed_at=bkk(2024, 1, 10), actor="pytest", at=NOW)
+        records.complete_step(
+            session=s,
+            config=round_2567,
+            province_code="TH-50",
+            step=1,
+            inputs={},
+            completed_at=bkk(2024, 1, 10),
+            actor="pytest",
+            at=NOW,
+        )
         raise RuntimeError("crash after the write, before commit")
     with session_scope() as s:
         assert s.exec(select(StepProgress)).all() == []
@@ -151,8 +193,16 @@ def test_reset_round_keeps_the_audit_log(round_2567):
 
 def test_naive_datetimes_are_refused_by_the_database(round_2567):
     with pytest.raises(Exception, match="naive"), session_scope() as s:
-        records.complete_step(session=s, config=round_2567, province_code="TH-50", step=1, inputs={},
-                              completed_at=datetime(2024, 1, 10), actor="pytest", at=NOW)
+        records.complete_step(
+            session=s,
+            config=round_2567,
+            province_code="TH-50",
+            step=1,
+            inputs={},
+            completed_at=datetime(2024, 1, 10),
+            actor="pytest",
+            at=NOW,
+        )
 
 
 def test_migrations_build_exactly_the_models_tables(db_url):

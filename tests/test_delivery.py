@@ -6,15 +6,15 @@ import email
 from email import policy
 
 import pytest
+from sqlmodel import select
+
 from kpi6.flows.province import province_round
 from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError
 from kpi6.models.inputs import ReportChannel
+from kpi6.settings import get_settings
 from kpi6.tasks import production
 from kpi6.tasks.database import session_scope
-from sqlmodel import select
-
-from kpi6.settings import get_settings
 from tests.docsupport import decode_qr, pdf_images
 from tests.factories import bkk, full_inputs
 from tests.fakedrive import FakeDrive, Fault, write_service_account
@@ -53,20 +53,29 @@ def _inputs():
 
 
 def test_step3_uploads_links_qr_codes_to_drive_sends_once_and_a_rerun_changes_nothing(
-        sqlite_url, drive, inbox, tmp_path):
+    sqlite_url, drive, inbox, tmp_path
+):
     summary = province_round("TH-50", "2567-1", inputs=_inputs(), now=NOW, output_dir=str(tmp_path))
     assert [s.state for s in summary.steps[:3]] == ["done"] * 3
     paths = {drive.path_of(f.id)[-1]: f for f in drive.folders()}
     assert {"2567-1", "TH-50", "step-1", "step-2", "step-3"} <= set(paths)
     names = sorted(f.name for f in drive.files())
-    assert names == ["form1.docx", "form1.pdf", "medium-1-handbook.pdf", "medium-2-infographic.pdf",
-                     "medium-2-infographic.png"]
+    assert names == [
+        "form1.docx",
+        "form1.pdf",
+        "medium-1-handbook.pdf",
+        "medium-2-infographic.pdf",
+        "medium-2-infographic.png",
+    ]
     # The QR codes of Form 1 open the plan's step folder on Drive and each generated medium's file there.
     form1 = (tmp_path / "2567-1" / "TH-50" / "form1.pdf").read_bytes()
     links = {t for image in pdf_images(form1) for t in decode_qr(image)}
     by_name = {f.name: f for f in drive.files()}
-    assert links == {paths["step-1"].link, by_name["medium-1-handbook.pdf"].link,
-                     by_name["medium-2-infographic.pdf"].link}
+    assert links == {
+        paths["step-1"].link,
+        by_name["medium-1-handbook.pdf"].link,
+        by_name["medium-2-infographic.pdf"].link,
+    }
     assert any(p.get("type") == "anyone" for p in paths["step-1"].permissions)
     assert by_name["form1.pdf"].data == form1
     # One e-mail, and its acceptance time is the recorded submission time.

@@ -21,16 +21,16 @@ from pathlib import Path
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from kpi6.flows.province import province_round
-from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, StepProgress
-from kpi6.models.errors import DeliveryBusyError, DeliveryUnknownError, InputError
-from kpi6.models.inputs import ProvinceInputs, ReportChannel
-from kpi6.tasks.database import session_scope
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from kpi6.flows.province import province_round
+from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, StepProgress
+from kpi6.models.errors import DeliveryBusyError, DeliveryUnknownError, InputError
+from kpi6.models.inputs import ProvinceInputs, ReportChannel
 from kpi6.settings import get_settings
+from kpi6.tasks.database import session_scope
 from tests.dbsupport import all_rows
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import Inbox, free_port
@@ -47,7 +47,7 @@ class SlowInbox(Inbox):
         self.delay, self.drop = delay, drop
         self.got_data = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
         self.got_data.set()
         await asyncio.sleep(self.delay)
@@ -100,7 +100,8 @@ cli = CliRunner()
 
 
 def test_a_server_slower_than_the_timeout_gets_one_copy_and_nothing_is_sent_until_an_operator_says(
-        sqlite_url, mail_server, tmp_path):
+    sqlite_url, mail_server, tmp_path
+):
     inbox = mail_server(SlowInbox(delay=2.5))
     with pytest.raises(DeliveryUnknownError, match="may be in DLA's mailbox"):
         province_round("TH-50", "2567-1", inputs=_form1_inputs(), now=T1, output_dir=str(tmp_path))
@@ -124,7 +125,8 @@ def test_a_server_slower_than_the_timeout_gets_one_copy_and_nothing_is_sent_unti
 
 
 def test_a_line_dropped_after_data_is_not_retried_and_not_arrived_resends_the_same_message(
-        sqlite_url, mail_server, tmp_path):
+    sqlite_url, mail_server, tmp_path
+):
     inbox = mail_server(SlowInbox(drop=True), timeout=5)
     with pytest.raises(DeliveryUnknownError):
         province_round("TH-50", "2567-1", inputs=_form1_inputs(), now=T1, output_dir=str(tmp_path))
@@ -152,8 +154,7 @@ def test_an_operator_cannot_confirm_a_delivery_that_was_not_in_doubt(sqlite_url,
 
 
 @pytest.mark.parametrize("transport", ["smtp", "outbox"])
-def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_server, tmp_path, transport,
-                                                              monkeypatch):
+def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_server, tmp_path, transport, monkeypatch):
     if transport == "smtp":
         inbox = mail_server(SlowInbox(delay=1.0), timeout=10)
     else:
@@ -169,9 +170,8 @@ def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_serve
     def one_run() -> None:
         barrier.wait()
         try:
-            outcomes.append(province_round("TH-50", "2567-1", inputs=_form1_inputs(), now=T1,
-                                           output_dir=str(tmp_path)))
-        except Exception as exc:  # noqa: BLE001
+            outcomes.append(province_round("TH-50", "2567-1", inputs=_form1_inputs(), now=T1, output_dir=str(tmp_path)))
+        except Exception as exc:
             outcomes.append(exc)
 
     threads = [threading.Thread(target=one_run) for _ in range(2)]
@@ -186,8 +186,9 @@ def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_serve
     [sub] = all_rows(ReportSubmission)
     assert sub.version == 1
     # A resubmission afterwards is version 2, sent now, with its own time.
-    province_round("TH-50", "2567-1", step=3, force=True, inputs=_form1_inputs(), now=bkk(2024, 2, 12, 9),
-                   output_dir=str(tmp_path))
+    province_round(
+        "TH-50", "2567-1", step=3, force=True, inputs=_form1_inputs(), now=bkk(2024, 2, 12, 9), output_dir=str(tmp_path)
+    )
     subs = sorted(all_rows(ReportSubmission), key=lambda s: s.version)
     assert [(s.version, s.submitted_at) for s in subs] == [(1, T1), (2, bkk(2024, 2, 12, 9))]
     sent = len(inbox.messages) if transport == "smtp" else len(list((tmp_path / "outbox").glob("*.eml")))
@@ -209,12 +210,14 @@ def _kpi6_process(home: Path, *args: str) -> subprocess.Popen:  # type: ignore[t
     """
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
+    env.update(
+        PREFECT_HOME=str(home / "prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+    )
     exe = Path(sys.executable).parent / "kpi6"
     with (home / "stdout").open("w") as out, (home / "stderr").open("w") as err:
-        return subprocess.Popen([str(exe), *args], env=env, stdout=out, stderr=err, text=True,
-                                start_new_session=True)
+        return subprocess.Popen([str(exe), *args], env=env, stdout=out, stderr=err, text=True, start_new_session=True)
 
 
 def _finish(proc: subprocess.Popen, home: Path, seconds: float) -> tuple[int, str, str]:  # type: ignore[type-arg]
@@ -248,27 +251,68 @@ def test_two_kpi6_processes_racing_send_one_report(db_url, mail_server, tmp_path
 def test_a_run_killed_while_the_server_holds_data_is_never_sent_twice(sqlite_url, mail_server, tmp_path):
     inbox = mail_server(SlowInbox(delay=8.0), timeout=30)
     file = _input_file(tmp_path)
-    proc = _kpi6_process(tmp_path / "p", "run", "--province", "TH-50", "--round", "2567-1", "--input", str(file),
-                         "--out", str(tmp_path / "o"))
+    proc = _kpi6_process(
+        tmp_path / "p",
+        "run",
+        "--province",
+        "TH-50",
+        "--round",
+        "2567-1",
+        "--input",
+        str(file),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert inbox.got_data.wait(120), _finish(proc, tmp_path / "p", 1)
     os.killpg(proc.pid, signal.SIGKILL)  # the run and its Prefect server, mid-DATA
     proc.wait(30)
     time.sleep(8.5)  # the server ends its DATA: the message is in DLA's mailbox
     assert len(inbox.messages) == 1
     # The re-run sees the dead run's claim: the outcome is unknown, so it sends nothing and says what to do.
-    rerun = cli.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--step", "3", "--input", str(file),
-                             "--out", str(tmp_path / "o")])
+    rerun = cli.invoke(
+        app,
+        [
+            "run",
+            "--province",
+            "TH-50",
+            "--round",
+            "2567-1",
+            "--step",
+            "3",
+            "--input",
+            str(file),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert rerun.exit_code == 2 and "may be in DLA's mailbox" in rerun.stderr, rerun.output
     assert len(inbox.messages) == 1
-    assert cli.invoke(app, ["delivery", "arrived", "--province", "TH-50", "--round", "2567-1",
-                            "--form", "1"]).exit_code == 0
-    done = cli.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--step", "3", "--input", str(file),
-                            "--out", str(tmp_path / "o")])
+    assert (
+        cli.invoke(app, ["delivery", "arrived", "--province", "TH-50", "--round", "2567-1", "--form", "1"]).exit_code
+        == 0
+    )
+    done = cli.invoke(
+        app,
+        [
+            "run",
+            "--province",
+            "TH-50",
+            "--round",
+            "2567-1",
+            "--step",
+            "3",
+            "--input",
+            str(file),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert len(inbox.messages) == 1 and [s.version for s in all_rows(ReportSubmission)] == [1]
 
 
 # --- class 2: a forced re-run cannot erase a lateness penalty -------------------------------------------
+
 
 def _emailed_round(tmp_path: Path) -> None:
     """TH-50 e-mails Form 1 on time and Form 2 three working days late (the clock is the send time)."""
@@ -294,10 +338,19 @@ def test_a_manual_resubmission_cannot_be_dated_before_the_emailed_report(sqlite_
     _emailed_round(tmp_path)
     before = _total()
     assert before == pytest.approx(4.4)  # 5 points, 3 working days late on Form 2
-    earlier = full_inputs().form2.model_copy(update={"submitted_at": bkk(2024, 3, 20, 9), "channel": ReportChannel.manual})
+    earlier = full_inputs().form2.model_copy(
+        update={"submitted_at": bkk(2024, 3, 20, 9), "channel": ReportChannel.manual}
+    )
     with pytest.raises(InputError, match="was e-mailed by kpi6 at .* cannot be dated earlier"):
-        province_round("TH-50", "2567-1", step=5, force=True, inputs=full_inputs().model_copy(
-            update={"form2": earlier}), now=bkk(2024, 3, 28), output_dir=str(tmp_path))
+        province_round(
+            "TH-50",
+            "2567-1",
+            step=5,
+            force=True,
+            inputs=full_inputs().model_copy(update={"form2": earlier}),
+            now=bkk(2024, 3, 28),
+            output_dir=str(tmp_path),
+        )
     assert _total() == pytest.approx(before)
     assert [s.version for s in all_rows(ReportSubmission) if s.form == 2] == [1]
 
@@ -308,8 +361,15 @@ def test_every_change_of_a_submission_time_is_audited_with_old_and_new_and_the_o
     inputs = full_inputs(form2_at=bkk(2024, 3, 26, 9))  # the office sent it itself, late
     province_round("TH-50", "2567-1", inputs=inputs, now=bkk(2024, 3, 28), output_dir=str(tmp_path))
     later = inputs.form2.model_copy(update={"submitted_at": bkk(2024, 3, 27, 9)})
-    province_round("TH-50", "2567-1", step=5, force=True, inputs=inputs.model_copy(update={"form2": later}),
-                   now=bkk(2024, 3, 28), output_dir=str(tmp_path))
+    province_round(
+        "TH-50",
+        "2567-1",
+        step=5,
+        force=True,
+        inputs=inputs.model_copy(update={"form2": later}),
+        now=bkk(2024, 3, 28),
+        output_dir=str(tmp_path),
+    )
     [rerun] = [a for a in all_rows(AuditLog) if a.action == "step_forced_rerun"]
     assert datetime.fromisoformat(rerun.detail["previous_submitted_at"]) == bkk(2024, 3, 26, 9)
     assert datetime.fromisoformat(rerun.detail["submitted_at"]) == bkk(2024, 3, 27, 9)
@@ -325,11 +385,21 @@ def test_a_report_dated_before_the_steps_it_reports_on_is_refused_before_anythin
         province_round("TH-50", "2567-1", inputs=inputs, now=bkk(2024, 3, 28), output_dir=str(tmp_path))
     assert [r for r in all_rows(StepProgress) if r.state == "done"] == []
     # ... and against steps recorded by an earlier run.
-    province_round("TH-50", "2567-1", inputs=full_inputs().model_copy(update={"form1": None, "dissemination": None,
-                                                                            "form2": None}),
-                   now=bkk(2024, 3, 28), output_dir=str(tmp_path))
+    province_round(
+        "TH-50",
+        "2567-1",
+        inputs=full_inputs().model_copy(update={"form1": None, "dissemination": None, "form2": None}),
+        now=bkk(2024, 3, 28),
+        output_dir=str(tmp_path),
+    )
     early = full_inputs(form1_at=bkk(2024, 1, 20)).form1  # after the plan, before the media
     with pytest.raises(InputError, match="before step 2"):
-        province_round("TH-50", "2567-1", step=3, inputs=ProvinceInputs(form1=early), now=bkk(2024, 3, 28),
-                       output_dir=str(tmp_path))
+        province_round(
+            "TH-50",
+            "2567-1",
+            step=3,
+            inputs=ProvinceInputs(form1=early),
+            now=bkk(2024, 3, 28),
+            output_dir=str(tmp_path),
+        )
     assert all_rows(ReportSubmission) == []

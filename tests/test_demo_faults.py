@@ -10,14 +10,14 @@ from datetime import date, datetime
 from email import policy
 
 import yaml
+from typer.testing import CliRunner
+
+from kpi6.cli import app
 from kpi6.flows.demo import national_demo
 from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, SurveyImport
 from kpi6.models.lpa import LaoType
 from kpi6.tasks.rounds import load_round
 from kpi6.tasks.samples import demo_inputs, demo_runs
-from typer.testing import CliRunner
-
-from kpi6.cli import app
 from tests.dbsupport import all_rows
 from tests.mailsupport import running_inbox
 
@@ -37,7 +37,8 @@ def _planned_send_times(seed: int) -> dict[tuple[str, int], object]:
 
 
 def test_the_demo_on_a_real_mail_server_delivers_each_report_once_at_its_simulated_time(
-        sqlite_url, tmp_path, monkeypatch):
+    sqlite_url, tmp_path, monkeypatch
+):
     with running_inbox(monkeypatch) as inbox:
         national_demo(round_id="2567-1", seed=6, out_dir=str(tmp_path), provinces=SUBSET)
     subs = all_rows(ReportSubmission)
@@ -46,7 +47,8 @@ def test_the_demo_on_a_real_mail_server_delivers_each_report_once_at_its_simulat
     assert Counter(ids) == Counter(s.message_id for s in subs)  # each report received exactly once
     planned = _planned_send_times(6)
     assert {(s.province_code, s.form): s.submitted_at for s in subs} == {
-        k: v for k, v in planned.items() if k[0] in SUBSET and k in {(s.province_code, s.form) for s in subs}}
+        k: v for k, v in planned.items() if k[0] in SUBSET and k in {(s.province_code, s.form) for s in subs}
+    }
     for _, raw in inbox.messages:  # the Date on the wire is the simulated send time too
         msg = email.message_from_bytes(raw, policy=policy.default)
         [sub] = [s for s in subs if s.message_id == msg["Message-ID"]]
@@ -67,13 +69,10 @@ def test_a_demo_with_another_seed_reuses_nothing_of_the_last_one(sqlite_url, tmp
 
 def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url, tmp_path):
     from kpi6.tasks.samples import SURVEY_ITEMS, survey_answers, write_google_csv
-
     from tests.factories import full_inputs
 
     laos = [(f"อบต.บ้านที่{i}", LaoType.sao) for i in range(2000)]  # one respondent each: no duplicates
-    rows = survey_answers(random.Random(1), respondents=2000, laos=laos,
-                          start=date(2024, 2, 15),
-                          end=date(2024, 3, 6))
+    rows = survey_answers(random.Random(1), respondents=2000, laos=laos, start=date(2024, 2, 15), end=date(2024, 3, 6))
     for r in rows:
         r["comment"] = "สื่อเข้าใจง่าย นำไปใช้ได้จริง " * 12  # a long comment on every answer: ~1 MB in all
     survey = write_google_csv(tmp_path / "survey.csv", rows, SURVEY_ITEMS)
@@ -81,8 +80,9 @@ def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url
     data["dissemination"].update(survey_file=str(survey), survey_respondents=0)
     file = tmp_path / "in.yaml"
     file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--input", str(file),
-                                      "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        app, ["run", "--province", "TH-50", "--round", "2567-1", "--input", str(file), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 0, result.output + result.stderr
     stored = list((tmp_path / "data" / "run-inputs").glob("*.json"))
     assert len(stored) == 1 and stored[0].stat().st_size > 512 * 1024
@@ -92,8 +92,13 @@ def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url
 def _bad_survey(tmp_path):  # type: ignore[no-untyped-def]
     from kpi6.tasks.samples import survey_answers, write_google_csv
 
-    rows = survey_answers(random.Random(2), respondents=20, laos=[("อบต.แม่ริม", LaoType.sao)],
-                          start=date(2024, 2, 15), end=date(2024, 3, 6))
+    rows = survey_answers(
+        random.Random(2),
+        respondents=20,
+        laos=[("อบต.แม่ริม", LaoType.sao)],
+        start=date(2024, 2, 15),
+        end=date(2024, 3, 6),
+    )
     rows[3]["at"] = datetime(2030, 1, 1, 9)  # outside the round
     return write_google_csv(tmp_path / "survey.csv", rows)
 
@@ -104,8 +109,21 @@ def test_skip_invalid_with_an_unwritable_rejected_file_exits_2_and_records_nothi
     migrate()
     survey = _bad_survey(tmp_path)
     (tmp_path / "survey.rejected.csv").mkdir()  # the side file's path cannot be written
-    result = CliRunner().invoke(app, ["survey", "import", str(survey), "--province", "TH-50", "--round", "2567-1",
-                                      "--skip-invalid", "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "survey",
+            "import",
+            str(survey),
+            "--province",
+            "TH-50",
+            "--round",
+            "2567-1",
+            "--skip-invalid",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert all_rows(SurveyImport) == [] and [a for a in all_rows(AuditLog) if a.action == "survey_imported"] == []

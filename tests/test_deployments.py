@@ -27,8 +27,13 @@ def test_prefect_yaml_deployments_point_at_flows_with_bangkok_schedules():
     by_name = {d["name"]: d for d in spec["deployments"]}
     assert {"province-round", "propose-topics", "daily-reminders", "national-scoreboard"} <= set(by_name)
     for d in by_name.values():
-        assert _flow(d["entrypoint"]).name in ("province-round", "propose-topics", "daily-reminders", "score-round",
-                                               "national-demo")
+        assert _flow(d["entrypoint"]).name in (
+            "province-round",
+            "propose-topics",
+            "daily-reminders",
+            "score-round",
+            "national-demo",
+        )
         assert d["work_pool"]["name"] == "kpi6"
     [morning] = by_name["daily-reminders"]["schedules"]
     assert morning == {"cron": "30 8 * * 1-5", "timezone": "Asia/Bangkok"}

@@ -10,10 +10,10 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
+
 from kpi6.tasks.documents import render_docx, render_pdf
 from kpi6.tasks.pdf import LocalOnlyFetcher, RenderError, allowed_roots, embedded_font_names
 from kpi6.tasks.pdf import render_pdf as html_to_pdf
-
 from tests.docsupport import (
     decode_qr,
     docx_images,
@@ -62,13 +62,18 @@ def test_thai_digits_and_buddhist_era_dates_by_default(rendered):
         assert "๙ กุมภาพันธ์ ๒๕๖๗" in text
         # Arabic digits only inside links (QR text) and the LPA acronym's neighbours, never in dates.
         without_links = re.sub(r"https?://\S+", "", text)
-        assert not re.search(r"[0-9]", without_links.replace("LPA", "")), re.findall(r".{10}[0-9].{10}", without_links)[:3]
+        assert not re.search(r"[0-9]", without_links.replace("LPA", "")), re.findall(r".{10}[0-9].{10}", without_links)[
+            :3
+        ]
 
 
-@pytest.mark.parametrize("text", [
-    "ดำเนินงาน การ น้ำ ที่ หนี้ ผู้ใหญ่ ป้ำ น้ำ",  # ำ before the first า
-    "การ ดำเนินงาน น้ำ ที่ หนี้ ผู้ใหญ่ ป้ำ น้ำ",  # า before the first ำ
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ดำเนินงาน การ น้ำ ที่ หนี้ ผู้ใหญ่ ป้ำ น้ำ",  # ำ before the first า
+        "การ ดำเนินงาน น้ำ ที่ หนี้ ผู้ใหญ่ ป้ำ น้ำ",  # า before the first ำ
+    ],
+)
 def test_thai_extracts_back_as_written(text):
     pdf = html_to_pdf(f"<body style='font-family:Sarabun;font-size:16pt'><p>{text}</p><p><b>{text}</b></p></body>")
     out = pdf_pages(pdf)[0]
@@ -81,14 +86,31 @@ def test_thai_extracts_back_as_written(text):
 @pytest.mark.parametrize("size", [16, 30])
 def test_stacked_marks_stay_in_their_word_for_readers_that_order_by_position(size, weight):
     text = "คู่มือการขึ้นทะเบียนทางหลวงท้องถิ่น น้ำที่ผู้ใหญ่ขึ้นลงทั้งนี้ตั้งแต่ ปั้น ตั๋ว ญี่ปุ่น ปฏิบัติ"
-    pdf = html_to_pdf(f"<body style='font-family:Sarabun;font-size:{size}pt;font-weight:{weight};width:8cm'>"
-                      f"<p>{text}</p></body>")
+    pdf = html_to_pdf(
+        f"<body style='font-family:Sarabun;font-size:{size}pt;font-weight:{weight};width:8cm'><p>{text}</p></body>"
+    )
     assert "".join(pdf_pages(pdf)[0].split()) == "".join(text.split())
 
 
 def test_lines_break_between_thai_words_never_inside_one():
-    words = ["จังหวัด", "องค์กร", "ท้องถิ่น", "น้ำ", "ประชาชน", "หนี้", "ที่", "ผู้ใหญ่", "ถนน", "โรงเรียน",
-             "ขยะ", "รายได้", "ตรวจสอบ", "คุณภาพ", "บริการ", "สาธารณะ"]
+    words = [
+        "จังหวัด",
+        "องค์กร",
+        "ท้องถิ่น",
+        "น้ำ",
+        "ประชาชน",
+        "หนี้",
+        "ที่",
+        "ผู้ใหญ่",
+        "ถนน",
+        "โรงเรียน",
+        "ขยะ",
+        "รายได้",
+        "ตรวจสอบ",
+        "คุณภาพ",
+        "บริการ",
+        "สาธารณะ",
+    ]
     seq = [words[(i * 7) % len(words)] for i in range(150)]
     pdf = html_to_pdf(f"<body style='font-family:Sarabun;font-size:16pt;width:6cm'><p>{''.join(seq)}</p></body>")
     lines = [unicodedata.normalize("NFKC", line) for line in "".join(pdf_pages(pdf)).split("\r\n")]
@@ -110,8 +132,10 @@ def test_lines_break_between_thai_words_never_inside_one():
 def test_the_compound_tua_chi_wat_is_never_split_across_lines(width):
     """ตัวชี้วัด is three dictionary words (ตัว ชี้ วัด) to the line breaker, one word to a reader."""
     text = "ผลการประเมินตัวชี้วัดที่ 4.1 ของ อปท. ที่ไม่ผ่านตัวชี้วัดมีจำนวนมาก " * 6
-    pdf = html_to_pdf(f"<html><head><title>ตัวชี้วัด</title></head><body style='font-family:Sarabun;"
-                      f"font-size:16pt;width:{width}cm'><p>{text}</p></body></html>")
+    pdf = html_to_pdf(
+        f"<html><head><title>ตัวชี้วัด</title></head><body style='font-family:Sarabun;"
+        f"font-size:16pt;width:{width}cm'><p>{text}</p></body></html>"
+    )
     lines = [unicodedata.normalize("NFKC", line) for line in "".join(pdf_pages(pdf)).split("\r\n")]
     assert len(lines) > 5
     assert not any(line.rstrip().endswith(("ตัว", "ตัวชี้")) for line in lines[:-1])
@@ -199,6 +223,7 @@ def test_docx_defaults_and_normal_style_say_th_sarabun_new_without_theme_fonts(r
 def test_docx_page_is_a4_with_thai_official_margins_and_page_numbers(rendered):
     doc = Document(io.BytesIO(rendered[2][2]))
     s = doc.sections[0]
+
     def cm(length):  # stored in twips
         return round(length / Cm(1), 2)
 
@@ -219,8 +244,12 @@ def test_user_text_is_escaped_and_reads_no_local_file():
 
 def test_fetcher_reads_only_templates_fonts_and_data():
     fetcher = LocalOnlyFetcher(allowed_roots())
-    for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.org/a.css",
-                (allowed_roots()[0] / ".." / ".." / "pyproject.toml").as_uri()):
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/a.css",
+        (allowed_roots()[0] / ".." / ".." / "pyproject.toml").as_uri(),
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert fetcher.fetch((allowed_roots()[0] / "forms.css").as_uri()).read()
@@ -230,8 +259,10 @@ def test_fetcher_reads_only_templates_fonts_and_data():
 def test_raw_html_cannot_pull_a_local_file_into_the_pdf(tmp_path):
     secret = tmp_path / "secret.html"
     secret.write_text("<p>SECRET-TOKEN</p>")
-    pdf = html_to_pdf(f"<body style='font-family:Sarabun'><p>ก</p><object data='{secret.as_uri()}'></object>"
-                      f"<iframe src='{secret.as_uri()}'></iframe><img src='file:///etc/hostname'></body>")
+    pdf = html_to_pdf(
+        f"<body style='font-family:Sarabun'><p>ก</p><object data='{secret.as_uri()}'></object>"
+        f"<iframe src='{secret.as_uri()}'></iframe><img src='file:///etc/hostname'></body>"
+    )
     assert "SECRET-TOKEN" not in "".join(pdf_pages(pdf))
 
 
@@ -243,12 +274,14 @@ ODD_COMMENTS = ["ดีมาก 👍👍", "ขอบคุณค่ะ\x07\x1b
 def test_odd_characters_in_survey_comments_do_not_crash_either_renderer():
     from kpi6.models.forms import summarize_satisfaction
     from kpi6.models.survey import SurveyResult
-
     from tests.docsupport import SURVEY
 
     _, f2 = form_contexts()
-    survey = SurveyResult(respondents=143, items=[SURVEY[0].model_copy(update={"item": "ความชัดเจน 😀\x07"}),
-                                                  SURVEY[1]], comments=ODD_COMMENTS)
+    survey = SurveyResult(
+        respondents=143,
+        items=[SURVEY[0].model_copy(update={"item": "ความชัดเจน 😀\x07"}), SURVEY[1]],
+        comments=ODD_COMMENTS,
+    )
     f2 = f2.model_copy(update={"satisfaction": summarize_satisfaction(survey, arabic=False)})
     pdf, docx = render_pdf(f2), render_docx(f2)
     for text in (squash("".join(pdf_pages(pdf))), squash(docx_text(docx))):

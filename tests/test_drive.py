@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kpi6.tasks.drive import DriveError, DriveEvidenceStore, build_drive_service, escape_q, store_from_settings
-from kpi6.tasks.evidence import FIELD_FOLDERS, StoredFile
 
 from kpi6.settings import Settings
+from kpi6.tasks.drive import DriveError, DriveEvidenceStore, build_drive_service, escape_q, store_from_settings
+from kpi6.tasks.evidence import FIELD_FOLDERS, StoredFile
 from tests.fakedrive import FOLDER_MIME, FakeDrive, Fault, Item, parse_q, write_service_account, write_user_token
 
 STEP_1 = ("2567-1", "TH-50", "step-1")
@@ -94,7 +94,8 @@ def test_folder_tree_is_created_once_and_shared_once(drive: FakeDrive, make_stor
     before = len(drive.requests)
     store.folder_link((*STEP_1[:2], "step-2"))
     assert [(r.method, r.path) for r in drive.requests[before:]] == [
-        ("GET", "/drive/v3/files"), ("POST", "/drive/v3/files"),
+        ("GET", "/drive/v3/files"),
+        ("POST", "/drive/v3/files"),
         ("GET", f"/drive/v3/files/{drive.folders()[-1].id}/permissions"),
         ("POST", f"/drive/v3/files/{drive.folders()[-1].id}/permissions"),
     ]
@@ -108,7 +109,8 @@ def test_private_links_create_no_permission(drive: FakeDrive, make_store) -> Non
     assert all(not f.permissions for f in drive.folders())
     # No permissions and no files.get: below /drive/v3/files/ only the one batch of ids for all four creates.
     assert [(r.method, r.path) for r in drive.requests if r.path.startswith("/drive/v3/files/")] == [
-        ("GET", "/drive/v3/files/generateIds")]
+        ("GET", "/drive/v3/files/generateIds")
+    ]
 
 
 def test_folder_names_are_escaped_in_queries(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
@@ -149,8 +151,13 @@ def test_multipart_upload_of_a_thai_named_file(tmp_path: Path, drive: FakeDrive,
     assert item.mime_type == "application/pdf"
     assert item.data == source.read_bytes()
     assert drive.path_of(item.parents[0]) == STEP_1
-    assert stored == StoredFile(name=source.name, link=item.link, md5=hashlib.md5(source.read_bytes()).hexdigest(),
-                                size=source.stat().st_size, id=item.id)
+    assert stored == StoredFile(
+        name=source.name,
+        link=item.link,
+        md5=hashlib.md5(source.read_bytes()).hexdigest(),
+        size=source.stat().st_size,
+        id=item.id,
+    )
     assert drive.count("POST", "/upload/drive/v3/files", "multipart") == 1
 
     # The same file again, from this store or a new one: found by name, size and MD5, not uploaded.
@@ -191,15 +198,24 @@ def test_resumable_upload_in_chunks(tmp_path: Path, drive: FakeDrive, make_store
     assert drive.count("POST", "/upload/drive/v3/files", "multipart") == 0
     assert stored.id in drive.generated_ids  # the session's metadata carried it
     chunks = [r.headers["content-range"] for r in drive.requests if r.method == "PUT"]
-    assert chunks == ["bytes 0-262143/1048699", "bytes 262144-524287/1048699", "bytes 524288-786431/1048699",
-                      "bytes 786432-1048575/1048699", "bytes 1048576-1048698/1048699"]
+    assert chunks == [
+        "bytes 0-262143/1048699",
+        "bytes 262144-524287/1048699",
+        "bytes 524288-786431/1048699",
+        "bytes 786432-1048575/1048699",
+        "bytes 1048576-1048698/1048699",
+    ]
     assert make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB).put_file(STEP_1, source) == stored
     assert uploads(drive) == 1
 
 
 @pytest.mark.parametrize("target", ["/etc/passwd", "/proc/self/environ"])
-def test_a_symlink_is_refused_and_nothing_is_uploaded(tmp_path: Path, drive: FakeDrive, make_store,  # type: ignore[no-untyped-def]
-                                                       target: str) -> None:
+def test_a_symlink_is_refused_and_nothing_is_uploaded(
+    tmp_path: Path,
+    drive: FakeDrive,
+    make_store,  # type: ignore[no-untyped-def]
+    target: str,
+) -> None:
     from kpi6.models.errors import InputError
 
     link = tmp_path / "ผู้เข้าร่วม.csv"
@@ -224,13 +240,22 @@ def test_a_symlink_swapped_in_after_the_check_is_not_uploaded(tmp_path: Path, dr
     assert uploads(drive) == 0 and drive.files() == []
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("survey.csv", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "not a text file"),
-    ("plan.pdf", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "not a real pdf"),
-    ("empty.png", b"", "is empty"),
-])
-def test_content_is_checked_before_any_request(tmp_path: Path, drive: FakeDrive, make_store,  # type: ignore[no-untyped-def]
-                                               name: str, data: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("survey.csv", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "not a text file"),
+        ("plan.pdf", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "not a real pdf"),
+        ("empty.png", b"", "is empty"),
+    ],
+)
+def test_content_is_checked_before_any_request(
+    tmp_path: Path,
+    drive: FakeDrive,
+    make_store,  # type: ignore[no-untyped-def]
+    name: str,
+    data: bytes,
+    message: str,
+) -> None:
     from kpi6.models.errors import InputError
 
     source = tmp_path / name
@@ -263,8 +288,16 @@ def test_500_on_files_list_is_retried(drive: FakeDrive, make_store, sleeps: Slee
 
 
 def test_429_waits_as_long_as_retry_after_says(drive: FakeDrive, make_store, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
-    drive.faults.append(Fault("POST", "/upload/drive/v3/files", "multipart", status=429, reason="rateLimitExceeded",
-                              headers={"Retry-After": "2"}))
+    drive.faults.append(
+        Fault(
+            "POST",
+            "/upload/drive/v3/files",
+            "multipart",
+            status=429,
+            reason="rateLimitExceeded",
+            headers={"Retry-After": "2"},
+        )
+    )
     make_store().put_bytes(STEP_1, "plan.pdf", b"plan")
     assert drive.faults[0].times == 0
     assert sleeps and max(sleeps) >= 2
@@ -281,8 +314,15 @@ def test_403_rate_limit_is_retried_like_429(drive: FakeDrive, make_store, sleeps
 def test_connection_dropped_mid_chunk_resumes(drive: FakeDrive, make_store, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
     data = os.urandom(1024 * KiB)
     # Drive keeps the first 100 000 bytes of the second chunk, then the connection resets.
-    drive.faults.append(Fault("PUT", "/upload/drive/v3/files", action="drop", read_bytes=100_000,
-                              when=lambda r: r.headers.get("content-range", "").startswith("bytes 262144-")))
+    drive.faults.append(
+        Fault(
+            "PUT",
+            "/upload/drive/v3/files",
+            action="drop",
+            read_bytes=100_000,
+            when=lambda r: r.headers.get("content-range", "").startswith("bytes 262144-"),
+        )
+    )
     stored = make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB).put_bytes(STEP_1, "clip.mp4", data)
 
     assert drive.faults[0].times == 0 and len(sleeps) == 1
@@ -298,8 +338,14 @@ def test_connection_closed_before_the_answer_to_a_chunk(drive: FakeDrive, make_s
     """httplib2 re-sends a request by itself when the server closes without a status line; the chunk must go
     out whole again (a consumed stream slice would send nothing and hang until the timeout)."""
     data = os.urandom(1024 * KiB)
-    drive.faults.append(Fault("PUT", "/upload/drive/v3/files", action="hang_up",
-                              when=lambda r: r.headers.get("content-range", "").startswith("bytes 262144-")))
+    drive.faults.append(
+        Fault(
+            "PUT",
+            "/upload/drive/v3/files",
+            action="hang_up",
+            when=lambda r: r.headers.get("content-range", "").startswith("bytes 262144-"),
+        )
+    )
     make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB).put_bytes(STEP_1, "clip.mp4", data)
     assert drive.faults[0].times == 0
     assert only_file(drive, "clip.mp4") == data
@@ -310,8 +356,14 @@ def test_connection_closed_before_the_answer_to_a_chunk(drive: FakeDrive, make_s
 
 def test_lost_answer_to_the_last_chunk_does_not_duplicate(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
     data = os.urandom(600 * KiB)
-    drive.faults.append(Fault("PUT", "/upload/drive/v3/files", action="lose_answer",
-                              when=lambda r: r.headers.get("content-range", "").endswith(f"-{len(data) - 1}/{len(data)}")))
+    drive.faults.append(
+        Fault(
+            "PUT",
+            "/upload/drive/v3/files",
+            action="lose_answer",
+            when=lambda r: r.headers.get("content-range", "").endswith(f"-{len(data) - 1}/{len(data)}"),
+        )
+    )
     stored = make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB).put_bytes(STEP_1, "clip.mp4", data)
     assert drive.faults[0].times == 0
     assert only_file(drive, "clip.mp4") == data and stored.id == drive.files()[0].id
@@ -350,40 +402,68 @@ def test_clean_close_after_a_folder_create(drive: FakeDrive, make_store, sleeps:
 
 
 @pytest.mark.parametrize("threshold", [pytest.param(None, id="multipart"), pytest.param(0, id="resumable")])
-@pytest.mark.parametrize(("name", "data", "differ"), [
-    pytest.param("other.pdf", b"plan", "name", id="another name"),
-    pytest.param("plan.pdf", b"other", "size, md5Checksum", id="other bytes"),
-])
-def test_id_in_use_by_another_file_is_refused(drive: FakeDrive, make_store, name: str, data: bytes,  # type: ignore[no-untyped-def]
-                                              differ: str, threshold: int | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "differ"),
+    [
+        pytest.param("other.pdf", b"plan", "name", id="another name"),
+        pytest.param("plan.pdf", b"other", "size, md5Checksum", id="other bytes"),
+    ],
+)
+def test_id_in_use_by_another_file_is_refused(
+    drive: FakeDrive,
+    make_store,
+    name: str,
+    data: bytes,  # type: ignore[no-untyped-def]
+    differ: str,
+    threshold: int | None,
+) -> None:
     store = make_store() if threshold is None else make_store(resumable_threshold=threshold)
     store.folder_link(STEP_1)
     step = next(f for f in drive.folders() if drive.path_of(f.id) == STEP_1)
     taken = store._spare_ids[-1]  # the id of the next create
     drive.items[taken] = Item(taken, name, "application/pdf", [step.id], data)
-    with pytest.raises(DriveError, match=rf"refused upload of 'plan.pdf': its id {taken} is in use \(HTTP 409\) "
-                                         rf"by something else \({differ} differ\); not recorded as stored"):
+    with pytest.raises(
+        DriveError,
+        match=rf"refused upload of 'plan.pdf': its id {taken} is in use \(HTTP 409\) "
+        rf"by something else \({differ} differ\); not recorded as stored",
+    ):
         store.put_bytes(STEP_1, "plan.pdf", b"plan")
     assert [f.name for f in drive.files()] == [name]
 
 
 def test_clean_close_after_the_last_chunk_does_not_duplicate(drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
     data = os.urandom(300 * KiB)
-    drive.faults.append(Fault("PUT", "/upload/drive/v3/files", action="lose_answer", reset=False,
-                              when=lambda r: r.headers.get("content-range", "").startswith("bytes 262144-")))
+    drive.faults.append(
+        Fault(
+            "PUT",
+            "/upload/drive/v3/files",
+            action="lose_answer",
+            reset=False,
+            when=lambda r: r.headers.get("content-range", "").startswith("bytes 262144-"),
+        )
+    )
     make_store(chunk_size=256 * KiB, resumable_threshold=0).put_bytes(STEP_1, "plan.pdf", data)
     assert drive.faults[0].times == 0
     assert only_file(drive, "plan.pdf") == data
 
 
-def test_all_faults_together_leave_each_file_once(tmp_path: Path, drive: FakeDrive, make_store,  # type: ignore[no-untyped-def]
-                                                  sleeps: Sleeps) -> None:
+def test_all_faults_together_leave_each_file_once(
+    tmp_path: Path,
+    drive: FakeDrive,
+    make_store,  # type: ignore[no-untyped-def]
+    sleeps: Sleeps,
+) -> None:
     small, large = b"small evidence", os.urandom(1024 * KiB)
     drive.faults += [
         Fault("GET", "/drive/v3/files", status=500),
         Fault("POST", "/upload/drive/v3/files", "multipart", status=429, headers={"Retry-After": "2"}),
-        Fault("PUT", "/upload/drive/v3/files", action="drop", read_bytes=50_000,
-              when=lambda r: r.headers.get("content-range", "").startswith("bytes 524288-")),
+        Fault(
+            "PUT",
+            "/upload/drive/v3/files",
+            action="drop",
+            read_bytes=50_000,
+            when=lambda r: r.headers.get("content-range", "").startswith("bytes 524288-"),
+        ),
     ]
     store = make_store(chunk_size=256 * KiB, resumable_threshold=512 * KiB)
     for _ in range(2):  # a second run changes nothing
@@ -452,8 +532,9 @@ def test_service_account_end_to_end(drive: FakeDrive, make_store) -> None:  # ty
     assert api and all(r.headers.get("authorization") == "Bearer fake-token-1" for r in api)
 
 
-def test_user_token_end_to_end(tmp_path: Path, drive: FakeDrive, sleeps: Sleeps,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_token_end_to_end(
+    tmp_path: Path, drive: FakeDrive, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import google.oauth2.credentials
 
     # google-auth ignores a user token file's token_uri and always refreshes at Google: point that at the fake.
@@ -462,8 +543,9 @@ def test_user_token_end_to_end(tmp_path: Path, drive: FakeDrive, sleeps: Sleeps,
     write_user_token(path, drive)
     store = DriveEvidenceStore(build_drive_service(path, api_root=drive.url), drive.root_id, sleep=sleeps)
     store.put_bytes(STEP_1, "plan.pdf", b"plan")
-    assert drive.token_claims == [{"refresh_token": "1//0refresh-token-for-tests",
-                                   "client_id": "kpi6-desktop.apps.googleusercontent.com"}]
+    assert drive.token_claims == [
+        {"refresh_token": "1//0refresh-token-for-tests", "client_id": "kpi6-desktop.apps.googleusercontent.com"}
+    ]
     assert only_file(drive, "plan.pdf") == b"plan"
 
 
@@ -479,13 +561,18 @@ def _damaged(info: dict) -> dict:  # type: ignore[type-arg]
     return {**info, "private_key": pem[:200] + pem[260:]}
 
 
-@pytest.mark.parametrize("damage", [
-    pytest.param(lambda info: json.dumps(_damaged(info)), id="damaged key"),
-    pytest.param(lambda info: json.dumps(info)[:-40], id="truncated JSON"),
-    pytest.param(lambda info: json.dumps({k: v for k, v in info.items() if k != "client_email"}), id="no client_email"),
-    pytest.param(lambda info: json.dumps({**info, "type": "mystery"}), id="unknown type"),
-    pytest.param(lambda info: info["private_key"], id="bare PEM"),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda info: json.dumps(_damaged(info)), id="damaged key"),
+        pytest.param(lambda info: json.dumps(info)[:-40], id="truncated JSON"),
+        pytest.param(
+            lambda info: json.dumps({k: v for k, v in info.items() if k != "client_email"}), id="no client_email"
+        ),
+        pytest.param(lambda info: json.dumps({**info, "type": "mystery"}), id="unknown type"),
+        pytest.param(lambda info: info["private_key"], id="bare PEM"),
+    ],
+)
 def test_bad_credentials_never_show_the_key(tmp_path: Path, drive: FakeDrive, damage) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "sa.json"
     info = write_service_account(path, drive)
@@ -514,8 +601,15 @@ def test_store_from_settings_names_what_is_missing(tmp_path: Path, drive: FakeDr
     with pytest.raises(DriveError, match=r"needs KPI6_GOOGLE_CREDENTIALS \("):
         store_from_settings(Settings(google_credentials=None, drive_root_folder_id="abc"))
 
-    store = store_from_settings(Settings(google_credentials=credentials, drive_root_folder_id=drive.root_id,
-                                         drive_api_root=drive.url, drive_public_links=False, evidence_max_mb=1))
+    store = store_from_settings(
+        Settings(
+            google_credentials=credentials,
+            drive_root_folder_id=drive.root_id,
+            drive_api_root=drive.url,
+            drive_public_links=False,
+            evidence_max_mb=1,
+        )
+    )
     assert store.public_links is False and store.max_bytes == 1024 * 1024
     stored = store.put_bytes(("2567-1", "TH-50", *FIELD_FOLDERS["survey"]), "survey.csv", "ข้อ,คะแนน\n".encode())
     assert drive.path_of(drive.items[stored.id].parents[0]) == ("2567-1", "TH-50", "step-4", "survey")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from kpi6.models.errors import InputError
 from kpi6.tasks import evidence
 from kpi6.tasks.evidence import ALLOWED_TYPES, LocalEvidenceStore, check_evidence, folder_parts

@@ -7,6 +7,9 @@ import csv
 from datetime import date
 
 import pytest
+from prefect.client.orchestration import get_client
+from sqlmodel import func, select
+
 from kpi6.flows.demo import national_demo
 from kpi6.flows.province import province_round
 from kpi6.flows.scoring import score_round
@@ -14,9 +17,6 @@ from kpi6.models.db import AuditLog, ReportSubmission, StepProgress
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import PlanActivity, ProvinceInputs
 from kpi6.tasks.database import migrate, session_scope
-from prefect.client.orchestration import get_client
-from sqlmodel import func, select
-
 from tests.factories import bkk, full_inputs
 
 NOW = bkk(2024, 3, 30, 12)
@@ -24,9 +24,11 @@ NOW = bkk(2024, 3, 30, 12)
 
 def _counts() -> tuple[int, int, int]:
     with session_scope() as s:
-        return (s.exec(select(func.count()).select_from(StepProgress)).one(),
-                s.exec(select(func.count()).select_from(ReportSubmission)).one(),
-                s.exec(select(func.count()).select_from(AuditLog)).one())
+        return (
+            s.exec(select(func.count()).select_from(StepProgress)).one(),
+            s.exec(select(func.count()).select_from(ReportSubmission)).one(),
+            s.exec(select(func.count()).select_from(AuditLog)).one(),
+        )
 
 
 def test_province_round_runs_five_steps_and_scores_penalty(db_url):

@@ -7,16 +7,16 @@ import copy
 
 import pytest
 import yaml
-from kpi6.flows.province import province_round
-from kpi6.models.db import StepProgress
-from kpi6.models.errors import InputError
-from kpi6.models.inputs import parse_inputs
-from kpi6.tasks.database import migrate, session_scope
 from prefect.exceptions import ParameterTypeError
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from kpi6.flows.province import province_round
+from kpi6.models.db import StepProgress
+from kpi6.models.errors import InputError
+from kpi6.models.inputs import parse_inputs
+from kpi6.tasks.database import migrate, session_scope
 from tests.factories import bkk, full_inputs
 
 NOW = bkk(2024, 3, 30, 12)

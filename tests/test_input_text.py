@@ -7,12 +7,12 @@ import copy
 from datetime import datetime
 
 import pytest
+
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import ProvinceInputs, parse_inputs
 from kpi6.models.rules import check_moment
 from kpi6.tasks.rounds import load_round
-
 from tests.factories import full_inputs
 
 
@@ -302,6 +302,7 @@ def test_check_moment_names_a_buddhist_era_year_given_directly():
 def test_every_allowed_character_has_a_glyph_in_every_sarabun_file():
     import fontpkg
     from fontTools.ttLib import TTFont
+
     from kpi6.models import text
 
     allowed = {cp for start, end in text.FONT_RANGES for cp in range(start, end + 1)}

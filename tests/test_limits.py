@@ -7,11 +7,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from prefect.client.orchestration import get_client
+
 from kpi6.flows.province import province_round
 from kpi6.models.inputs import ProvinceInputs, ReportChannel
 from kpi6.tasks.limits import SMTP_TAG, limited
-from prefect.client.orchestration import get_client
-
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import running_inbox
 
@@ -26,7 +26,7 @@ class SlowInbox:
         self.active = self.most = 0
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         with self.lock:
             self.active += 1
             self.most = max(self.most, self.active)
@@ -38,8 +38,13 @@ class SlowInbox:
 
 def _form1_only() -> ProvinceInputs:
     inputs = full_inputs()
-    return inputs.model_copy(update={"dissemination": None, "form2": None,
-                                     "form1": inputs.form1.model_copy(update={"submitted_at": None, "channel": ReportChannel.email})})
+    return inputs.model_copy(
+        update={
+            "dissemination": None,
+            "form2": None,
+            "form1": inputs.form1.model_copy(update={"submitted_at": None, "channel": ReportChannel.email}),
+        }
+    )
 
 
 def test_a_limit_on_the_smtp_tag_sends_one_report_at_a_time(sqlite_url, tmp_path, monkeypatch):
@@ -58,8 +63,12 @@ def test_a_limit_on_the_smtp_tag_sends_one_report_at_a_time(sqlite_url, tmp_path
             codes = ["TH-50", "TH-11", "TH-90"]
             started = time.perf_counter()
             with ThreadPoolExecutor(len(codes)) as pool:
-                runs = [pool.submit(province_round, code, "2567-1", inputs=_form1_only(), now=NOW,
-                                    output_dir=str(tmp_path / code)) for code in codes]
+                runs = [
+                    pool.submit(
+                        province_round, code, "2567-1", inputs=_form1_only(), now=NOW, output_dir=str(tmp_path / code)
+                    )
+                    for code in codes
+                ]
                 summaries = [r.result() for r in runs]
             seconds = time.perf_counter() - started
     finally:
@@ -68,7 +77,6 @@ def test_a_limit_on_the_smtp_tag_sends_one_report_at_a_time(sqlite_url, tmp_path
     assert len(inbox.messages) == 3
     assert slow.most == 1  # three runs, one SMTP session at a time
     assert seconds >= 3 * 2.0
-
 
 
 def test_outside_a_run_a_limited_call_is_a_plain_call():

@@ -9,17 +9,17 @@ from datetime import UTC, datetime
 from email import policy
 
 import pytest
-from kpi6.flows.province import province_round
-from kpi6.models.db import ReportSubmission, StepProgress
-from kpi6.models.errors import DeliveryError, SettingsError
-from kpi6.models.inputs import ReportChannel
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from kpi6.flows.province import province_round
+from kpi6.models.db import ReportSubmission, StepProgress
+from kpi6.models.errors import DeliveryError, SettingsError
+from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
+from kpi6.tasks.database import session_scope
+from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import free_port, running_inbox
 
@@ -64,8 +64,9 @@ def test_step3_sends_one_email_with_both_forms_and_records_the_send_time(sqlite_
     rcpts, raw = smtp.messages[0]
     assert sorted(rcpts) == sorted(["dla0810.7@dla.go.th", OFFICE])
     msg = email.message_from_bytes(raw, policy=policy.default)
-    assert msg["Subject"] == ("รายงานผลการดำเนินงานตัวชี้วัดที่ ๖ แบบฟอร์ม ๑ (ขั้นตอนที่ ๑ - ๓) "
-                              "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงใหม่")
+    assert msg["Subject"] == (
+        "รายงานผลการดำเนินงานตัวชี้วัดที่ ๖ แบบฟอร์ม ๑ (ขั้นตอนที่ ๑ - ๓) สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงใหม่"
+    )
     assert b"=?utf-8?" in raw.split(b"\r\n\r\n", 1)[0].lower()  # the Thai subject is MIME-encoded on the wire
     body = msg.get_body(("plain",)).get_content()
     assert "ขอส่งรายงานผลการดำเนินงานตามตัวชี้วัดที่ ๖ แบบฟอร์ม ๑" in body
@@ -122,9 +123,16 @@ def test_server_down_is_a_clear_error_and_a_later_run_sends_once(sqlite_url, mon
 
 
 def _report(version: int = 1) -> Report:
-    return Report(round_id="2567-1", province_code="TH-50", province_name_th="เชียงใหม่",
-                  office="สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงใหม่", form=1, version=version,
-                  period="รอบการประเมินที่ ๑", links=[("แผน", "https://drive.example/f/1")])
+    return Report(
+        round_id="2567-1",
+        province_code="TH-50",
+        province_name_th="เชียงใหม่",
+        office="สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงใหม่",
+        form=1,
+        version=version,
+        period="รอบการประเมินที่ ๑",
+        links=[("แผน", "https://drive.example/f/1")],
+    )
 
 
 def test_a_simulated_clock_is_the_send_time_and_the_date_header(sqlite_url, smtp, tmp_path):
@@ -159,8 +167,9 @@ def test_a_send_accepted_before_a_crash_is_not_sent_again(sqlite_url, smtp, tmp_
 def test_outbox_writes_an_eml_that_parses_back(tmp_path):
     transport = OutboxTransport(tmp_path / "outbox")
     files = {"แบบฟอร์ม1-TH-50-เชียงใหม่.pdf": b"%PDF-1.7 x", "แบบฟอร์ม1-TH-50-เชียงใหม่.docx": b"PK\x03\x04 y"}
-    msg = build_message(_report(), files, sender="a@b.example", to="dla@x.example", cc="c@d.example",
-                        date=bkk(2024, 2, 9, 16, 30))
+    msg = build_message(
+        _report(), files, sender="a@b.example", to="dla@x.example", cc="c@d.example", date=bkk(2024, 2, 9, 16, 30)
+    )
     assert transport.delivered(msg["Message-ID"]) is False
     transport.send(msg)
     [eml] = list((tmp_path / "outbox").glob("*.eml"))
@@ -171,8 +180,9 @@ def test_outbox_writes_an_eml_that_parses_back(tmp_path):
 
 
 def test_thai_attachment_names_are_rfc2231_encoded():
-    msg = build_message(_report(), {"แบบฟอร์ม1.pdf": b"x"}, sender="a@b.example", to="c@d.example", cc=None,
-                        date=bkk(2024, 2, 9))
+    msg = build_message(
+        _report(), {"แบบฟอร์ม1.pdf": b"x"}, sender="a@b.example", to="c@d.example", cc=None, date=bkk(2024, 2, 9)
+    )
     raw = bytes(msg)
     assert "แบบ".encode() not in raw  # nothing raw in headers or names
     assert re.search(rb"filename\*(0\*)?=utf-8''%E0%B9%81", raw)  # RFC 2231, continued when long
@@ -217,21 +227,38 @@ def test_cli_resubmit_sends_form1_again_as_version_2(sqlite_url, smtp, tmp_path)
     file = tmp_path / "in.yaml"
     file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     runner = CliRunner()
-    first = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--input", str(file),
-                                "--out", str(tmp_path / "o")])
+    first = runner.invoke(
+        app, ["run", "--province", "TH-50", "--round", "2567-1", "--input", str(file), "--out", str(tmp_path / "o")]
+    )
     assert first.exit_code == 0, first.output
     wrong = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--resubmit"])
     assert wrong.exit_code == 2 and "--step 3" in wrong.stderr
-    again = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--step", "3", "--resubmit",
-                                "--input", str(file), "--out", str(tmp_path / "o")])
+    again = runner.invoke(
+        app,
+        [
+            "run",
+            "--province",
+            "TH-50",
+            "--round",
+            "2567-1",
+            "--step",
+            "3",
+            "--resubmit",
+            "--input",
+            str(file),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert again.exit_code == 0, again.output
     assert len(smtp.messages) == 2
     assert [(s.version, s.resubmission) for s in _submissions()] == [(1, False), (2, True)]
 
 
 def test_smtp_url_from_a_prefect_secret_block(smtp, monkeypatch):
-    from kpi6.tasks.mail import resolve_secret, transport_from_settings
     from prefect.blocks.system import Secret
+
+    from kpi6.tasks.mail import resolve_secret, transport_from_settings
 
     url = get_settings().smtp_url.get_secret_value()
     Secret(value=url).save("kpi6-smtp-test", overwrite=True)
@@ -249,8 +276,14 @@ def test_gdrive_without_usable_credentials_refuses_to_start(monkeypatch, tmp_pat
     runner = CliRunner()
     for env, message in (
         ({"KPI6_EVIDENCE_BACKEND": "gdrive"}, "needs KPI6_GOOGLE_CREDENTIALS and KPI6_DRIVE_ROOT_FOLDER_ID"),
-        ({"KPI6_EVIDENCE_BACKEND": "gdrive", "KPI6_GOOGLE_CREDENTIALS": str(creds),
-          "KPI6_DRIVE_ROOT_FOLDER_ID": "0AbC"}, "KPI6_GOOGLE_CREDENTIALS"),
+        (
+            {
+                "KPI6_EVIDENCE_BACKEND": "gdrive",
+                "KPI6_GOOGLE_CREDENTIALS": str(creds),
+                "KPI6_DRIVE_ROOT_FOLDER_ID": "0AbC",
+            },
+            "KPI6_GOOGLE_CREDENTIALS",
+        ),
         ({"KPI6_EVIDENCE_BACKEND": "dropbox"}, "KPI6_EVIDENCE_BACKEND"),
     ):
         for key, value in env.items():
@@ -271,8 +304,11 @@ def test_a_failed_province_run_alerts_dla_naming_the_step_and_the_error(sqlite_u
     smtp.refuse = {"dla0810.7@dla.go.th"}
     with pytest.raises(DeliveryError):
         province_round("TH-50", "2567-1", inputs=_email_inputs(), now=NOW, output_dir=str(tmp_path))
-    alerts = [email.message_from_bytes(raw, policy=policy.default) for rcpts, raw in smtp.messages
-              if rcpts == ["ops@dla.example"]]
+    alerts = [
+        email.message_from_bytes(raw, policy=policy.default)
+        for rcpts, raw in smtp.messages
+        if rcpts == ["ops@dla.example"]
+    ]
     assert len(alerts) == 1
     assert alerts[0]["Subject"] == "kpi6: งานของ TH-50 เชียงใหม่ รอบ 2567-1 ล้มเหลว (ขั้นตอนที่ 3)"
     assert "refused the recipient dla0810.7@dla.go.th" in alerts[0].get_body(("plain",)).get_content()

@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from sqlmodel import select
+
 from kpi6.flows.demo import national_demo
 from kpi6.flows.province import province_round
 from kpi6.models.db import StepProgress
@@ -17,8 +19,6 @@ from kpi6.models.survey import summarize
 from kpi6.tasks.database import migrate, session_scope
 from kpi6.tasks.lpa import analyse
 from kpi6.tasks.survey import read_survey
-from sqlmodel import select
-
 from tests.docsupport import decode_qr, docx_images, pdf_images, pdf_pages, squash
 from tests.factories import bkk, full_inputs, medium
 
@@ -44,8 +44,15 @@ def test_province_run_writes_forms_and_media_with_their_hashes(db_url, tmp_path)
     province_round("TH-50", "2567-1", inputs=full_inputs(), now=NOW, output_dir=str(out))
     folder = out / "2567-1" / "TH-50"
     names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-    assert names == ["form1.docx", "form1.pdf", "form2.docx", "form2.pdf", "medium-1-handbook.pdf",
-                     "medium-2-infographic.pdf", "medium-2-infographic.png"]
+    assert names == [
+        "form1.docx",
+        "form1.pdf",
+        "form2.docx",
+        "form2.pdf",
+        "medium-1-handbook.pdf",
+        "medium-2-infographic.pdf",
+        "medium-2-infographic.png",
+    ]
     rows = _rows()
     recorded = {**rows[2].file_hashes, **rows[3].file_hashes, **rows[5].file_hashes}
     assert recorded == {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in names}
@@ -81,8 +88,10 @@ def test_evidence_base_url_makes_http_links_and_office_files_are_copied(sqlite_u
     rows = _rows()
     assert rows[1].evidence[0] == "https://evidence.example/kpi6/2567-1/TH-50/step-1/"
     diss = rows[4].evidence
-    assert diss[:2] == ["https://evidence.example/kpi6/2567-1/TH-50/step-4/",
-                        "https://evidence.example/kpi6/2567-1/TH-50/step-4/survey/"]
+    assert diss[:2] == [
+        "https://evidence.example/kpi6/2567-1/TH-50/step-4/",
+        "https://evidence.example/kpi6/2567-1/TH-50/step-4/survey/",
+    ]
     assert diss[2].startswith("https://evidence.example/kpi6/2567-1/TH-50/step-4/%E0%B8%9B")
     assert diss[3] == "https://photos.example/album/1"
     copied = tmp_path / "out" / "evidence" / "2567-1" / "TH-50" / "step-4" / photo.name
@@ -108,13 +117,11 @@ def test_an_incomplete_medium_or_missing_evidence_file_writes_no_file_and_no_row
 def test_demo_leaves_each_completed_provinces_files(sqlite_url, tmp_path):
     national_demo(round_id="2567-1", seed=6, out_dir=str(tmp_path), provinces=["TH-50", "TH-11"])
     with session_scope() as s:
-        rows = s.exec(select(StepProgress).where(StepProgress.step.in_([3, 5]),
-                                                 StepProgress.state == "done")).all()
+        rows = s.exec(select(StepProgress).where(StepProgress.step.in_([3, 5]), StepProgress.state == "done")).all()
     done = {(r.province_code, r.step) for r in rows}
     assert done  # the sample profiles give these offices at least Form 1
     emls = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
-    assert emls == sorted(f"kpi6.2567-1.{code}.form{1 if step == 3 else 2}.v1_at_kpi6.local.eml"
-                          for code, step in done)
+    assert emls == sorted(f"kpi6.2567-1.{code}.form{1 if step == 3 else 2}.v1_at_kpi6.local.eml" for code, step in done)
     for code, step in done:
         form = 1 if step == 3 else 2
         for ext in ("pdf", "docx"):

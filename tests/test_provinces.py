@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from kpi6.models.errors import Kpi6Error, UnknownProvinceError
 from kpi6.models.provinces import Province, ProvinceRegistry, registry
 

@@ -7,12 +7,12 @@ from datetime import date
 from email import policy
 
 import pytest
+
 from kpi6.flows.reminders import daily_reminders
 from kpi6.models.provinces import registry
 from kpi6.models.reminders import ReminderKind, reminder_message, reminders_due
-from kpi6.tasks.rounds import load_round
-
 from kpi6.settings import get_settings
+from kpi6.tasks.rounds import load_round
 from tests.mailsupport import running_inbox
 
 
@@ -29,20 +29,23 @@ def _step1(config, day: date):  # type: ignore[no-untyped-def]
     return [(r.kind.value, r.working_days, r.penalty) for r in found if r.step == 1]
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (date(2023, 11, 29), []),                      # 6 working days left
-    (date(2023, 11, 30), [("before", 5, 0.0)]),    # 1, 4, (5 Father's Day), 6, 7, 8 Dec
-    (date(2023, 12, 1), []),                       # 4 left
-    (date(2023, 12, 4), [("before", 3, 0.0)]),     # 6, 7, 8
-    (date(2023, 12, 5), []),                       # Father's Day: not a working day, nothing at all
-    (date(2023, 12, 6), []),                       # 2 left
-    (date(2023, 12, 7), [("before", 1, 0.0)]),
-    (date(2023, 12, 8), [("due", 0, 0.0)]),
-    (date(2023, 12, 9), []),                       # Saturday
-    (date(2023, 12, 11), []),                      # Constitution Day substitution
-    (date(2023, 12, 12), [("overdue", 1, 0.0)]),   # step 1 is not a report: late but no penalty
-    (date(2023, 12, 13), [("overdue", 2, 0.0)]),
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2023, 11, 29), []),  # 6 working days left
+        (date(2023, 11, 30), [("before", 5, 0.0)]),  # 1, 4, (5 Father's Day), 6, 7, 8 Dec
+        (date(2023, 12, 1), []),  # 4 left
+        (date(2023, 12, 4), [("before", 3, 0.0)]),  # 6, 7, 8
+        (date(2023, 12, 5), []),  # Father's Day: not a working day, nothing at all
+        (date(2023, 12, 6), []),  # 2 left
+        (date(2023, 12, 7), [("before", 1, 0.0)]),
+        (date(2023, 12, 8), [("due", 0, 0.0)]),
+        (date(2023, 12, 9), []),  # Saturday
+        (date(2023, 12, 11), []),  # Constitution Day substitution
+        (date(2023, 12, 12), [("overdue", 1, 0.0)]),  # step 1 is not a report: late but no penalty
+        (date(2023, 12, 13), [("overdue", 2, 0.0)]),
+    ],
+)
 def test_reminders_around_8_december_2023(day, expected):
     assert _step1(_round_with_step1_due(date(2023, 12, 8)), day) == expected
 
@@ -68,8 +71,9 @@ def test_report_overdue_over_the_new_year_break_counts_working_days_and_penalty(
 
 def test_done_steps_get_no_reminder():
     config = _round_with_step1_due(date(2023, 12, 8))
-    found = reminders_due(config, config.working_calendar(), date(2023, 12, 8), [registry().get("TH-50")],
-                          {"TH-50": {1: "done"}})
+    found = reminders_due(
+        config, config.working_calendar(), date(2023, 12, 8), [registry().get("TH-50")], {"TH-50": {1: "done"}}
+    )
     assert all(r.step != 1 for r in found)
 
 
@@ -86,8 +90,7 @@ def contacts(tmp_path, monkeypatch):
 def test_daily_run_sends_each_reminder_once_and_a_rerun_sends_nothing(sqlite_url, contacts, monkeypatch):
     # Thu 11 Jan 2024: the plan is due Fri 12 Jan, one working day left.
     with running_inbox(monkeypatch) as inbox:
-        dry = daily_reminders(today=date(2024, 1, 11), round_id="2567-1", provinces=["TH-50", "TH-57"],
-                              dry_run=True)
+        dry = daily_reminders(today=date(2024, 1, 11), round_id="2567-1", provinces=["TH-50", "TH-57"], dry_run=True)
         assert [p.status for p in dry.provinces] == ["dry-run", "dry-run"] and inbox.messages == []
         first = daily_reminders(today=date(2024, 1, 11), round_id="2567-1", provinces=["TH-50", "TH-57"])
         again = daily_reminders(today=date(2024, 1, 11), round_id="2567-1", provinces=["TH-50", "TH-57"])
@@ -132,7 +135,7 @@ def test_apprise_channel_posts_the_thai_reminder(sqlite_url, monkeypatch):
     received: list[dict] = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(200)
             self.end_headers()

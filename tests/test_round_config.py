@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from kpi6.models.errors import RoundConfigError, UnknownRoundError
 from kpi6.models.round import RoundConfig, parse_round
-from kpi6.tasks.rounds import available_rounds, load_round, read_round_file, round_dirs, round_for_date
-
 from kpi6.settings import get_settings
+from kpi6.tasks.rounds import available_rounds, load_round, read_round_file, round_dirs, round_for_date
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deployments" / "rounds" / "2567-1.yaml"
 
@@ -237,10 +237,14 @@ def _bad_deadline(d: dict) -> None:
     ("mutate", "expected"),
     [
         pytest.param(_bad_id, ["field id", "round id is <fiscal year BE>-<round 1 or 2>"], id="bad-id"),
-        pytest.param(_deadline_after_round, ["step 5", "deadline", "2024-04-01", "outside round 2567-1"],
-                     id="deadline-after-round"),
-        pytest.param(_deadline_before_round, ["step 1", "deadline", "2023-09-30", "outside"],
-                     id="deadline-before-round"),
+        pytest.param(
+            _deadline_after_round,
+            ["step 5", "deadline", "2024-04-01", "outside round 2567-1"],
+            id="deadline-after-round",
+        ),
+        pytest.param(
+            _deadline_before_round, ["step 1", "deadline", "2023-09-30", "outside"], id="deadline-before-round"
+        ),
         pytest.param(_missing_step, ["steps", "1-5"], id="missing-step"),
         pytest.param(_steps_out_of_order, ["steps", "in order"], id="steps-out-of-order"),
         pytest.param(_requires_later_step, ["step 2", "require", "earlier", "3"], id="requires-later-step"),
@@ -248,12 +252,17 @@ def _bad_deadline(d: dict) -> None:
         pytest.param(_points_missing_step_5, ["field scoring.points", "1-5"], id="points-missing-step-5"),
         pytest.param(_points_step_6, ["field scoring.points", "1-5"], id="points-step-6-instead-of-5"),
         pytest.param(_points_negative, ["field scoring.points", "negative"], id="negative-points"),
-        pytest.param(_negative_penalty, ["field scoring.penalty_per_working_day", "greater than or equal to 0"],
-                     id="negative-penalty"),
-        pytest.param(_holiday_and_working_day, ["field calendar", "both an extra holiday and an extra working day"],
-                     id="extra-holiday-and-working-day"),
-        pytest.param(_misspelled_key, ["field scoring.penalty_per_workday", "not permitted"],
-                     id="misspelled-key"),
+        pytest.param(
+            _negative_penalty,
+            ["field scoring.penalty_per_working_day", "greater than or equal to 0"],
+            id="negative-penalty",
+        ),
+        pytest.param(
+            _holiday_and_working_day,
+            ["field calendar", "both an extra holiday and an extra working day"],
+            id="extra-holiday-and-working-day",
+        ),
+        pytest.param(_misspelled_key, ["field scoring.penalty_per_workday", "not permitted"], id="misspelled-key"),
         pytest.param(_report_without_form, ["steps.2", "form"], id="report-without-form"),
         pytest.param(_two_form_1_reports, ["form 1", "form 2"], id="two-form-1-reports"),
         pytest.param(_bad_deadline, ["field steps.0.deadline"], id="impossible-date"),

@@ -42,21 +42,25 @@ def test_76_province_runs_on_two_workers_record_everything_once(pg_server, tmp_p
     prefect_db, kpi6_db = fresh_postgres_url(pg_server), fresh_postgres_url(pg_server)
     out = tmp_path / "out"
     try:
-        with prefect_server(tmp_path, sqlite_batches=False, KPI6_ACTOR="scale-out", KPI6_DATABASE_URL=kpi6_db,
-                            PREFECT_API_DATABASE_CONNECTION_URL=prefect_db.replace("+psycopg", "+asyncpg"),
-                            ) as (api, env, procs):
+        with prefect_server(
+            tmp_path,
+            sqlite_batches=False,
+            KPI6_ACTOR="scale-out",
+            KPI6_DATABASE_URL=kpi6_db,
+            PREFECT_API_DATABASE_CONNECTION_URL=prefect_db.replace("+psycopg", "+asyncpg"),
+        ) as (api, env, procs):
             seconds = _scale_out(api, env, procs, tmp_path / "logs", out, kpi6_db)
     finally:
         for url in (prefect_db, kpi6_db):
             drop_postgres_db(pg_server, url)
     with capsys.disabled():  # on the terminal whatever pytest's options: how long the province runs took
-        print(f"\nscale-out: submit and every province run ended in {seconds:.0f} s "  # noqa: T201
-              f"(bound {SCALE_OUT_BOUND_S} s)")
+        print(f"\nscale-out: submit and every province run ended in {seconds:.0f} s (bound {SCALE_OUT_BOUND_S} s)")
 
 
 def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path, kpi6_db: str) -> float:  # type: ignore[type-arg]
     """The README's scale-out commands against the running server, then what must hold afterwards; the seconds
     from submit to the last province run's final state."""
+
     def start(name: str, *args: str) -> subprocess.Popen:  # type: ignore[type-arg]
         return subprocess.Popen(list(args), env=env, stdout=(logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT)
 
@@ -74,8 +78,12 @@ def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path
     # submit waits for the first wave itself, so it runs beside the polling, not as one blocking call.
     started = time.monotonic()
     with (logs / "submit.out").open("w") as ids_file, (logs / "submit.log").open("w") as submit_log:
-        submit = subprocess.Popen([sys.executable, "-m", "kpi6.deployments.scale_out", "submit", "--out", str(out)],
-                                  env=env, stdout=ids_file, stderr=submit_log)
+        submit = subprocess.Popen(
+            [sys.executable, "-m", "kpi6.deployments.scale_out", "submit", "--out", str(out)],
+            env=env,
+            stdout=ids_file,
+            stderr=submit_log,
+        )
         procs.append(submit)
         ids = _wait_for_every_run(api, submit, logs, started)
     seconds = time.monotonic() - started
@@ -116,12 +124,17 @@ def _wait_for_every_run(api: str, submit: subprocess.Popen, logs: Path, started:
         if ids is not None and ended >= len(ids):
             return ids
         time.sleep(POLL_S)
-    raise AssertionError(f"after {SCALE_OUT_BOUND_S} s: submit {'ended' if ids is not None else 'still running'}, "
-                         f"{ended} province runs in a final state, {_count(api, 'RUNNING')} running, "
-                         f"{_count(api, 'SCHEDULED', 'PENDING')} waiting\n{_tails(logs)}")
+    raise AssertionError(
+        f"after {SCALE_OUT_BOUND_S} s: submit {'ended' if ids is not None else 'still running'}, "
+        f"{ended} province runs in a final state, {_count(api, 'RUNNING')} running, "
+        f"{_count(api, 'SCHEDULED', 'PENDING')} waiting\n{_tails(logs)}"
+    )
 
 
 def _tails(logs: Path) -> str:
     """The end of each worker's and submit's output, for a failure message."""
-    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}"
-                     for p in sorted(logs.glob("*.log")) if p.name.startswith(("worker", "submit")))
+    return "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}"
+        for p in sorted(logs.glob("*.log"))
+        if p.name.startswith(("worker", "submit"))
+    )

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
+
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import MediaSetInput, ProvinceInputs, parse_inputs
 from kpi6.models.round import RoundConfig, parse_round
@@ -27,8 +29,6 @@ from kpi6.models.rules import (
 )
 from kpi6.models.scoring import StepFacts, score_province
 from kpi6.tasks.rounds import read_round_file
-from pydantic import ValidationError
-
 from tests.factories import bkk, medium
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deployments" / "rounds" / "2567-1.yaml"
@@ -192,11 +192,15 @@ def test_floor_is_rules_data() -> None:
 
 
 def test_round_extra_holidays_are_used() -> None:
-    config = config_with(calendar={
-        "extra_holidays": [{"date": date(2024, 2, 12), "name": "วันหยุดพิเศษ"},
-                           {"date": date(2024, 2, 13), "name": "วันหยุดพิเศษ"}],
-        "extra_working_days": [],
-    })
+    config = config_with(
+        calendar={
+            "extra_holidays": [
+                {"date": date(2024, 2, 12), "name": "วันหยุดพิเศษ"},
+                {"date": date(2024, 2, 13), "name": "วันหยุดพิเศษ"},
+            ],
+            "extra_working_days": [],
+        }
+    )
     submitted = bkk(2024, 2, 14, 10)
     assert score_province(CONFIG, "TH-50", facts(form1=submitted)).steps[2].working_days_late == 3
     s = score_province(config, "TH-50", facts(form1=submitted))
@@ -205,10 +209,12 @@ def test_round_extra_holidays_are_used() -> None:
 
 
 def test_round_extra_working_day_is_used() -> None:
-    config = config_with(calendar={
-        "extra_holidays": [],
-        "extra_working_days": [{"date": date(2024, 2, 10), "name": "วันทำงานชดเชย"}],
-    })
+    config = config_with(
+        calendar={
+            "extra_holidays": [],
+            "extra_working_days": [{"date": date(2024, 2, 10), "name": "วันทำงานชดเชย"}],
+        }
+    )
     submitted = bkk(2024, 2, 10, 10)  # Saturday
     assert score_province(CONFIG, "TH-50", facts(form1=submitted)).total == Decimal("5")
     s = score_province(config, "TH-50", facts(form1=submitted))
@@ -345,8 +351,9 @@ def test_check_moment_naive_is_bangkok() -> None:
         pytest.param(1, {1: "done"}, False, True, False, StepAction.waiting, id="done-forced-without-input"),
         pytest.param(2, {1: "done"}, False, False, False, StepAction.waiting, id="no-input-waiting"),
         pytest.param(3, {1: "done"}, True, False, False, StepAction.blocked, id="form1-blocked-without-media"),
-        pytest.param(3, {1: "done", 2: "pending"}, True, False, False, StepAction.blocked,
-                     id="form1-blocked-media-pending"),
+        pytest.param(
+            3, {1: "done", 2: "pending"}, True, False, False, StepAction.blocked, id="form1-blocked-media-pending"
+        ),
         pytest.param(3, {1: "done", 2: "done"}, True, False, False, StepAction.run, id="form1-runs"),
         pytest.param(3, {1: "done", 2: "done"}, True, False, True, StepAction.run, id="form1-explicit-runs"),
         pytest.param(1, {}, True, False, False, StepAction.run, id="plan-runs"),
@@ -406,15 +413,21 @@ def test_medium_missing_an_element(element: str, label: str, blank: str) -> None
     msg = str(info.value)
     assert "medium 2" in msg
     assert label in msg
-    others = [lab for lab in ("(title)", "(LPA aspect)", "(background)", "(content)", "(producing agency)")
-              if lab != label and not label.endswith(lab)]
+    others = [
+        lab
+        for lab in ("(title)", "(LPA aspect)", "(background)", "(content)", "(producing agency)")
+        if lab != label and not label.endswith(lab)
+    ]
     for other in others:
         assert other not in msg
 
 
 def test_parse_inputs_names_the_missing_media_element() -> None:
-    data = {"media": {"media": [medium().model_dump(mode="json"),
-                                medium("อินโฟกราฟิก", background="").model_dump(mode="json")]}}
+    data = {
+        "media": {
+            "media": [medium().model_dump(mode="json"), medium("อินโฟกราฟิก", background="").model_dump(mode="json")]
+        }
+    }
     with pytest.raises(InputError) as info:
         parse_inputs(data, source="chiangmai.yaml")
     msg = str(info.value)
@@ -429,11 +442,16 @@ def test_parse_inputs_names_the_missing_media_element() -> None:
         pytest.param({"form3": {}}, "field form3", id="unknown-section"),
         pytest.param({"form1": {"chanel": "email"}}, "field form1.chanel", id="misspelled-key"),
         pytest.param({"plan": {"activities": []}}, "field plan.activities", id="empty-plan"),
-        pytest.param({"plan": {"activities": [{"activity": "x", "start": "2024-01-31", "end": "2024-01-02"}]}},
-                     "field plan.activities.0", id="activity-ends-before-start"),
-        pytest.param({"dissemination": {"events": [{"date": "2024-02-15", "channel": "ประชุม",
-                                                    "laos_reached": 0}]}},
-                     "field dissemination.events.0.laos_reached", id="zero-laos-reached"),
+        pytest.param(
+            {"plan": {"activities": [{"activity": "x", "start": "2024-01-31", "end": "2024-01-02"}]}},
+            "field plan.activities.0",
+            id="activity-ends-before-start",
+        ),
+        pytest.param(
+            {"dissemination": {"events": [{"date": "2024-02-15", "channel": "ประชุม", "laos_reached": 0}]}},
+            "field dissemination.events.0.laos_reached",
+            id="zero-laos-reached",
+        ),
         pytest.param(["plan"], "field (top level)", id="not-a-mapping"),
     ],
 )
@@ -452,8 +470,9 @@ def test_parse_inputs_empty_file_means_nothing_to_do() -> None:
 
 
 def test_parse_inputs_valid() -> None:
-    inputs = parse_inputs({"form1": {"submitted_at": "2024-02-09T16:30:00+07:00", "channel": " email "}},
-                          source="in.yaml")
+    inputs = parse_inputs(
+        {"form1": {"submitted_at": "2024-02-09T16:30:00+07:00", "channel": " email "}}, source="in.yaml"
+    )
     assert inputs.for_step(3).submitted_at == bkk(2024, 2, 9, 16, 30)  # type: ignore[union-attr]
     assert inputs.form1.channel == "email"  # type: ignore[union-attr]
     assert inputs.for_step(5) is None

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from kpi6.models.errors import SettingsError
-from kpi6.tasks.mail import SmtpTransport
 from typer.testing import CliRunner
 
 from kpi6.cli import app
+from kpi6.models.errors import SettingsError
 from kpi6.settings import get_settings
+from kpi6.tasks.mail import SmtpTransport
 
 
-@pytest.mark.parametrize("url", [
-    "smtp://clerk@mail.example:Hunter2Secret",  # the password where the port should be
-    "smtp://clerk:Hunter2Secret@mail.example:notaport",
-    "smtp://clerk:Hunter2Secret@[mail.example:587",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://clerk@mail.example:Hunter2Secret",  # the password where the port should be
+        "smtp://clerk:Hunter2Secret@mail.example:notaport",
+        "smtp://clerk:Hunter2Secret@[mail.example:587",
+    ],
+)
 def test_a_malformed_smtp_url_is_one_line_that_never_quotes_the_password(url, monkeypatch):
     monkeypatch.setenv("KPI6_SMTP_URL", url)
     get_settings.cache_clear()
@@ -28,8 +31,10 @@ def test_a_malformed_smtp_url_is_one_line_that_never_quotes_the_password(url, mo
     assert len(result.stderr.strip().splitlines()) == 1 and "KPI6_SMTP_URL" in result.stderr
 
 
-@pytest.mark.parametrize("password", ["change%20me", "********", "Change-Me", "%3Cpassword%3E", "xxxxxxxx",
-                                      "your_password", "YOUR-SMTP-PASSWORD"])
+@pytest.mark.parametrize(
+    "password",
+    ["change%20me", "********", "Change-Me", "%3Cpassword%3E", "xxxxxxxx", "your_password", "YOUR-SMTP-PASSWORD"],
+)
 def test_placeholder_passwords_are_refused_after_decoding(password):
     with pytest.raises(SettingsError, match="placeholder password") as err:
         SmtpTransport(f"smtp://clerk:{password}@mail.example:587")

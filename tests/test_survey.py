@@ -11,6 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from kpi6.cli import app
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import DisseminationEvent, DisseminationInput, LaoType, laos_disseminated
 from kpi6.models.survey import (
@@ -31,9 +34,6 @@ from kpi6.tasks.samples import (
 )
 from kpi6.tasks.survey import read_events, read_survey, rejected_path
 from kpi6.tasks.tables import read_table
-from typer.testing import CliRunner
-
-from kpi6.cli import app
 
 ROUND = (date(2023, 10, 1), date(2024, 3, 31))
 runner = CliRunner()
@@ -49,8 +49,12 @@ def _expected(rows: list[dict]) -> tuple[list[float], list[float], float, float]
     """What a spreadsheet gives: AVERAGE and STDEV.S per item column, and over the whole rating range."""
     columns = list(zip(*(r["ratings"] for r in rows), strict=True))
     everything = [v for r in rows for v in r["ratings"]]
-    return ([statistics.mean(c) for c in columns], [statistics.stdev(c) for c in columns],
-            statistics.mean(everything), statistics.stdev(everything))
+    return (
+        [statistics.mean(c) for c in columns],
+        [statistics.stdev(c) for c in columns],
+        statistics.mean(everything),
+        statistics.stdev(everything),
+    )
 
 
 def test_google_forms_thai_labels_csv_with_bom(tmp_path):
@@ -88,9 +92,16 @@ def test_microsoft_forms_numeric_xlsx(tmp_path):
     assert s.n == 80 and s.overall.n == 80 * len(SURVEY_ITEMS)
 
 
-@pytest.mark.parametrize(("encoding", "delimiter"), [
-    ("utf-8", ","), ("utf-8-sig", ";"), ("utf-16", "\t"), ("cp874", ","),
-], ids=["utf8", "bom-semicolon", "utf16-tab", "thai-windows"])
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ";"),
+        ("utf-16", "\t"),
+        ("cp874", ","),
+    ],
+    ids=["utf8", "bom-semicolon", "utf16-tab", "thai-windows"],
+)
 def test_excel_csv_flavours(tmp_path, encoding, delimiter):
     path = tmp_path / "s.csv"
     with path.open("w", encoding=encoding, newline="") as fh:
@@ -106,15 +117,16 @@ def _bad_file(tmp_path: Path) -> Path:
     path = tmp_path / "bad.csv"
     path.write_text(
         "Timestamp,ชื่อ อปท.,ตำแหน่ง,ข้อ 1,ข้อ 2\n"
-        "15/2/2024 10:00:00,อบต.ก,ปลัด,5,4\n"            # row 2: fine
-        "15/2/2024 10:00:00,อบต.ก,ปลัด,5,4\n"            # row 3: the same submission again
-        "16/2/2024 10:00:00,อบต.ข,ปลัด,6,4\n"            # row 4: off the scale
-        "17/2/2024 10:00:00,อบต.ค,ปลัด,ดีเยี่ยม,4\n"       # row 5: unknown label
-        "18/2/2024 10:00:00,อบต.ง,ปลัด,,4\n"              # row 6: required item empty
-        "18/2/2025 10:00:00,อบต.จ,ปลัด,3,4\n"            # row 7: outside the round
-        "yesterday,อบต.ฉ,ปลัด,3,4\n"                      # row 8: not a timestamp
+        "15/2/2024 10:00:00,อบต.ก,ปลัด,5,4\n"  # row 2: fine
+        "15/2/2024 10:00:00,อบต.ก,ปลัด,5,4\n"  # row 3: the same submission again
+        "16/2/2024 10:00:00,อบต.ข,ปลัด,6,4\n"  # row 4: off the scale
+        "17/2/2024 10:00:00,อบต.ค,ปลัด,ดีเยี่ยม,4\n"  # row 5: unknown label
+        "18/2/2024 10:00:00,อบต.ง,ปลัด,,4\n"  # row 6: required item empty
+        "18/2/2025 10:00:00,อบต.จ,ปลัด,3,4\n"  # row 7: outside the round
+        "yesterday,อบต.ฉ,ปลัด,3,4\n"  # row 8: not a timestamp
         + "".join(f"{19 + k}/2/2024 10:00:00,อบต.{k},ปลัด,4,5\n" for k in range(8)),  # rows 9-16: fine
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return path
 
 
@@ -124,10 +136,14 @@ def test_each_kind_of_bad_row_is_named_by_row_and_column_and_the_file_is_refused
         read_survey(path, period=ROUND)
     message = str(caught.value)
     assert "6 row(s) have problems; nothing was imported" in message
-    for expected in ("row 3: a duplicate of row 2", "row 4, column 'ข้อ 1': 6 is off the 1–5 scale",
-                     "row 5, column 'ข้อ 1': 'ดีเยี่ยม' is not one of", "row 6, column 'ข้อ 1': no answer",
-                     "row 7, column 'Timestamp': submitted 2025-02-18, outside the round",
-                     "row 8, column 'Timestamp': 'yesterday' is not a date"):
+    for expected in (
+        "row 3: a duplicate of row 2",
+        "row 4, column 'ข้อ 1': 6 is off the 1–5 scale",
+        "row 5, column 'ข้อ 1': 'ดีเยี่ยม' is not one of",
+        "row 6, column 'ข้อ 1': no answer",
+        "row 7, column 'Timestamp': submitted 2025-02-18, outside the round",
+        "row 8, column 'Timestamp': 'yesterday' is not a date",
+    ):
         assert expected in message
     assert not rejected_path(path).exists()
 
@@ -143,7 +159,12 @@ def test_skip_invalid_imports_the_rest_and_writes_the_rejected_rows(tmp_path):
     assert rejected[0][:3] == ["row", "problems", "Timestamp"]
     assert [r[0] for r in rejected[1:]] == ["3", "4", "5", "6", "7", "8"]
     assert rejected[2][1] == "row 4, column 'ข้อ 1': 6 is off the 1–5 scale" and rejected[2][2:] == [
-        "16/2/2024 10:00:00", "อบต.ข", "ปลัด", "6", "4"]
+        "16/2/2024 10:00:00",
+        "อบต.ข",
+        "ปลัด",
+        "6",
+        "4",
+    ]
 
 
 def test_a_file_that_is_not_a_survey(tmp_path):
@@ -172,28 +193,65 @@ def test_a_mapping_names_columns_and_optional_items(tmp_path):
     assert result.comments == ["ดี"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("5", 5), (5, 5), (4.0, 4), ("๓", 3), ("มากที่สุด", 5), ("มาก", 4), ("ปานกลาง", 3), ("น้อย", 2),
-    ("น้อยที่สุด", 1), ("5 - มากที่สุด", 5), ("มาก (4)", 4), ("พึงพอใจมาก", 4), ("  ", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5", 5),
+        (5, 5),
+        (4.0, 4),
+        ("๓", 3),
+        ("มากที่สุด", 5),
+        ("มาก", 4),
+        ("ปานกลาง", 3),
+        ("น้อย", 2),
+        ("น้อยที่สุด", 1),
+        ("5 - มากที่สุด", 5),
+        ("มาก (4)", 4),
+        ("พึงพอใจมาก", 4),
+        ("  ", None),
+        (None, None),
+    ],
+)
 def test_ratings_as_numbers_or_thai_labels(value, expected):
     assert parse_rating(value) == expected
 
 
-@pytest.mark.parametrize(("value", "kind"), [("0", "off_scale"), (6, "off_scale"), ("4.5", "off_scale"),
-                                             ("ดีมาก", "unknown_label"), ("4 - น้อย", "unknown_label")])
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("0", "off_scale"),
+        (6, "off_scale"),
+        ("4.5", "off_scale"),
+        ("ดีมาก", "unknown_label"),
+        ("4 - น้อย", "unknown_label"),
+    ],
+)
 def test_ratings_off_the_scale(value, kind):
     with pytest.raises(RatingError) as caught:
         parse_rating(value)
     assert caught.value.kind == kind
 
 
-@pytest.mark.parametrize(("mean", "width_08", "width_05"), [
-    (4.21, "มากที่สุด", "มาก"), (4.20, "มาก", "มาก"), (4.2049, "มาก", "มาก"), (4.205, "มากที่สุด", "มาก"),
-    (4.50, "มากที่สุด", "มาก"), (4.51, "มากที่สุด", "มากที่สุด"), (3.41, "มาก", "ปานกลาง"), (3.40, "ปานกลาง", "ปานกลาง"),
-    (2.61, "ปานกลาง", "ปานกลาง"), (2.60, "น้อย", "ปานกลาง"), (1.81, "น้อย", "น้อย"), (1.80, "น้อยที่สุด", "น้อย"),
-    (1.50, "น้อยที่สุด", "น้อยที่สุด"), (1.0, "น้อยที่สุด", "น้อยที่สุด"), (5.0, "มากที่สุด", "มากที่สุด"),
-])
+@pytest.mark.parametrize(
+    ("mean", "width_08", "width_05"),
+    [
+        (4.21, "มากที่สุด", "มาก"),
+        (4.20, "มาก", "มาก"),
+        (4.2049, "มาก", "มาก"),
+        (4.205, "มากที่สุด", "มาก"),
+        (4.50, "มากที่สุด", "มาก"),
+        (4.51, "มากที่สุด", "มากที่สุด"),
+        (3.41, "มาก", "ปานกลาง"),
+        (3.40, "ปานกลาง", "ปานกลาง"),
+        (2.61, "ปานกลาง", "ปานกลาง"),
+        (2.60, "น้อย", "ปานกลาง"),
+        (1.81, "น้อย", "น้อย"),
+        (1.80, "น้อยที่สุด", "น้อย"),
+        (1.50, "น้อยที่สุด", "น้อยที่สุด"),
+        (1.0, "น้อยที่สุด", "น้อยที่สุด"),
+        (5.0, "มากที่สุด", "มากที่สุด"),
+    ],
+)
 def test_band_boundaries_of_both_conventions(mean, width_08, width_05):
     assert band_th(mean, BandScheme.width_0_8) == width_08
     assert band_th(mean, BandScheme.width_0_5) == width_05
@@ -229,9 +287,12 @@ def test_events_from_csv_xlsx_and_yaml(tmp_path):
     from openpyxl import Workbook
 
     csv_path = tmp_path / "events.csv"
-    csv_path.write_text("วันที่,ช่องทาง,รายชื่อ อปท.,อบต.,เทศบาล,ผู้เข้าร่วม,รายละเอียด\n"
-                        "2024-02-15,การประชุมชี้แจง,อบต.ก; อบต.ข,,,40,ประชุมประจำเดือน\n"
-                        "20/2/2567,กลุ่มไลน์,,50,12,0,\n", encoding="utf-8-sig")
+    csv_path.write_text(
+        "วันที่,ช่องทาง,รายชื่อ อปท.,อบต.,เทศบาล,ผู้เข้าร่วม,รายละเอียด\n"
+        "2024-02-15,การประชุมชี้แจง,อบต.ก; อบต.ข,,,40,ประชุมประจำเดือน\n"
+        "20/2/2567,กลุ่มไลน์,,50,12,0,\n",
+        encoding="utf-8-sig",
+    )
     events = read_events(csv_path)
     assert [e.date for e in events] == [date(2024, 2, 15), date(2024, 2, 20)]
     assert events[0].laos == ["อบต.ก", "อบต.ข"] and events[1].laos_reached == 62
@@ -240,8 +301,9 @@ def test_events_from_csv_xlsx_and_yaml(tmp_path):
     book.active.append([datetime(2024, 2, 22), "online_meeting", 30, 55])
     book.save(tmp_path / "events.xlsx")
     assert read_events(tmp_path / "events.xlsx")[0].participants == 55
-    (tmp_path / "events.yaml").write_text("events:\n  - {date: 2024-02-23, channel: website, laos_reached: 9}\n",
-                                          encoding="utf-8")
+    (tmp_path / "events.yaml").write_text(
+        "events:\n  - {date: 2024-02-23, channel: website, laos_reached: 9}\n", encoding="utf-8"
+    )
     assert read_events(tmp_path / "events.yaml")[0].channel.value == "website"
     bad = tmp_path / "bad.csv"
     bad.write_text("date,channel,laos_reached\n2024-02-15,meeting,3\n2024-02-16,pigeon,3\n", encoding="utf-8")
@@ -279,19 +341,33 @@ def test_cli_survey_summary_json_and_errors(tmp_path):
     assert runner.invoke(app, ["survey", "summary", str(path), "--bands", "0.7"]).exit_code == 2
 
 
-@pytest.mark.parametrize(("stamp", "bangkok", "accepted"), [
-    ("2024-04-01T01:00+14:00", datetime(2024, 3, 31, 18, 0), True),  # the round's last day in Bangkok
-    ("2024-03-31T20:00-05:00", datetime(2024, 4, 1, 8, 0), False),  # the day after the round in Bangkok
-    ("2023-09-30T20:00-05:00", datetime(2023, 10, 1, 8, 0), True),  # the round's first day in Bangkok
-    ("2023-10-01T01:00+14:00", datetime(2023, 9, 30, 18, 0), False),  # the day before the round in Bangkok
-    ("2024-03-31T16:59:59Z", datetime(2024, 3, 31, 23, 59, 59), True),
-    ("2024-03-31T17:00:00Z", datetime(2024, 4, 1, 0, 0), False),
-    ("2024-03-31T23:30", datetime(2024, 3, 31, 23, 30), True),  # no offset: Bangkok time
-    ("31/3/2024 20:00:00 GMT-5", datetime(2024, 4, 1, 8, 0), False),  # Google Forms' style with an offset
-    ("30/9/2023 20:00:00 GMT-05:00", datetime(2023, 10, 1, 8, 0), True),
-    ("31/3/2024 23:00:00 GMT+7", datetime(2024, 3, 31, 23, 0), True),
-], ids=["+14-last-day", "-05-day-after", "-05-first-day", "+14-day-before", "Z-last-second", "Z-day-after", "naive",
-        "gmt-5-day-after", "gmt-05:00-first-day", "gmt+7"])
+@pytest.mark.parametrize(
+    ("stamp", "bangkok", "accepted"),
+    [
+        ("2024-04-01T01:00+14:00", datetime(2024, 3, 31, 18, 0), True),  # the round's last day in Bangkok
+        ("2024-03-31T20:00-05:00", datetime(2024, 4, 1, 8, 0), False),  # the day after the round in Bangkok
+        ("2023-09-30T20:00-05:00", datetime(2023, 10, 1, 8, 0), True),  # the round's first day in Bangkok
+        ("2023-10-01T01:00+14:00", datetime(2023, 9, 30, 18, 0), False),  # the day before the round in Bangkok
+        ("2024-03-31T16:59:59Z", datetime(2024, 3, 31, 23, 59, 59), True),
+        ("2024-03-31T17:00:00Z", datetime(2024, 4, 1, 0, 0), False),
+        ("2024-03-31T23:30", datetime(2024, 3, 31, 23, 30), True),  # no offset: Bangkok time
+        ("31/3/2024 20:00:00 GMT-5", datetime(2024, 4, 1, 8, 0), False),  # Google Forms' style with an offset
+        ("30/9/2023 20:00:00 GMT-05:00", datetime(2023, 10, 1, 8, 0), True),
+        ("31/3/2024 23:00:00 GMT+7", datetime(2024, 3, 31, 23, 0), True),
+    ],
+    ids=[
+        "+14-last-day",
+        "-05-day-after",
+        "-05-first-day",
+        "+14-day-before",
+        "Z-last-second",
+        "Z-day-after",
+        "naive",
+        "gmt-5-day-after",
+        "gmt-05:00-first-day",
+        "gmt+7",
+    ],
+)
 def test_a_timestamp_with_a_utc_offset_is_compared_in_bangkok_time(tmp_path, stamp, bangkok, accepted):
     path = tmp_path / "tz.csv"
     path.write_text(f"Timestamp,ข้อ 1\n{stamp},5\n15/2/2024 10:00:00,4\n", encoding="utf-8")

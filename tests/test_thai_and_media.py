@@ -7,6 +7,8 @@ from datetime import date
 
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
+
 from kpi6.models.errors import InputError
 from kpi6.models.forms import medium_document, summarize_satisfaction
 from kpi6.models.inputs import MediaSetInput, SatisfactionItem, parse_inputs
@@ -15,8 +17,6 @@ from kpi6.models.survey import BandScheme, SurveyResult
 from kpi6.models.thai import thai_date, thai_digits, thai_number
 from kpi6.tasks.documents import render_handbook, render_infographic
 from kpi6.tasks.rounds import load_round
-from PIL import Image
-
 from tests.docsupport import pdf_pages, squash
 from tests.factories import medium
 
@@ -32,13 +32,18 @@ def test_thai_dates_in_buddhist_era_with_thai_month_names():
     assert thai_date(date(2024, 1, 1), short=True) == "๑\u00a0ม.ค.\u00a0๒๕๖๗"
     assert thai_digits("ข้อ 10 ปี 2567") == "ข้อ ๑๐ ปี ๒๕๖๗"
     assert thai_number(1234) == "๑,๒๓๔"
-    assert thai_number(4.255, arabic=True, decimals=2) == "4.25" or thai_number(4.255, arabic=True, decimals=2) == "4.26"
+    assert (
+        thai_number(4.255, arabic=True, decimals=2) == "4.25" or thai_number(4.255, arabic=True, decimals=2) == "4.26"
+    )
 
 
 def test_five_lpa_aspects_with_thai_and_english_names():
     assert [a.name_th for a in LpaAspect] == [
-        "ด้านการบริหารจัดการ", "ด้านการบริหารงานบุคคลและกิจการสภา", "ด้านการบริหารงานการเงินและการคลัง",
-        "ด้านการบริการสาธารณะ", "ด้านธรรมาภิบาล",
+        "ด้านการบริหารจัดการ",
+        "ด้านการบริหารงานบุคคลและกิจการสภา",
+        "ด้านการบริหารงานการเงินและการคลัง",
+        "ด้านการบริการสาธารณะ",
+        "ด้านธรรมาภิบาล",
     ]
     assert LpaAspect.finance.name_en == "finance and fiscal administration"
     for text in ("ด้านธรรมาภิบาล", "ธรรมาภิบาล", "good governance", "Good-Governance", "governance"):
@@ -59,8 +64,9 @@ def test_a_medium_lacking_an_element_is_refused_naming_it_in_thai_and_english():
 
 def test_an_unknown_aspect_and_a_video_without_link_are_refused():
     with pytest.raises(InputError, match="unknown LPA aspect"):
-        parse_inputs({"media": {"media": [{**medium().model_dump(), "lpa_aspect": "x"}, medium().model_dump()]}},
-                     source="f")
+        parse_inputs(
+            {"media": {"media": [{**medium().model_dump(), "lpa_aspect": "x"}, medium().model_dump()]}}, source="f"
+        )
     video = medium(format="video").model_dump()
     with pytest.raises(InputError, match="video: give its link"):
         parse_inputs({"media": {"media": [video, medium().model_dump()]}}, source="f")

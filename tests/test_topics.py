@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from kpi6.cli import app
 from kpi6.flows.province import province_round
 from kpi6.models.db import StepProgress
 from kpi6.models.errors import InputError
@@ -18,22 +22,25 @@ from kpi6.models.weakness import PlanningRules, plan_from, rank_aspects
 from kpi6.tasks.database import session_scope
 from kpi6.tasks.lpa import analyse, load_topics, read_results
 from kpi6.tasks.rounds import load_round
-from sqlmodel import select
-from typer.testing import CliRunner
-
-from kpi6.cli import app
 from tests.factories import bkk
 
 runner = CliRunner()
 HEAD = ["ชื่อ อปท.", "ประเภท อปท.", "ด้าน", "ตัวชี้วัด", "ชื่อตัวชี้วัด", "คะแนน", "คะแนนเต็ม"]
-INDICATORS = [("4.1", 4, "การขึ้นทะเบียนทางหลวงท้องถิ่น"), ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์"),
-              ("4.2", 4, "การตรวจคุณภาพน้ำประปา"), ("2.1", 2, "การจัดทำแผนอัตรากำลัง")]
+INDICATORS = [
+    ("4.1", 4, "การขึ้นทะเบียนทางหลวงท้องถิ่น"),
+    ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์"),
+    ("4.2", 4, "การตรวจคุณภาพน้ำประปา"),
+    ("2.1", 2, "การจัดทำแผนอัตรากำลัง"),
+]
 
 
 def _laos() -> list[tuple[str, str]]:
     """187 LAOs: 1 อบจ., 40 เทศบาล, 146 อบต."""
-    return ([("อบจ.เชียงใหม่", "อบจ.")] + [(f"เทศบาลตำบลที่ {i}", "เทศบาล") for i in range(40)]
-            + [(f"อบต.ที่ {i}", "อบต.") for i in range(146)])
+    return (
+        [("อบจ.เชียงใหม่", "อบจ.")]
+        + [(f"เทศบาลตำบลที่ {i}", "เทศบาล") for i in range(40)]
+        + [(f"อบต.ที่ {i}", "อบต.") for i in range(146)]
+    )
 
 
 def _write(path: Path, below: dict[str, int], indicators=INDICATORS) -> Path:  # type: ignore[no-untyped-def]
@@ -51,12 +58,19 @@ def test_the_proposal_names_the_weakest_indicators_with_their_numbers(tmp_path):
     path = _write(tmp_path / "lpa.csv", {"4.1": 62, "5.1": 50, "4.2": 40, "2.1": 10})
     a = analyse(path, province=registry().get("TH-50"), config=load_round("2567-1"))
     assert [(w.indicator, w.n_below, w.n_laos) for w in a.weaknesses] == [
-        ("4.1", 62, 187), ("5.1", 50, 187), ("4.2", 40, 187), ("2.1", 10, 187)]
+        ("4.1", 62, 187),
+        ("5.1", 50, 187),
+        ("4.2", 40, 187),
+        ("2.1", 10, 187),
+    ]
     top = a.weaknesses[0]
     assert top.share_below == pytest.approx(62 / 187) and top.mean_percent == pytest.approx((62 * 50 + 125 * 90) / 187)
     # The first 62 LAOs are the อบจ., the 40 เทศบาล and 21 อบต.
     assert {k: (v.n_below, v.n_laos) for k, v in top.by_type.items()} == {
-        "อบจ.": (1, 1), "เทศบาล": (40, 40), "อบต.": (21, 146)}
+        "อบจ.": (1, 1),
+        "เทศบาล": (40, 40),
+        "อบต.": (21, 146),
+    }
     assert [p.topic.id for p in a.proposal] == ["local-highway", "complaints"]
     first = a.proposal[0].background_th
     assert "ไม่ผ่านตัวชี้วัดที่ 4.1 การขึ้นทะเบียนทางหลวงท้องถิ่น" in first
@@ -66,8 +80,12 @@ def test_the_proposal_names_the_weakest_indicators_with_their_numbers(tmp_path):
 
 
 def test_no_two_topics_on_the_same_weakness(tmp_path):
-    indicators = [("2.1", 2, "การจัดทำแผนอัตรากำลัง"), ("2.2", 2, "การพัฒนาบุคลากร"),
-                  ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์"), ("9.9", 1, "ตัวชี้วัดที่ไม่มีในแคตตาล็อก")]
+    indicators = [
+        ("2.1", 2, "การจัดทำแผนอัตรากำลัง"),
+        ("2.2", 2, "การพัฒนาบุคลากร"),
+        ("5.1", 5, "การจัดการเรื่องร้องเรียนร้องทุกข์"),
+        ("9.9", 1, "ตัวชี้วัดที่ไม่มีในแคตตาล็อก"),
+    ]
     path = _write(tmp_path / "lpa.csv", {"2.1": 90, "2.2": 80, "5.1": 20, "9.9": 60}, indicators)
     a = analyse(path)
     # The personnel topic helps both 2.1 and 2.2: the second topic goes to the next weakness, 9.9, which no
@@ -100,16 +118,20 @@ def test_pass_fail_results_and_xlsx(tmp_path):
     assert w.by_type["อบต."].n_laos == 10  # the type read from the name
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    (["", "อบต.", 4, "4.1", "x", 5, 10], "row 3, column 'ชื่อ อปท.': no LAO name"),
-    (["บ้านใหม่", "หมู่บ้าน", 4, "4.1", "x", 5, 10], "row 3, column 'ประเภท อปท.': LAO type 'หมู่บ้าน'"),
-    (["อบต.ข", "อบต.", 7, "4.1", "x", 5, 10], "row 3, column 'ด้าน': aspect '7' is not 1–5"),
-    (["อบต.ข", "อบต.", 4, "4.1", "x", 12, 10], "row 3, column 'คะแนน': score 12 is outside 0–10"),
-    (["อบต.ข", "อบต.", 4, "4.1", "x", "ดี", 10], "row 3, column 'คะแนน': 'ดี' is not a number"),
-    (["อบต.ก", "อบต.", 4, "4.1", "x", 5, 10], "row 3, column 'ตัวชี้วัด': อบต.ก has indicator 4.1 already on row 2"),
-    (["อบต.ข", "อบต.", 5, "4.1", "x", 5, 10], "row 3, column 'ด้าน': indicator 4.1 is in ด้านการบริการสาธารณะ"),
-    (["อบต.ข", "อบต.", 4, "4.1", "x", None, 10], "row 3, column 'คะแนน': neither a score nor a result"),
-], ids=["no-name", "type", "aspect", "over-full", "not-number", "duplicate", "inconsistent", "no-score"])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (["", "อบต.", 4, "4.1", "x", 5, 10], "row 3, column 'ชื่อ อปท.': no LAO name"),
+        (["บ้านใหม่", "หมู่บ้าน", 4, "4.1", "x", 5, 10], "row 3, column 'ประเภท อปท.': LAO type 'หมู่บ้าน'"),
+        (["อบต.ข", "อบต.", 7, "4.1", "x", 5, 10], "row 3, column 'ด้าน': aspect '7' is not 1–5"),
+        (["อบต.ข", "อบต.", 4, "4.1", "x", 12, 10], "row 3, column 'คะแนน': score 12 is outside 0–10"),
+        (["อบต.ข", "อบต.", 4, "4.1", "x", "ดี", 10], "row 3, column 'คะแนน': 'ดี' is not a number"),
+        (["อบต.ก", "อบต.", 4, "4.1", "x", 5, 10], "row 3, column 'ตัวชี้วัด': อบต.ก has indicator 4.1 already on row 2"),
+        (["อบต.ข", "อบต.", 5, "4.1", "x", 5, 10], "row 3, column 'ด้าน': indicator 4.1 is in ด้านการบริการสาธารณะ"),
+        (["อบต.ข", "อบต.", 4, "4.1", "x", None, 10], "row 3, column 'คะแนน': neither a score nor a result"),
+    ],
+    ids=["no-name", "type", "aspect", "over-full", "not-number", "duplicate", "inconsistent", "no-score"],
+)
 def test_each_bad_row_refuses_the_file(tmp_path, row, message):
     path = tmp_path / "lpa.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -121,25 +143,45 @@ def test_each_bad_row_refuses_the_file(tmp_path, row, message):
     assert message in str(caught.value)
 
 
-@pytest.mark.parametrize(("score", "full", "message"), [
-    (5, "inf", "row 3, column 'คะแนนเต็ม': 'inf' is not a finite number"),
-    (5, "Infinity", "row 3, column 'คะแนนเต็ม': 'Infinity' is not a finite number"),
-    (5, "nan", "row 3, column 'คะแนนเต็ม': 'nan' is not a finite number"),
-    (5, "1e999", "row 3, column 'คะแนนเต็ม': '1e999' is not a finite number"),
-    ("inf", 10, "row 3, column 'คะแนน': 'inf' is not a finite number"),
-    ("-inf", 10, "row 3, column 'คะแนน': '-inf' is not a finite number"),
-    ("nan", 10, "row 3, column 'คะแนน': 'nan' is not a finite number"),
-    ("inf", "inf", "row 3, column 'คะแนน': 'inf' is not a finite number"),
-    (5, 0, "row 3, column 'คะแนนเต็ม': full score 0 is not above 0"),
-    (0, "-0", "row 3, column 'คะแนนเต็ม': full score -0 is not above 0"),
-    (5, -10, "row 3, column 'คะแนนเต็ม': full score -10 is not above 0"),
-], ids=["full-inf", "full-Infinity", "full-nan", "full-1e999", "score-inf", "score-minus-inf", "score-nan", "both-inf",
-        "full-0", "full-minus-0", "full-negative"])
+@pytest.mark.parametrize(
+    ("score", "full", "message"),
+    [
+        (5, "inf", "row 3, column 'คะแนนเต็ม': 'inf' is not a finite number"),
+        (5, "Infinity", "row 3, column 'คะแนนเต็ม': 'Infinity' is not a finite number"),
+        (5, "nan", "row 3, column 'คะแนนเต็ม': 'nan' is not a finite number"),
+        (5, "1e999", "row 3, column 'คะแนนเต็ม': '1e999' is not a finite number"),
+        ("inf", 10, "row 3, column 'คะแนน': 'inf' is not a finite number"),
+        ("-inf", 10, "row 3, column 'คะแนน': '-inf' is not a finite number"),
+        ("nan", 10, "row 3, column 'คะแนน': 'nan' is not a finite number"),
+        ("inf", "inf", "row 3, column 'คะแนน': 'inf' is not a finite number"),
+        (5, 0, "row 3, column 'คะแนนเต็ม': full score 0 is not above 0"),
+        (0, "-0", "row 3, column 'คะแนนเต็ม': full score -0 is not above 0"),
+        (5, -10, "row 3, column 'คะแนนเต็ม': full score -10 is not above 0"),
+    ],
+    ids=[
+        "full-inf",
+        "full-Infinity",
+        "full-nan",
+        "full-1e999",
+        "score-inf",
+        "score-minus-inf",
+        "score-nan",
+        "both-inf",
+        "full-0",
+        "full-minus-0",
+        "full-negative",
+    ],
+)
 def test_a_score_or_full_score_that_is_not_a_finite_positive_number_refuses_the_file(tmp_path, score, full, message):
     path = tmp_path / "lpa.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([HEAD, ["อบต.ก", "อบต.", 4, "4.1", "การขึ้นทะเบียนทางหลวงท้องถิ่น", 5, 10],
-                                  ["อบต.ข", "อบต.", 4, "4.1", "การขึ้นทะเบียนทางหลวงท้องถิ่น", score, full]])
+        csv.writer(fh).writerows(
+            [
+                HEAD,
+                ["อบต.ก", "อบต.", 4, "4.1", "การขึ้นทะเบียนทางหลวงท้องถิ่น", 5, 10],
+                ["อบต.ข", "อบต.", 4, "4.1", "การขึ้นทะเบียนทางหลวงท้องถิ่น", score, full],
+            ]
+        )
     with pytest.raises(InputError) as caught:
         read_results(path)
     assert "1 row(s) have problems; nothing was read" in str(caught.value)
@@ -152,8 +194,13 @@ def test_a_score_or_full_score_that_is_not_a_finite_positive_number_refuses_the_
 def test_a_pass_fail_row_with_a_bad_full_score_refuses_the_file(tmp_path, full):
     path = tmp_path / "lpa.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([[*HEAD, "ผล"], ["อบต.ก", "อบต.", 4, "4.1", "x", None, 10, "ผ่าน"],
-                                  ["อบต.ข", "อบต.", 4, "4.1", "x", None, full, "ผ่าน"]])
+        csv.writer(fh).writerows(
+            [
+                [*HEAD, "ผล"],
+                ["อบต.ก", "อบต.", 4, "4.1", "x", None, 10, "ผ่าน"],
+                ["อบต.ข", "อบต.", 4, "4.1", "x", None, full, "ผ่าน"],
+            ]
+        )
     with pytest.raises(InputError, match=r"row 3, column 'คะแนนเต็ม': "):
         read_results(path)
 
@@ -168,8 +215,9 @@ def test_a_file_without_the_columns(tmp_path):
 def test_the_plan_is_dated_back_from_the_deadlines_in_working_days():
     config = load_round("2567-1")
     cal = config.working_calendar()
-    plan = plan_from(config, [], rules=PlanningRules(review_working_days=5, publish_working_days=2,
-                                                     survey_working_days=10))
+    plan = plan_from(
+        config, [], rules=PlanningRules(review_working_days=5, publish_working_days=2, survey_working_days=10)
+    )
     acts = plan.activities
     assert acts[0].start == date(2023, 10, 2)  # the round's first working day (1 Oct 2023 is a Sunday)
     assert acts[0].end == date(2024, 1, 12)  # step 1's deadline
@@ -200,8 +248,9 @@ def test_cli_topics_json_write_input_and_accept(sqlite_url, tmp_path):
 
     # Edit the proposal, then record it as step 1.
     draft = tmp_path / "draft.yaml"
-    wrote = runner.invoke(app, ["topics", str(path), "--province", "TH-50", "--round", "2567-1",
-                                "--write-input", str(draft)])
+    wrote = runner.invoke(
+        app, ["topics", str(path), "--province", "TH-50", "--round", "2567-1", "--write-input", str(draft)]
+    )
     assert wrote.exit_code == 0 and "kpi6 run --province TH-50" in wrote.stderr
     data = yaml.safe_load(draft.read_text(encoding="utf-8"))
     assert [m["title"] for m in data["media"]["media"]] == [t["title"] for t in data["plan"]["topics"]]
@@ -209,20 +258,35 @@ def test_cli_topics_json_write_input_and_accept(sqlite_url, tmp_path):
     data["plan"]["activities"][0]["activity"] = "ประชุมคณะทำงานวิเคราะห์ผล LPA"
     data["plan"]["done_at"] = "2024-01-10T10:00"
     draft.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    ran = runner.invoke(app, ["run", "--province", "TH-50", "--round", "2567-1", "--step", "1", "--input", str(draft),
-                              "--out", str(tmp_path / "out")])
+    ran = runner.invoke(
+        app,
+        [
+            "run",
+            "--province",
+            "TH-50",
+            "--round",
+            "2567-1",
+            "--step",
+            "1",
+            "--input",
+            str(draft),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert ran.exit_code == 0, ran.output
     plan = _recorded_plan("TH-50")
     assert plan.activities[0].activity == "ประชุมคณะทำงานวิเคราะห์ผล LPA"
     assert [t.indicators for t in plan.topics] == [["4.1"], ["5.1"]]
 
     # Or accept it as it is, in one command.
-    accepted = runner.invoke(app, ["topics", str(path), "--province", "TH-90", "--round", "2567-1", "--accept",
-                                   "--out", str(tmp_path / "out")])
+    accepted = runner.invoke(
+        app,
+        ["topics", str(path), "--province", "TH-90", "--round", "2567-1", "--accept", "--out", str(tmp_path / "out")],
+    )
     assert accepted.exit_code == 0, accepted.output
     assert "step 1 เสร็จ (run)" in accepted.stderr
-    assert [t.title for t in _recorded_plan("TH-90").topics] == ["การขึ้นทะเบียนทางหลวงท้องถิ่น",
-                                                                 "การจัดการเรื่องร้องเรียนร้องทุกข์"]
+    assert [t.title for t in _recorded_plan("TH-90").topics] == ["การขึ้นทะเบียนทางหลวงท้องถิ่น", "การจัดการเรื่องร้องเรียนร้องทุกข์"]
     refused = runner.invoke(app, ["topics", str(path), "--accept"])
     assert refused.exit_code == 2 and "need --province and --round" in refused.stderr
     bad = tmp_path / "bad.csv"
@@ -238,8 +302,15 @@ def _recorded_plan(code: str) -> PlanInput:
 
 def test_the_flow_takes_its_plan_from_the_lpa_results(sqlite_url, tmp_path):
     path = _write(tmp_path / "lpa.csv", {"4.1": 62, "5.1": 50})
-    summary = province_round("TH-50", "2567-1", step=1, inputs=ProvinceInputs(), lpa_results=str(path),
-                             now=bkk(2024, 1, 11, 12), output_dir=str(tmp_path / "out"))
+    summary = province_round(
+        "TH-50",
+        "2567-1",
+        step=1,
+        inputs=ProvinceInputs(),
+        lpa_results=str(path),
+        now=bkk(2024, 1, 11, 12),
+        output_dir=str(tmp_path / "out"),
+    )
     assert summary.steps[0].state == "done" and summary.steps[0].working_days_late == 0
     plan = _recorded_plan("TH-50")
     assert [t.indicators for t in plan.topics] == [["4.1"], ["5.1"]] and len(plan.activities) == 8
@@ -247,11 +318,17 @@ def test_the_flow_takes_its_plan_from_the_lpa_results(sqlite_url, tmp_path):
 
 
 def test_media_without_a_background_take_their_topics_from_the_plan_in_the_same_input():
-    plan = {"activities": [{"activity": "วางแผน", "start": "2024-01-02", "end": "2024-01-10"}],
-            "topics": [{"title": "ก", "background": "อปท. ไม่ผ่าน 62 แห่ง"}, {"title": "ข", "background": "ไม่ผ่าน 50 แห่ง"}]}
+    plan = {
+        "activities": [{"activity": "วางแผน", "start": "2024-01-02", "end": "2024-01-10"}],
+        "topics": [{"title": "ก", "background": "อปท. ไม่ผ่าน 62 แห่ง"}, {"title": "ข", "background": "ไม่ผ่าน 50 แห่ง"}],
+    }
     plain = {"lpa_aspect": "ด้านการบริการสาธารณะ", "content": "ขั้นตอน", "agency": "สถจ.", "format": "infographic"}
-    inputs = ProvinceInputs.model_validate({"plan": plan, "media": {"media": [
-        {"title": "ข", **plain}, {"title": "เรื่องอื่น", "background": "ของสำนักงานเอง", **plain}]}})
+    inputs = ProvinceInputs.model_validate(
+        {
+            "plan": plan,
+            "media": {"media": [{"title": "ข", **plain}, {"title": "เรื่องอื่น", "background": "ของสำนักงานเอง", **plain}]},
+        }
+    )
     assert [m.background for m in inputs.media.media] == ["ไม่ผ่าน 50 แห่ง", "ของสำนักงานเอง"]
     with pytest.raises(ValueError, match="lacks: ความเป็นมา"):  # no plan topics: still refused
         ProvinceInputs.model_validate({"media": {"media": [{"title": "ข", **plain}, {"title": "ค", **plain}]}})
@@ -261,9 +338,12 @@ def test_dla_extends_the_catalogue(tmp_path, monkeypatch):
     from kpi6.settings import get_settings
 
     extra = tmp_path / "topics.yaml"
-    extra.write_text("topics:\n  - {id: local-highway, title_th: ทางหลวงท้องถิ่นฉบับกรม, aspect: public_services,"
-                     " indicators: ['4.1']}\n  - {id: ita, title_th: การประเมิน ITA, aspect: governance,"
-                     " keywords: [ITA]}\n", encoding="utf-8")
+    extra.write_text(
+        "topics:\n  - {id: local-highway, title_th: ทางหลวงท้องถิ่นฉบับกรม, aspect: public_services,"
+        " indicators: ['4.1']}\n  - {id: ita, title_th: การประเมิน ITA, aspect: governance,"
+        " keywords: [ITA]}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("KPI6_TOPICS_FILE", str(extra))
     get_settings.cache_clear()
     try:
@@ -281,12 +361,14 @@ def test_dla_extends_the_catalogue(tmp_path, monkeypatch):
 def test_propose_topics_flow_publishes_the_proposal_and_accepts_it(sqlite_url, tmp_path):
     import asyncio
 
-    from kpi6.flows.topics import propose_topics
     from prefect.client.orchestration import get_client
 
+    from kpi6.flows.topics import propose_topics
+
     path = _write(tmp_path / "lpa.csv", {"4.1": 62, "5.1": 50})
-    state = propose_topics("TH-50", "2567-1", str(path), accept=True, output_dir=str(tmp_path / "out"),
-                           return_state=True)
+    state = propose_topics(
+        "TH-50", "2567-1", str(path), accept=True, output_dir=str(tmp_path / "out"), return_state=True
+    )
     key = state.result()
     assert key == "topics-th-50-2567-1"
 
@@ -306,5 +388,4 @@ def test_propose_topics_flow_publishes_the_proposal_and_accepts_it(sqlite_url, t
     assert "## หัวข้อที่ 2: การจัดการเรื่องร้องเรียนร้องทุกข์" in text
     pasted = text.split("```json", 1)[1].split("```", 1)[0]
     assert PlanInput.model_validate_json(pasted).topics[0].indicators == ["4.1"]  # ready for the form
-    assert [t.title for t in _recorded_plan("TH-50").topics] == ["การขึ้นทะเบียนทางหลวงท้องถิ่น",
-                                                                 "การจัดการเรื่องร้องเรียนร้องทุกข์"]
+    assert [t.title for t in _recorded_plan("TH-50").topics] == ["การขึ้นทะเบียนทางหลวงท้องถิ่น", "การจัดการเรื่องร้องเรียนร้องทุกข์"]
