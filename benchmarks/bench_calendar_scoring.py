@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.scoring import StepFacts, score_province
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters.rounds import load_round
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from kpi6.models.forms import build_form1, build_form2
 from kpi6.models.provinces import registry
-from kpi6.tasks.documents import render_docx, render_pdf
-from kpi6.tasks.rounds import load_round
-from kpi6.tasks.samples import demo_inputs
+from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.demo import demo_inputs
+from kpi6.tasks.render.documents import render_docx, render_pdf
 
 
 def contexts(n: int):  # type: ignore[no-untyped-def]

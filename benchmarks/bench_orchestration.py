@@ -29,8 +29,8 @@ def direct(round_id: str, seed: int, out: str) -> int:
     """The national demo's work with every task's function called directly: no Prefect runs."""
     from kpi6.flows.province import STEP_TASKS
     from kpi6.models.rules import StepAction, decide_step
-    from kpi6.tasks.samples import generate_demo_inputs
-    from kpi6.tasks.scores import compute_round_scores, save_round_scores
+    from kpi6.tasks.demo import generate_demo_inputs
+    from kpi6.tasks.scoring import compute_round_scores, save_round_scores
     from kpi6.tasks.steps import prepare_round, prepare_run, reset_round_data, summarize_run
 
     config = prepare_round.fn(round_id)

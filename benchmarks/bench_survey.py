@@ -16,8 +16,8 @@ from pathlib import Path
 
 from kpi6.models.lpa import LaoType
 from kpi6.models.survey import summarize
-from kpi6.tasks.samples import lao_pool, survey_answers, write_google_csv, write_msforms_xlsx
-from kpi6.tasks.survey import read_survey
+from kpi6.tasks.adapters.survey_files import read_survey
+from kpi6.tasks.demo import lao_pool, survey_answers, write_google_csv, write_msforms_xlsx
 
 ROUND = (date(2023, 10, 1), date(2024, 3, 31))
 

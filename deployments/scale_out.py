@@ -25,9 +25,9 @@ from prefect.deployments import run_deployment
 
 from kpi6.flows.province import province_round
 from kpi6.models.inputs import ProvinceInputs
-from kpi6.tasks.limits import DRIVE_TAG, SMTP_TAG
-from kpi6.tasks.rounds import load_round
-from kpi6.tasks.samples import demo_inputs, demo_runs
+from kpi6.tasks.adapters.limits import DRIVE_TAG, SMTP_TAG
+from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.demo import demo_inputs, demo_runs
 
 # The folder that holds flows/ (the project in a checkout, the kpi6 package when installed).
 SOURCE = Path(__file__).resolve().parent.parent

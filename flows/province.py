@@ -14,9 +14,9 @@ from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
 from kpi6.models.summary import ProvinceRunSummary
+from kpi6.tasks.adapters.limits import untagged_tasks
+from kpi6.tasks.adapters.parameters import load_inputs
 from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_this_run
-from kpi6.tasks.limits import untagged_tasks
-from kpi6.tasks.parameters import load_inputs
 from kpi6.tasks.steps import (
     disseminate_and_survey,
     make_plan,
@@ -78,7 +78,7 @@ def province_round(
     Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder). With
     `lpa_results` (a CSV/XLSX file of the province's LPA results) and no plan in `inputs`, step 1 records the
     plan `kpi6 topics` proposes: the two weakest indicators' topics and the steps dated back from the deadlines.
-    Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/parameters.py)."""
+    Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/adapters/parameters.py)."""
     inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
         ctx, states, inputs = prepare_run(

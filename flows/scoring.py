@@ -8,9 +8,9 @@ from prefect import flow
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.scoring import ProvinceScore
+from kpi6.tasks.adapters.rounds import round_for_date
 from kpi6.tasks.artifacts import publish_scoreboard
-from kpi6.tasks.rounds import round_for_date
-from kpi6.tasks.scores import compute_scores, store_scores
+from kpi6.tasks.scoring import compute_scores, store_scores
 from kpi6.tasks.steps import prepare_round
 
 

@@ -163,7 +163,7 @@ def _options(
     from pydantic import ValidationError
 
     from kpi6.models.errors import SettingsError
-    from kpi6.tasks.mail import check_secrets
+    from kpi6.tasks.adapters.mail import check_secrets
 
     try:
         settings = get_settings()
@@ -242,7 +242,7 @@ YAML_ALIAS_VALUES_MAX = 10_000
 
 def read_input_file(path: Path) -> ProvinceInputs:
     """The steps' inputs from a YAML or JSON file: a regular file of at most INPUT_FILE_MAX_MB, in UTF-8."""
-    from kpi6.tasks.files import MB, read_regular
+    from kpi6.tasks.adapters.files import MB, read_regular
 
     kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     raw = read_regular(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB)
@@ -320,7 +320,7 @@ def _num(value: Any) -> float:
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema and load the provinces and every round file."""
-    from kpi6.tasks.rounds import available_rounds, load_round
+    from kpi6.tasks.adapters.rounds import available_rounds, load_round
     from kpi6.tasks.steps import default_actor, prepare_database
 
     rounds = [load_round(rid) for rid in available_rounds()]
@@ -356,7 +356,7 @@ def provinces(
 @round_app.command("show")
 def round_show(round_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show a round's steps, deadlines, scoring rules and calendar additions."""
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.rounds import load_round
 
     config = load_round(round_id)
     if as_json:
@@ -405,7 +405,7 @@ def penalty(
     """Working days late and the penalty for a report submitted after its deadline."""
     from kpi6.models.calendar import WorkingDayCalendar, bangkok_date
     from kpi6.models.round import ScoringRules
-    from kpi6.tasks.rounds import load_round, round_for_date
+    from kpi6.tasks.adapters.rounds import load_round, round_for_date
 
     day = parse_day(deadline, "--deadline")
     moment = parse_moment(submitted, "--submitted")
@@ -457,8 +457,8 @@ def run(
 
     from kpi6.flows.province import province_round
     from kpi6.models.rules import decide_step
-    from kpi6.tasks.parameters import inputs_parameters
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.parameters import inputs_parameters
+    from kpi6.tasks.adapters.rounds import load_round
     from kpi6.tasks.steps import (
         RunContext,
         check_inputs,
@@ -580,8 +580,8 @@ def score(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compute, store and print every province's penalty-adjusted score for the round."""
-    from kpi6.tasks.rounds import load_round
-    from kpi6.tasks.scores import compute_round_scores, save_round_scores
+    from kpi6.tasks.adapters.rounds import load_round
+    from kpi6.tasks.scoring import compute_round_scores, save_round_scores
     from kpi6.tasks.steps import default_actor, prepare_database
 
     config = load_round(round_id)
@@ -605,7 +605,7 @@ def remind(
 ) -> None:
     """Send the day's deadline reminders (Prefect flow `daily-reminders`), each once."""
     from kpi6.flows.reminders import daily_reminders
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.rounds import load_round
 
     day = parse_day(today, "--today") if today else datetime.now(BANGKOK).date()
     config = load_round(round_id) if round_id else None
@@ -645,9 +645,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Provinces × steps: state, deadline and working days late (or overdue so far)."""
-    from kpi6.tasks.database import session_scope
-    from kpi6.tasks.records import all_progress
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.database import session_scope
+    from kpi6.tasks.adapters.repository import all_progress
+    from kpi6.tasks.adapters.rounds import load_round
     from kpi6.tasks.steps import default_actor, prepare_database
 
     config = load_round(round_id)
@@ -706,7 +706,7 @@ def demo(
 ) -> None:
     """The national demo: 76 provinces on sample inputs, then the national score table."""
     from kpi6.flows.demo import national_demo
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.rounds import load_round
 
     config = load_round(round_id)
     from kpi6.tasks.production import check_output_dir
@@ -802,8 +802,8 @@ def survey_summary(
     from datetime import date as _date
 
     from kpi6.models.survey import BandScheme, summarize
-    from kpi6.tasks.rounds import load_round
-    from kpi6.tasks.survey import read_survey, write_rejected
+    from kpi6.tasks.adapters.rounds import load_round
+    from kpi6.tasks.adapters.survey_files import read_survey, write_rejected
 
     config = load_round(round_id) if round_id else None
     try:
@@ -843,7 +843,7 @@ def survey_import(
     """Import a province's survey for step 4: checked row by row, stored as evidence, kept for Form 2.
     A file with errors is refused whole unless --skip-invalid."""
     from kpi6.models.survey import summarize
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.rounds import load_round
     from kpi6.tasks.steps import import_survey
 
     prov = registry().get(province)
@@ -899,8 +899,8 @@ def topics(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Rank the province's LPA weaknesses and propose the two media topics and the plan (step 1)."""
-    from kpi6.tasks.lpa import analyse, proposed_plan
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.rounds import load_round
+    from kpi6.tasks.topics import analyse, proposed_plan
 
     prov = registry().get(province) if province else None
     config = load_round(round_id) if round_id else None
@@ -1051,9 +1051,9 @@ app.add_typer(delivery_app, name="delivery")
 
 
 def _resolve_delivery(province: str, round_id: str, form: int, *, arrived: bool, at: str | None) -> None:
-    from kpi6.tasks.database import session_scope
-    from kpi6.tasks.records import resolve_delivery, utcnow
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.database import session_scope
+    from kpi6.tasks.adapters.repository import resolve_delivery, utcnow
+    from kpi6.tasks.adapters.rounds import load_round
     from kpi6.tasks.steps import default_actor, prepare_database
 
     prov, config = registry().get(province), load_round(round_id)
@@ -1111,9 +1111,9 @@ def delivery_list(
     province: Annotated[str | None, typer.Option(help="Only this province")] = None,
 ) -> None:
     """Every report e-mail of a round: version, Message-ID, state (sent, unknown, failed, sending), when."""
-    from kpi6.tasks.database import session_scope
-    from kpi6.tasks.records import deliveries
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.database import session_scope
+    from kpi6.tasks.adapters.repository import deliveries
+    from kpi6.tasks.adapters.rounds import load_round
     from kpi6.tasks.steps import default_actor, prepare_database
 
     config = load_round(round_id)

@@ -1,6 +1,6 @@
 """The satisfaction survey: reading a Google Forms / Microsoft Forms export, checking it, summarising it. Pure.
 
-A survey arrives as a table (headers and rows of cells, read from CSV or XLSX by `tasks/survey.py`).
+A survey arrives as a table (headers and rows of cells, read from CSV or XLSX by `tasks/adapters/survey_files.py`).
 Here the columns are recognised (timestamp, respondent, 5-point rating items, comments), every row is
 checked with its spreadsheet row number, and the answers become counts per level, from which the
 summary (n, mean, sample SD, Thai band, percentage satisfied) follows exactly as a spreadsheet computes it.

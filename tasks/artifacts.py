@@ -15,8 +15,8 @@ from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.models.summary import STATE_TH, ProvinceRunSummary
-from kpi6.tasks import records
-from kpi6.tasks.database import session_scope
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import session_scope
 from kpi6.tasks.production import province_files
 
 
@@ -64,8 +64,8 @@ def publish_province_report(config: RoundConfig, summary: ProvinceRunSummary, ou
     """The province's steps, deadlines, states, lateness, score, documents and evidence, as markdown."""
     code = summary.province_code
     with session_scope() as session:
-        facts = records.round_facts(session=session, round_id=config.id, province_code=code).get(code, {})
-        rows = records.step_states(session=session, province_code=code, round_id=config.id)
+        facts = repository.round_facts(session=session, round_id=config.id, province_code=code).get(code, {})
+        rows = repository.step_states(session=session, province_code=code, round_id=config.id)
         evidence = {n: list(r.evidence) for n, r in rows.items() if r.evidence}
     score = score_province(config, code, facts)
     files = province_files(output_dir, config.id, code)

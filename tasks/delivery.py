@@ -17,16 +17,16 @@ from datetime import datetime, timedelta
 
 from kpi6.models.db import DeliveryState, ReportDelivery
 from kpi6.models.errors import DeliveryError, DeliveryUnknownError
-from kpi6.tasks import records
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.mail import Report, Sent, build_message, message_id
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.mail import Report, Sent, build_message, message_id
 
 LEASE_MARGIN = timedelta(seconds=60)
 
 
 def claimant(actor: str) -> str:
     """Who holds a claim: the actor and the process, so an operator can tell which run it was."""
-    return f"{actor} ({records.os_user()}@{socket.gethostname()} pid {os.getpid()})"
+    return f"{actor} ({repository.os_user()}@{socket.gethostname()} pid {os.getpid()})"
 
 
 def alive(host: str, pid: int) -> bool:
@@ -47,9 +47,9 @@ def pending(*, province_code: str, round_id: str, form: int) -> ReportDelivery |
     """The e-mail of the form's next version, if an earlier run claimed it already (its Date is kept)."""
     with session_scope() as session:
         version = (
-            records.recorded_version(session=session, province_code=province_code, round_id=round_id, form=form) + 1
+            repository.recorded_version(session=session, province_code=province_code, round_id=round_id, form=form) + 1
         )
-        row = records.delivery_row(
+        row = repository.delivery_row(
             session=session, province_code=province_code, round_id=round_id, form=form, version=version
         )
         if row is not None:
@@ -80,7 +80,7 @@ def send_once(
 ) -> Sent:
     """Claim version `report.version` (the one after the last recorded), send it, record how it ended."""
     with session_scope() as session:
-        row = records.claim_delivery(
+        row = repository.claim_delivery(
             session=session,
             province_code=report.province_code,
             round_id=report.round_id,
@@ -89,7 +89,7 @@ def send_once(
             message_id=message_id(report),
             transport=transport.name,
             message_date=clock(),
-            now=records.utcnow(),
+            now=repository.utcnow(),
             lease_seconds=transport.max_seconds + LEASE_MARGIN.total_seconds(),
             claimed_by=claimant(actor),
             delivered=transport.delivered,
@@ -127,8 +127,8 @@ def _finish(
 ) -> None:
     assert row.id is not None
     with session_scope() as session:
-        records.finish_delivery(
-            session=session, delivery_id=row.id, state=state, at=records.utcnow(), sent_at=sent_at, error=error
+        repository.finish_delivery(
+            session=session, delivery_id=row.id, state=state, at=repository.utcnow(), sent_at=sent_at, error=error
         )
 
 

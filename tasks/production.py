@@ -32,11 +32,12 @@ from kpi6.models.inputs import (
 from kpi6.models.rules import check_report_time
 from kpi6.models.thai import thai_digits
 from kpi6.settings import get_settings
-from kpi6.tasks import delivery, records
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.documents import render_docx, render_handbook, render_infographic, render_pdf
-from kpi6.tasks.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
-from kpi6.tasks.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
+from kpi6.tasks import delivery
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.evidence import EvidenceStore, LocalEvidenceStore, folder_parts
+from kpi6.tasks.adapters.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
+from kpi6.tasks.render.documents import render_docx, render_handbook, render_infographic, render_pdf
 
 
 def output_root(output_dir: str | None) -> Path:
@@ -51,7 +52,7 @@ def evidence_store(output_dir: str | None) -> EvidenceStore:
     """The store the settings choose; a Drive store is kept per process (it remembers folder ids)."""
     s = get_settings()
     if s.evidence_backend == "gdrive":
-        from kpi6.tasks.drive import store_from_settings
+        from kpi6.tasks.adapters.drive import store_from_settings
 
         key = (s.google_credentials, s.drive_root_folder_id, s.drive_api_root, s.drive_public_links)
         if key not in _drive_stores:
@@ -149,7 +150,7 @@ def produce_media(ctx, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, s
 def _done_rows(ctx, steps: list[int], report_step: int, report_at: datetime) -> dict[int, StepProgress]:  # type: ignore[no-untyped-def]
     """The steps a report is on, each done, and the steps it needs done before the report's time."""
     with session_scope() as session:
-        rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        rows = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         for row in rows.values():
             session.expunge(row)
     missing = [n for n in steps if n not in rows or rows[n].state != StepState.done.value]

@@ -13,9 +13,9 @@ from kpi6.models.provinces import registry
 from kpi6.models.reminders import Reminder, reminder_line, reminder_message, reminders_due
 from kpi6.models.round import RoundConfig
 from kpi6.settings import get_settings
-from kpi6.tasks import records
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.notify import recipients, send_notice
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.notify import recipients, send_notice
 from kpi6.tasks.production import output_root
 
 
@@ -32,9 +32,9 @@ def plan_reminders(config: RoundConfig, today: date, provinces: list[str] | None
     chosen = [p for p in registry() if not provinces or p.code in provinces]
     with session_scope() as session:
         states: dict[str, dict[int, str]] = {}
-        for row in records.all_progress(session=session, round_id=config.id):
+        for row in repository.all_progress(session=session, round_id=config.id):
             states.setdefault(row.province_code, {})[row.step] = row.state
-        sent = records.sent_reminders(session=session, round_id=config.id, day=today)
+        sent = repository.sent_reminders(session=session, round_id=config.id, day=today)
     due = reminders_due(config, config.working_calendar(), today, chosen, states)
     grouped: dict[str, list[Reminder]] = {}
     for r in due:
@@ -77,7 +77,7 @@ def send_province_reminders(
     if not channels:
         return ProvinceReminders(province_code=code, lines=lines, status="no-channel")
     with session_scope() as session:
-        records.record_reminders(
-            session=session, keys=[r.key for r in reminders], channels=channels, at=records.utcnow()
+        repository.record_reminders(
+            session=session, keys=[r.key for r in reminders], channels=channels, at=repository.utcnow()
         )
     return ProvinceReminders(province_code=code, lines=lines, status="sent", channels=channels)

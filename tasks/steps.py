@@ -31,10 +31,11 @@ from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.models.survey import SurveyResult
 from kpi6.settings import get_settings
-from kpi6.tasks import lpa, production, records, survey
-from kpi6.tasks.database import SETUP_LOCK, migrate, serialise, session_scope
-from kpi6.tasks.evidence import check_evidence, folder_parts, store_evidence
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks import production, topics
+from kpi6.tasks.adapters import repository, survey_files
+from kpi6.tasks.adapters.database import SETUP_LOCK, migrate, serialise, session_scope
+from kpi6.tasks.adapters.evidence import check_evidence, folder_parts, store_evidence
+from kpi6.tasks.adapters.rounds import load_round
 
 
 class RunContext(BaseModel):
@@ -49,7 +50,7 @@ class RunContext(BaseModel):
 
     def clock(self) -> datetime:
         """The time now: the real clock, or the run's fixed `now` when the run was given one."""
-        return self.now if self.clock_fixed else records.utcnow()
+        return self.now if self.clock_fixed else repository.utcnow()
 
 
 def default_actor() -> str:
@@ -61,8 +62,8 @@ def prepare_database(config: RoundConfig, *, actor: str) -> None:
     migrate()
     with session_scope() as session:
         serialise(session.connection(), SETUP_LOCK)  # two runs at once would both insert the same rows
-        records.sync_provinces(session=session, provinces=registry())
-        records.sync_round(session=session, config=config, actor=actor, at=records.utcnow())
+        repository.sync_provinces(session=session, provinces=registry())
+        repository.sync_round(session=session, config=config, actor=actor, at=repository.utcnow())
 
 
 @task(cache_policy=NO_CACHE)
@@ -80,7 +81,7 @@ def prepare_run(
     ctx = RunContext(
         province=registry().get(province),
         config=load_round(round_id),
-        now=as_aware(now) if now else records.utcnow(),
+        now=as_aware(now) if now else repository.utcnow(),
         actor=actor or default_actor(),
         output_dir=output_dir,
         clock_fixed=now is not None,
@@ -97,8 +98,8 @@ def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | No
     """Read the files the inputs name into them: the LPA results (step 1's plan when none is given), the
     events and the survey export (step 4). A bad file is an error here, before anything is written."""
     if lpa_results and inputs.plan is None:
-        analysis = lpa.analyse(Path(lpa_results), province=ctx.province, config=ctx.config)
-        plan = lpa.proposed_plan(analysis, ctx.config, ctx.province)
+        analysis = topics.analyse(Path(lpa_results), province=ctx.province, config=ctx.config)
+        plan = topics.proposed_plan(analysis, ctx.config, ctx.province)
         inputs = inputs.model_copy(update={"plan": plan.model_copy(update={"evidence": [lpa_results]})})
     d = inputs.dissemination
     if d is None or (d.events_file is None and (d.survey_file is None or d.survey is not None)):
@@ -107,19 +108,19 @@ def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | No
     if d.events_file:
         path = Path(d.events_file)
         events = [
-            e.model_copy(update={"evidence": survey.resolve_paths(e.evidence, path.parent)})
-            for e in survey.read_events(path)
+            e.model_copy(update={"evidence": survey_files.resolve_paths(e.evidence, path.parent)})
+            for e in survey_files.read_events(path)
         ]
         update.update(events=[*d.events, *events], events_file=None)
     if d.survey_file and d.survey is None:
-        result, checked, table = survey.read_survey(
+        result, checked, table = survey_files.read_survey(
             Path(d.survey_file.file),
             period=ctx.config.period,
             columns=d.survey_file.columns or ctx.config.survey.columns,
             skip_invalid=d.survey_file.skip_invalid,
         )
         if checked.rejected_rows:
-            survey.write_rejected(Path(d.survey_file.file), table, checked)
+            survey_files.write_rejected(Path(d.survey_file.file), table, checked)
         update.update(survey=result, satisfaction=[], survey_respondents=result.respondents)
     return inputs.model_copy(update={"dissemination": d.model_copy(update=update)})
 
@@ -127,7 +128,7 @@ def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | No
 def current_states(ctx: RunContext) -> dict[int, str]:
     """The state of each of the province's steps in this round."""
     with session_scope() as session:
-        rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        rows = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         return {n: rows[n].state if n in rows else StepState.pending.value for n in range(1, 6)}
 
 
@@ -136,7 +137,7 @@ def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
     for attempt in (1, 2):
         try:
             with session_scope() as session:
-                return records.complete_step(
+                return repository.complete_step(
                     session=session,
                     config=ctx.config,
                     province_code=ctx.province.code,
@@ -144,7 +145,7 @@ def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
                     inputs=result.inputs,
                     completed_at=result.completed_at,
                     actor=ctx.actor,
-                    at=records.utcnow(),
+                    at=repository.utcnow(),
                     evidence=result.evidence,
                     file_hashes=result.file_hashes,
                     channel=result.channel,
@@ -209,7 +210,7 @@ def _report(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> 
     form = ctx.config.step(step).form or 0
     result = validate_step(ctx.config, step, report, now=ctx.now)
     with session_scope() as session:  # the version this run saw last: a version recorded meanwhile stops it
-        seen = records.recorded_version(
+        seen = repository.recorded_version(
             session=session, province_code=ctx.province.code, round_id=ctx.config.id, form=form
         )
     after = seen if force else 0  # a run that is not a resubmission sends version 1 or nothing
@@ -268,7 +269,7 @@ def with_imported_survey(ctx: RunContext, dissemination: DisseminationInput) -> 
     if dissemination.survey is not None or dissemination.satisfaction:
         return dissemination
     with session_scope() as session:
-        row = survey.latest_import(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        row = survey_files.latest_import(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         if row is None:
             return dissemination
         result = SurveyResult.model_validate(row.result)
@@ -285,14 +286,14 @@ def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> b
 def record_failure(ctx: RunContext, step: int, error: str) -> None:
     """Record that a step failed for a reason outside the office's input (audited)."""
     with session_scope() as session:
-        records.mark_step(
+        repository.mark_step(
             session=session,
             province_code=ctx.province.code,
             round_id=ctx.config.id,
             step=step,
             state=StepState.failed,
             actor=ctx.actor,
-            at=records.utcnow(),
+            at=repository.utcnow(),
             error=error,
         )
 
@@ -302,7 +303,7 @@ def summarize_run(ctx: RunContext, actions: dict[int, StepAction]) -> ProvinceRu
     """Each step's deadline, state, completion time and working days late, as the database has them."""
     cal = ctx.config.working_calendar()
     with session_scope() as session:
-        rows = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        rows = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
     outcomes = []
     for sc in ctx.config.steps:
         row = rows.get(sc.number)
@@ -337,7 +338,9 @@ def reset_round_data(round_id: str, actor: str | None = None, output_dir: str | 
     """Forget all provinces' progress, reports, e-mail claims and scores for the round (audited); with
     `output_dir`, also the files the round's runs wrote there."""
     with session_scope() as session:
-        records.reset_round(session=session, round_id=round_id, actor=actor or default_actor(), at=records.utcnow())
+        repository.reset_round(
+            session=session, round_id=round_id, actor=actor or default_actor(), at=repository.utcnow()
+        )
     if output_dir:
         production.clear_round_outputs(output_dir, round_id)
 
@@ -347,13 +350,13 @@ def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ig
     (a hook must not hide the run's own error); returns the channels used."""
     import logging
 
-    from kpi6.tasks.notify import alert_failure
+    from kpi6.tasks.adapters.notify import alert_failure
 
     try:
         province = registry().get(str(parameters.get("province", "")))
         round_id = str(parameters.get("round_id", ""))
         with session_scope() as session:
-            rows = records.step_states(session=session, province_code=province.code, round_id=round_id)
+            rows = repository.step_states(session=session, province_code=province.code, round_id=round_id)
             failed = sorted(n for n, r in rows.items() if r.state == StepState.failed.value)
             errors = [rows[n].error for n in failed if rows[n].error]
         return alert_failure(
@@ -394,25 +397,25 @@ def import_survey(
     ctx = RunContext(
         province=registry().get(province),
         config=load_round(round_id),
-        now=records.utcnow(),
+        now=repository.utcnow(),
         actor=actor or default_actor(),
         output_dir=output_dir,
     )
     file = Path(path)
-    result, checked, table = survey.read_survey(
+    result, checked, table = survey_files.read_survey(
         file, period=ctx.config.period, columns=ctx.config.survey.columns, skip_invalid=skip_invalid
     )
     check_evidence([path], what="the survey file", max_mb=get_settings().evidence_max_mb)
     production.check_output_dir(output_dir)
     # The rejected rows are written first: if that file cannot be written, nothing is imported.
-    rejected = survey.write_rejected(file, table, checked) if checked.rejected_rows else None
+    rejected = survey_files.write_rejected(file, table, checked) if checked.rejected_rows else None
     prepare_database(ctx.config, actor=ctx.actor)
     stored = store_evidence(
         production.evidence_store(output_dir), folder_parts(ctx.config.id, ctx.province.code, "survey"), [path]
     )
     with session_scope() as session:
-        at = records.utcnow()
-        row, created = survey.record_import(
+        at = repository.utcnow()
+        row, created = survey_files.record_import(
             session=session,
             province_code=ctx.province.code,
             round_id=ctx.config.id,
@@ -421,7 +424,7 @@ def import_survey(
             at=at,
         )
         if created:
-            records.audit(
+            repository.audit(
                 session=session,
                 actor=ctx.actor,
                 action="survey_imported",
@@ -436,7 +439,7 @@ def import_survey(
                     "rejected": result.rejected,
                 },
             )
-        states = records.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
+        states = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         step4_done = 4 in states and states[4].state == StepState.done.value
     return SurveyImported(
         result=result,
@@ -448,9 +451,9 @@ def import_survey(
 
 
 @task(cache_policy=NO_CACHE)
-def propose_topics_task(province: str, round_id: str, lpa_results: str) -> tuple[lpa.Analysis, PlanInput]:
+def propose_topics_task(province: str, round_id: str, lpa_results: str) -> tuple[topics.Analysis, PlanInput]:
     """Read the LPA results; the ranking, the proposal and the plan for step 1 (the results file as its evidence)."""
     prov, config = registry().get(province), load_round(round_id)
-    analysis = lpa.analyse(Path(lpa_results), province=prov, config=config)
-    plan = lpa.proposed_plan(analysis, config, prov)
+    analysis = topics.analyse(Path(lpa_results), province=prov, config=config)
+    plan = topics.proposed_plan(analysis, config, prov)
     return analysis, plan.model_copy(update={"evidence": [lpa_results]})

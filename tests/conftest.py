@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kpi6.settings import get_settings
-from kpi6.tasks import database
+from kpi6.tasks.adapters import database
 
 PG_ADMIN_URL = os.environ.get("KPI6_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

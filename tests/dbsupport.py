@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from sqlmodel import SQLModel, select
 
-from kpi6.tasks.database import session_scope
+from kpi6.tasks.adapters.database import session_scope
 
 M = TypeVar("M", bound=SQLModel)
 

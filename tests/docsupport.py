@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from kpi6.models.forms import build_form1, build_form2
 from kpi6.models.inputs import ReportInput, SatisfactionItem
 from kpi6.models.provinces import registry
-from kpi6.tasks.docx_forms import docx_text
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.render.docx import docx_text
 from tests.factories import full_inputs
 
 

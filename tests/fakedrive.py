@@ -1,6 +1,6 @@
 """A fake Google Drive v3 server on 127.0.0.1, for tests that run the real google-api-python-client against it.
 
-It holds folders and files in memory and implements just what `kpi6.tasks.drive` uses: the OAuth token endpoint
+It holds folders and files in memory and implements just what `kpi6.tasks.adapters.drive` uses: the OAuth token endpoint
 (`POST /token`), `files.list` (the `q` subset the store generates), `files.get`, `files.generateIds`, metadata-only
 `files.create` (folders), multipart and resumable uploads (`/upload/drive/v3/files`), and `permissions.list` /
 `permissions.create`. As Drive does, a create may carry an `id` from `files.generateIds`; a create whose id is

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from kpi6.cli import app
 from kpi6.models.db import AuditLog, StepProgress
-from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.adapters.database import migrate, session_scope
 from tests.docsupport import pdf_pages, squash
 
 runner = CliRunner()

@@ -12,9 +12,9 @@ from kpi6.models.db import AuditLog, ReportSubmission, RoundRow, ScoreRow, StepP
 from kpi6.models.errors import StepOrderError
 from kpi6.models.provinces import registry
 from kpi6.models.scoring import score_province
-from kpi6.tasks import records
-from kpi6.tasks.database import get_engine, migrate, session_scope
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import get_engine, migrate, session_scope
+from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.steps import prepare_database
 from tests.factories import bkk
 
@@ -30,7 +30,7 @@ def round_2567(db_url):  # type: ignore[no-untyped-def]
 
 def _done(config, code, step, at, **kw):  # type: ignore[no-untyped-def]
     with session_scope() as s:
-        return records.complete_step(
+        return repository.complete_step(
             session=s,
             config=config,
             province_code=code,
@@ -61,7 +61,7 @@ def test_migrate_creates_every_table_and_is_repeatable(db_url):
 def test_reference_data_is_loaded_once(round_2567):
     prepare_database(round_2567, actor="pytest")  # again: nothing duplicated, nothing re-audited
     with session_scope() as s:
-        assert len(s.exec(select(records.ProvinceRow)).all()) == 76
+        assert len(s.exec(select(repository.ProvinceRow)).all()) == 76
         assert s.get(RoundRow, "2567-1").config["id"] == "2567-1"
         loads = s.exec(select(AuditLog).where(AuditLog.action == "round_loaded")).all()
     assert len(loads) == 1
@@ -111,7 +111,7 @@ def test_report_step_records_submission_and_resubmission_versions(round_2567):
     _done(round_2567, "TH-50", 3, bkk(2024, 2, 14), channel="email", force=True)
     with session_scope() as s:
         subs = s.exec(select(ReportSubmission).order_by(ReportSubmission.version)).all()
-        facts = records.round_facts(session=s, round_id="2567-1")
+        facts = repository.round_facts(session=s, round_id="2567-1")
     assert [(x.form, x.version, x.resubmission) for x in subs] == [(1, 1, False), (1, 2, True)]
     # the latest submission counts: 9 Feb deadline, 14 Feb = 12, 13, 14 Feb (Mon-Wed) = 3 days late
     assert facts["TH-50"][3].submitted_at == bkk(2024, 2, 14)
@@ -121,7 +121,7 @@ def test_report_step_records_submission_and_resubmission_versions(round_2567):
 
 def test_failed_step_is_recorded_and_never_undoes_done(round_2567):
     with session_scope() as s:
-        records.mark_step(
+        repository.mark_step(
             session=s,
             province_code="TH-50",
             round_id="2567-1",
@@ -135,7 +135,7 @@ def test_failed_step_is_recorded_and_never_undoes_done(round_2567):
         assert s.exec(select(StepProgress)).one().state == "failed"
     _done(round_2567, "TH-50", 1, bkk(2024, 1, 10))
     with session_scope() as s:
-        records.mark_step(
+        repository.mark_step(
             session=s,
             province_code="TH-50",
             round_id="2567-1",
@@ -151,7 +151,7 @@ def test_failed_step_is_recorded_and_never_undoes_done(round_2567):
 
 def test_transaction_rolls_back_whole(round_2567):
     with pytest.raises(RuntimeError), session_scope() as s:
-        records.complete_step(
+        repository.complete_step(
             session=s,
             config=round_2567,
             province_code="TH-50",
@@ -171,9 +171,9 @@ def test_scores_are_upserted_per_province_and_round(round_2567):
     _done(round_2567, "TH-50", 1, bkk(2024, 1, 10))
     for _ in range(2):
         with session_scope() as s:
-            facts = records.round_facts(session=s, round_id="2567-1")
+            facts = repository.round_facts(session=s, round_id="2567-1")
             scores = [score_province(round_2567, p.code, facts.get(p.code, {})) for p in registry()]
-            records.store_scores(session=s, scores=scores, at=NOW)
+            repository.store_scores(session=s, scores=scores, at=NOW)
     with session_scope() as s:
         rows = s.exec(select(ScoreRow)).all()
         th50 = s.exec(select(ScoreRow).where(ScoreRow.province_code == "TH-50")).one()
@@ -184,7 +184,7 @@ def test_scores_are_upserted_per_province_and_round(round_2567):
 def test_reset_round_keeps_the_audit_log(round_2567):
     _done(round_2567, "TH-50", 1, bkk(2024, 1, 10))
     with session_scope() as s:
-        records.reset_round(session=s, round_id="2567-1", actor="pytest", at=NOW)
+        repository.reset_round(session=s, round_id="2567-1", actor="pytest", at=NOW)
     with session_scope() as s:
         assert s.exec(select(StepProgress)).all() == []
         actions = [a.action for a in s.exec(select(AuditLog)).all()]
@@ -193,7 +193,7 @@ def test_reset_round_keeps_the_audit_log(round_2567):
 
 def test_naive_datetimes_are_refused_by_the_database(round_2567):
     with pytest.raises(Exception, match="naive"), session_scope() as s:
-        records.complete_step(
+        repository.complete_step(
             session=s,
             config=round_2567,
             province_code="TH-50",
@@ -221,7 +221,7 @@ def test_province_runs_in_parallel_threads_can_all_migrate(db_url):
     """The national demo runs provinces four at a time; each run makes sure the schema is current."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from kpi6.tasks.database import migrate as upgrade
+    from kpi6.tasks.adapters.database import migrate as upgrade
 
     with ThreadPoolExecutor(6) as pool:
         for future in [pool.submit(upgrade) for _ in range(12)]:

@@ -14,7 +14,7 @@ from kpi6.models.errors import DeliveryError
 from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
 from kpi6.tasks import production
-from kpi6.tasks.database import session_scope
+from kpi6.tasks.adapters.database import session_scope
 from tests.docsupport import decode_qr, pdf_images
 from tests.factories import bkk, full_inputs
 from tests.fakedrive import FakeDrive, Fault, write_service_account

@@ -30,7 +30,7 @@ from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, StepProgr
 from kpi6.models.errors import DeliveryBusyError, DeliveryUnknownError, InputError
 from kpi6.models.inputs import ProvinceInputs, ReportChannel
 from kpi6.settings import get_settings
-from kpi6.tasks.database import session_scope
+from kpi6.tasks.adapters.database import session_scope
 from tests.dbsupport import all_rows
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import Inbox, free_port
@@ -160,7 +160,7 @@ def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_serve
     else:
         monkeypatch.setenv("KPI6_OUTBOX_DIR", str(tmp_path / "outbox"))
         get_settings.cache_clear()
-    from kpi6.tasks.rounds import load_round
+    from kpi6.tasks.adapters.rounds import load_round
     from kpi6.tasks.steps import prepare_database
 
     prepare_database(load_round("2567-1"), actor="pytest")
@@ -377,7 +377,7 @@ def test_every_change_of_a_submission_time_is_audited_with_old_and_new_and_the_o
 
 
 def test_a_report_dated_before_the_steps_it_reports_on_is_refused_before_anything_is_recorded(sqlite_url, tmp_path):
-    from kpi6.tasks.database import migrate
+    from kpi6.tasks.adapters.database import migrate
 
     migrate()
     inputs = full_inputs(form1_at=bkk(2023, 10, 5))  # before the plan (10 Jan) and the media (30 Jan)

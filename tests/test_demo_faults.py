@@ -16,8 +16,8 @@ from kpi6.cli import app
 from kpi6.flows.demo import national_demo
 from kpi6.models.db import AuditLog, ReportDelivery, ReportSubmission, SurveyImport
 from kpi6.models.lpa import LaoType
-from kpi6.tasks.rounds import load_round
-from kpi6.tasks.samples import demo_inputs, demo_runs
+from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.demo import demo_inputs, demo_runs
 from tests.dbsupport import all_rows
 from tests.mailsupport import running_inbox
 
@@ -68,7 +68,7 @@ def test_a_demo_with_another_seed_reuses_nothing_of_the_last_one(sqlite_url, tmp
 
 
 def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url, tmp_path):
-    from kpi6.tasks.samples import SURVEY_ITEMS, survey_answers, write_google_csv
+    from kpi6.tasks.demo import SURVEY_ITEMS, survey_answers, write_google_csv
     from tests.factories import full_inputs
 
     laos = [(f"อบต.บ้านที่{i}", LaoType.sao) for i in range(2000)]  # one respondent each: no duplicates
@@ -90,7 +90,7 @@ def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url
 
 
 def _bad_survey(tmp_path):  # type: ignore[no-untyped-def]
-    from kpi6.tasks.samples import survey_answers, write_google_csv
+    from kpi6.tasks.demo import survey_answers, write_google_csv
 
     rows = survey_answers(
         random.Random(2),
@@ -104,7 +104,7 @@ def _bad_survey(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_skip_invalid_with_an_unwritable_rejected_file_exits_2_and_records_nothing(sqlite_url, tmp_path):
-    from kpi6.tasks.database import migrate
+    from kpi6.tasks.adapters.database import migrate
 
     migrate()
     survey = _bad_survey(tmp_path)

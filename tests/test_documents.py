@@ -11,9 +11,9 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from kpi6.tasks.documents import render_docx, render_pdf
-from kpi6.tasks.pdf import LocalOnlyFetcher, RenderError, allowed_roots, embedded_font_names
-from kpi6.tasks.pdf import render_pdf as html_to_pdf
+from kpi6.tasks.render.documents import render_docx, render_pdf
+from kpi6.tasks.render.pdf import LocalOnlyFetcher, RenderError, allowed_roots, embedded_font_names
+from kpi6.tasks.render.pdf import render_pdf as html_to_pdf
 from tests.docsupport import (
     decode_qr,
     docx_images,
@@ -148,7 +148,7 @@ def test_pdf_embeds_sarabun_and_nothing_else(rendered):
 
 
 def test_a_font_that_does_not_load_is_an_error_not_a_silent_fallback(monkeypatch, tmp_path):
-    from kpi6.tasks import pdf as pdfmod
+    from kpi6.tasks.render import pdf as pdfmod
 
     missing = tmp_path / "Sarabun-Missing.ttf"
     monkeypatch.setattr(pdfmod, "font_files", lambda: {(400, "normal"): missing})

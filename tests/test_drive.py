@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kpi6.settings import Settings
-from kpi6.tasks.drive import DriveError, DriveEvidenceStore, build_drive_service, escape_q, store_from_settings
-from kpi6.tasks.evidence import FIELD_FOLDERS, StoredFile
+from kpi6.tasks.adapters.drive import DriveError, DriveEvidenceStore, build_drive_service, escape_q, store_from_settings
+from kpi6.tasks.adapters.evidence import FIELD_FOLDERS, StoredFile
 from tests.fakedrive import FOLDER_MIME, FakeDrive, Fault, Item, parse_q, write_service_account, write_user_token
 
 STEP_1 = ("2567-1", "TH-50", "step-1")
@@ -228,7 +228,7 @@ def test_a_symlink_is_refused_and_nothing_is_uploaded(
 
 def test_a_symlink_swapped_in_after_the_check_is_not_uploaded(tmp_path: Path, drive: FakeDrive, make_store) -> None:  # type: ignore[no-untyped-def]
     from kpi6.models.errors import InputError
-    from kpi6.tasks.evidence import check_evidence, store_evidence
+    from kpi6.tasks.adapters.evidence import check_evidence, store_evidence
 
     path = tmp_path / "participants.csv"
     path.write_text("name,office\nสมชาย,อบต.บ้านใหม่\n", encoding="utf-8")

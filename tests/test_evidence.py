@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kpi6.models.errors import InputError
-from kpi6.tasks.evidence import LocalEvidenceStore, check_evidence, folder_parts, safe_name, store_evidence
+from kpi6.tasks.adapters.evidence import LocalEvidenceStore, check_evidence, folder_parts, safe_name, store_evidence
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from kpi6.models.errors import InputError
-from kpi6.tasks import evidence
-from kpi6.tasks.evidence import ALLOWED_TYPES, LocalEvidenceStore, check_evidence, folder_parts
+from kpi6.tasks.adapters import evidence
+from kpi6.tasks.adapters.evidence import ALLOWED_TYPES, LocalEvidenceStore, check_evidence, folder_parts
 
 PARTS = folder_parts("2567-1", "TH-50", "dissemination")
 WHAT = "step 4 (dissemination)"

@@ -16,7 +16,7 @@ from kpi6.flows.scoring import score_round
 from kpi6.models.db import AuditLog, ReportSubmission, StepProgress
 from kpi6.models.errors import InputError, StepOrderError
 from kpi6.models.inputs import PlanActivity, ProvinceInputs
-from kpi6.tasks.database import migrate, session_scope
+from kpi6.tasks.adapters.database import migrate, session_scope
 from tests.factories import bkk, full_inputs
 
 NOW = bkk(2024, 3, 30, 12)

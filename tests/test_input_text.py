@@ -12,7 +12,7 @@ from kpi6.models.calendar import BANGKOK
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import ProvinceInputs, parse_inputs
 from kpi6.models.rules import check_moment
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters.rounds import load_round
 from tests.factories import full_inputs
 
 
@@ -327,7 +327,7 @@ def test_printable_keeps_what_the_font_draws_and_drops_or_replaces_the_rest():
 
 
 def test_an_events_file_with_a_buddhist_era_date_names_it_with_its_row(tmp_path):
-    from kpi6.tasks.survey import read_events
+    from kpi6.tasks.adapters.survey_files import read_events
 
     path = tmp_path / "events.csv"
     path.write_text(

@@ -11,7 +11,7 @@ from prefect.client.orchestration import get_client
 
 from kpi6.flows.province import province_round
 from kpi6.models.inputs import ProvinceInputs, ReportChannel
-from kpi6.tasks.limits import SMTP_TAG, limited
+from kpi6.tasks.adapters.limits import SMTP_TAG, limited
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import running_inbox
 

@@ -18,8 +18,8 @@ from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError, SettingsError
 from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.mail import OutboxTransport, Report, SmtpTransport, build_message
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.mail import OutboxTransport, Report, SmtpTransport, build_message
 from tests.factories import bkk, full_inputs
 from tests.mailsupport import free_port, running_inbox
 
@@ -258,7 +258,7 @@ def test_cli_resubmit_sends_form1_again_as_version_2(sqlite_url, smtp, tmp_path)
 def test_smtp_url_from_a_prefect_secret_block(smtp, monkeypatch):
     from prefect.blocks.system import Secret
 
-    from kpi6.tasks.mail import resolve_secret, transport_from_settings
+    from kpi6.tasks.adapters.mail import resolve_secret, transport_from_settings
 
     url = get_settings().smtp_url.get_secret_value()
     Secret(value=url).save("kpi6-smtp-test", overwrite=True)

@@ -16,9 +16,9 @@ from kpi6.models.db import StepProgress
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput
 from kpi6.models.survey import summarize
-from kpi6.tasks.database import migrate, session_scope
-from kpi6.tasks.lpa import analyse
-from kpi6.tasks.survey import read_survey
+from kpi6.tasks.adapters.database import migrate, session_scope
+from kpi6.tasks.adapters.survey_files import read_survey
+from kpi6.tasks.topics import analyse
 from tests.docsupport import decode_qr, docx_images, pdf_images, pdf_pages, squash
 from tests.factories import bkk, full_inputs, medium
 

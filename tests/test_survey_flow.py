@@ -19,9 +19,9 @@ from kpi6.flows.province import province_round
 from kpi6.models.db import AuditLog, StepProgress, SurveyImport
 from kpi6.models.inputs import DisseminationInput, LaoType, SurveySource
 from kpi6.models.survey import summarize
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.samples import lao_pool, survey_answers, write_google_csv, write_msforms_xlsx
-from kpi6.tasks.survey import read_survey
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.survey_files import read_survey
+from kpi6.tasks.demo import lao_pool, survey_answers, write_google_csv, write_msforms_xlsx
 from tests.docsupport import pdf_pages, squash
 from tests.factories import bkk, full_inputs
 

@@ -15,8 +15,8 @@ from kpi6.models.inputs import MediaSetInput, SatisfactionItem, parse_inputs
 from kpi6.models.lpa import LpaAspect, parse_aspect
 from kpi6.models.survey import BandScheme, SurveyResult
 from kpi6.models.thai import thai_date, thai_digits, thai_number
-from kpi6.tasks.documents import render_handbook, render_infographic
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.render.documents import render_handbook, render_infographic
 from tests.docsupport import pdf_pages, squash
 from tests.factories import medium
 

@@ -19,9 +19,9 @@ from kpi6.models.errors import InputError
 from kpi6.models.inputs import PlanInput, ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.weakness import PlanningRules, plan_from, rank_aspects
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.lpa import analyse, load_topics, read_results
-from kpi6.tasks.rounds import load_round
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.topics import analyse, load_topics, read_results
 from tests.factories import bkk
 
 runner = CliRunner()

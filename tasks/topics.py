@@ -28,7 +28,7 @@ from kpi6.models.weakness import (
     rank_indicators,
 )
 from kpi6.settings import get_settings
-from kpi6.tasks.tables import read_table
+from kpi6.tasks.adapters.spreadsheets import read_table
 
 SHOWN_PROBLEMS = 10
 # The columns of an LPA results file as kpi6 writes one (any of RESULT_HEADERS' names reads).

@@ -34,7 +34,7 @@ from typing import Any
 
 from kpi6.models.errors import InputError
 from kpi6.models.survey import Table
-from kpi6.tasks.files import MB, read_regular
+from kpi6.tasks.adapters.files import MB, read_regular
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_TABLES = (".csv", ".txt", ".tsv")

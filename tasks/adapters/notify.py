@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from kpi6.models.errors import DeliveryError, SettingsError
-from kpi6.tasks.mail import sender_address, transport_from_settings
+from kpi6.tasks.adapters.mail import sender_address, transport_from_settings
 
 
 def notify_urls(settings) -> list[str]:  # type: ignore[no-untyped-def]

@@ -24,9 +24,9 @@ from kpi6.models.forms import (
 )
 from kpi6.models.text import printable
 from kpi6.models.thai import digits
-from kpi6.tasks import docx_forms
-from kpi6.tasks.pdf import TEMPLATES_DIR, font_files, pdf_to_png
-from kpi6.tasks.pdf import render_pdf as html_to_pdf
+from kpi6.tasks.render import docx
+from kpi6.tasks.render.pdf import TEMPLATES_DIR, font_files, pdf_to_png
+from kpi6.tasks.render.pdf import render_pdf as html_to_pdf
 
 FormContext = Form1Context | Form2Context
 
@@ -164,7 +164,7 @@ def render_docx(ctx: FormContext) -> bytes:
     """The form as .docx: every run in TH Sarabun New (complex script) 16 pt, Thai language."""
     survey = ctx.satisfaction if isinstance(ctx, Form2Context) else None
     chart = chart_png(survey.bars, arabic=ctx.arabic_digits) if survey else None
-    return docx_forms.render(ctx, qrs=qr_images(ctx), chart=chart)
+    return docx.render(ctx, qrs=qr_images(ctx), chart=chart)
 
 
 def render_infographic(doc: MediumDocument) -> tuple[bytes, bytes]:

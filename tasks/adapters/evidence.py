@@ -31,7 +31,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from kpi6.models.errors import InputError
-from kpi6.tasks.files import MB, open_regular
+from kpi6.tasks.adapters.files import MB, open_regular
 
 WEB_SCHEMES = ("http://", "https://")
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.settings import get_settings
-from kpi6.tasks.files import MB, read_regular
+from kpi6.tasks.adapters.files import MB, read_regular
 
 INLINE_LIMIT = 256 * 1024  # well under Prefect's 512 KB, leaving room for the run's other parameters
 STORED_LIMIT = 64 * MB

@@ -29,7 +29,7 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
-from kpi6.tasks.lpa import LPA_COLUMNS, analyse_rows, proposed_plan
+from kpi6.tasks.topics import LPA_COLUMNS, analyse_rows, proposed_plan
 
 # (profile, how many offices): late_1 = Form 1 late, late_2 = Form 2 late, stop_N = nothing after step N.
 PROFILES: tuple[tuple[str, int], ...] = (

@@ -30,7 +30,7 @@ from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import check_prerequisites, done_steps
 from kpi6.models.scoring import ProvinceScore, StepFacts
-from kpi6.tasks.rounds import config_digest
+from kpi6.tasks.adapters.rounds import config_digest
 
 
 def utcnow() -> datetime:

@@ -11,9 +11,9 @@ from prefect.cache_policies import NO_CACHE
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
-from kpi6.tasks import records
-from kpi6.tasks.database import session_scope
-from kpi6.tasks.tables import csv_safe
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.spreadsheets import csv_safe
 
 SCORES_CSV_COLUMNS = (
     "code",
@@ -31,14 +31,14 @@ SCORES_CSV_COLUMNS = (
 def compute_round_scores(config: RoundConfig) -> list[ProvinceScore]:
     """Scores of all 76 provinces from what the database records (no progress scores 0)."""
     with session_scope() as session:
-        facts = records.round_facts(session=session, round_id=config.id)
+        facts = repository.round_facts(session=session, round_id=config.id)
     cal = config.working_calendar()
     return [score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()]
 
 
 def save_round_scores(scores: list[ProvinceScore]) -> int:
     with session_scope() as session:
-        return records.store_scores(session=session, scores=scores, at=records.utcnow())
+        return repository.store_scores(session=session, scores=scores, at=repository.utcnow())
 
 
 @task(cache_policy=NO_CACHE)

@@ -41,8 +41,8 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload, build_http
 
 from kpi6.models.errors import DeliveryError, InputError, SettingsError
-from kpi6.tasks.evidence import StoredFile, default_max_bytes, open_evidence
-from kpi6.tasks.limits import DRIVE_TAG, limited
+from kpi6.tasks.adapters.evidence import StoredFile, default_max_bytes, open_evidence
+from kpi6.tasks.adapters.limits import DRIVE_TAG, limited
 
 SCOPES = ["https://www.googleapis.com/auth/drive"]
 FOLDER_MIME = "application/vnd.google-apps.folder"

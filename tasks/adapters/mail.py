@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from kpi6.models.errors import DeliveryError, DeliveryUnknownError, SettingsError
 from kpi6.models.thai import thai_digits
-from kpi6.tasks.limits import SMTP_TAG, limited
+from kpi6.tasks.adapters.limits import SMTP_TAG, limited
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
@@ -226,7 +226,7 @@ class SmtpTransport:
         return server
 
     def send(self, msg: EmailMessage) -> None:
-        """Send with retries, holding a slot of the `smtp` tag's limit meanwhile (see tasks/limits.py)."""
+        """Send with retries, holding a slot of the `smtp` tag's limit meanwhile (see tasks/adapters/limits.py)."""
         limited(SMTP_TAG, self._send)(msg)
 
     def delivered(self, message_id: str) -> bool | None:
@@ -321,7 +321,7 @@ def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]
     if settings.smtp_url is not None and not settings.smtp_url.get_secret_value().startswith(SECRET_BLOCK):
         transport_from_settings(settings)
     if settings.evidence_backend == "gdrive":
-        from kpi6.tasks.drive import store_settings_problem
+        from kpi6.tasks.adapters.drive import store_settings_problem
 
         problem = store_settings_problem(settings)
         if problem:

@@ -1,6 +1,6 @@
 """Survey and dissemination files at the edge: read CSV/XLSX exports, write the rejected rows, keep imports.
 
-Reading turns a file into a `Table` (tasks/tables.py); models/survey.py checks and summarises it.
+Reading turns a file into a `Table` (tasks/adapters/spreadsheets.py); models/survey.py checks and summarises it.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from kpi6.models.survey import (
     plan_columns,
     tally,
 )
-from kpi6.tasks.files import MB, open_regular, read_regular
-from kpi6.tasks.tables import blank, csv_safe, read_table
+from kpi6.tasks.adapters.files import MB, open_regular, read_regular
+from kpi6.tasks.adapters.spreadsheets import blank, csv_safe, read_table
 
 # How many problems an error message lists before it says "and N more".
 SHOWN_PROBLEMS = 10

@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import fontpkg
@@ -36,7 +37,7 @@ from weasyprint.urls import URLFetcher
 from kpi6.models.errors import Kpi6Error
 from kpi6.models.text import printable
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(str(resources.files("kpi6.templates"))).resolve()
 FONT_FAMILY = "Sarabun"
 FONT_WEIGHTS = (400, 700)
 LOGGER = logging.getLogger("kpi6.pdf")

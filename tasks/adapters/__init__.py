@@ -1,0 +1,1 @@
+"""The edges: database repository, files, Drive, mail, spreadsheets, notifications, round files."""

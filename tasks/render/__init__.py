@@ -1,0 +1,1 @@
+"""Renderers: HTML to PDF, DOCX, QR codes and charts, form and media documents."""
