@@ -25,7 +25,7 @@ from kpi6.models.forms import build_form1, build_form2
 from kpi6.models.provinces import registry
 from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.demo import demo_inputs
-from kpi6.tasks.render.documents import render_docx, render_pdf
+from kpi6.tasks.render.documents import render_form_docx, render_form_pdf
 
 
 def contexts(n: int):  # type: ignore[no-untyped-def]
@@ -68,7 +68,7 @@ def contexts(n: int):  # type: ignore[no-untyped-def]
 
 def _province_files(item) -> int:  # type: ignore[no-untyped-def]
     _code, f1, f2 = item
-    return sum(len(render(ctx)) for ctx in (f1, f2) for render in (render_pdf, render_docx))
+    return sum(len(render(ctx)) for ctx in (f1, f2) for render in (render_form_pdf, render_form_docx))
 
 
 def main() -> None:
@@ -80,16 +80,16 @@ def main() -> None:
     )
     args = parser.parse_args()
     items = contexts(args.provinces)
-    render_pdf(items[0][1])  # warm-up: fonts load once per process
+    render_form_pdf(items[0][1])  # warm-up: fonts load once per process
     times: dict[str, list[float]] = {"form1.pdf": [], "form1.docx": [], "form2.pdf": [], "form2.docx": []}
     tmp = Path(tempfile.mkdtemp(prefix="kpi6-bench-"))
     start = time.perf_counter()
     for code, f1, f2 in items:
         for name, ctx, render in (
-            ("form1.pdf", f1, render_pdf),
-            ("form1.docx", f1, render_docx),
-            ("form2.pdf", f2, render_pdf),
-            ("form2.docx", f2, render_docx),
+            ("form1.pdf", f1, render_form_pdf),
+            ("form1.docx", f1, render_form_docx),
+            ("form2.pdf", f2, render_form_pdf),
+            ("form2.docx", f2, render_form_docx),
         ):
             t = time.perf_counter()
             data = render(ctx)

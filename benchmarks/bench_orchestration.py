@@ -30,8 +30,8 @@ def direct(round_id: str, seed: int, out: str) -> int:
     from kpi6.flows.province import STEP_TASKS
     from kpi6.models.rules import StepAction, decide_step
     from kpi6.tasks.demo import generate_demo_inputs
+    from kpi6.tasks.run import prepare_round, prepare_run, reset_round_data, summarize_run
     from kpi6.tasks.scoring import compute_round_scores, save_round_scores
-    from kpi6.tasks.steps import prepare_round, prepare_run, reset_round_data, summarize_run
 
     config = prepare_round.fn(round_id)
     reset_round_data.fn(round_id)
@@ -75,7 +75,7 @@ def measure(side: str, out: str) -> float:
         return time.perf_counter() - t
     from kpi6.flows.reminders import daily_reminders
     from kpi6.models.provinces import registry
-    from kpi6.tasks.steps import prepare_round, reset_round_data
+    from kpi6.tasks.run import prepare_round, reset_round_data
 
     contacts = Path(out) / "contacts.yaml"
     contacts.parent.mkdir(parents=True, exist_ok=True)

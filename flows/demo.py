@@ -16,9 +16,9 @@ from kpi6.models.scoring import ProvinceScore
 from kpi6.settings import get_settings
 from kpi6.tasks.artifacts import run_tags
 from kpi6.tasks.demo import demo_runs, generate_demo_inputs
-from kpi6.tasks.production import output_root
+from kpi6.tasks.outputs import output_root
+from kpi6.tasks.run import prepare_round, reset_round_data
 from kpi6.tasks.scoring import export_scores_csv
-from kpi6.tasks.steps import prepare_round, reset_round_data
 
 
 def _run_province(

@@ -17,16 +17,11 @@ from kpi6.models.summary import ProvinceRunSummary
 from kpi6.tasks.adapters.limits import untagged_tasks
 from kpi6.tasks.adapters.parameters import load_inputs
 from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_this_run
-from kpi6.tasks.steps import (
-    disseminate_and_survey,
-    make_plan,
-    prepare_run,
-    produce_media,
-    record_failure,
-    report_form1,
-    report_form2,
-    summarize_run,
-)
+from kpi6.tasks.dissemination import disseminate_and_survey
+from kpi6.tasks.media import produce_media
+from kpi6.tasks.plan import make_plan
+from kpi6.tasks.reports import report_form1, report_form2
+from kpi6.tasks.run import prepare_run, record_failure, summarize_run
 
 STEP_TASKS = {1: make_plan, 2: produce_media, 3: report_form1, 4: disseminate_and_survey, 5: report_form2}
 
@@ -50,7 +45,7 @@ ProvinceParam = Annotated[
 
 def tell_dla(flow, flow_run, state) -> None:  # type: ignore[no-untyped-def]
     """State hook: a province run that failed or crashed is reported to DLA on the alert channels."""
-    from kpi6.tasks.steps import failed_steps_alert
+    from kpi6.tasks.run import failed_steps_alert
 
     failed_steps_alert(dict(flow_run.parameters), state.message or "")
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from kpi6.models.calendar import BANGKOK
 from kpi6.tasks.adapters.rounds import load_round, round_for_date
 from kpi6.tasks.reminders import ProvinceReminders, plan_reminders, send_reminders
-from kpi6.tasks.steps import prepare_round
+from kpi6.tasks.run import prepare_round
 
 
 class ReminderRun(BaseModel):

@@ -10,8 +10,8 @@ from kpi6.models.calendar import BANGKOK
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.adapters.rounds import round_for_date
 from kpi6.tasks.artifacts import publish_scoreboard
+from kpi6.tasks.run import prepare_round
 from kpi6.tasks.scoring import compute_scores, store_scores
-from kpi6.tasks.steps import prepare_round
 
 
 @flow(name="score-round", flow_run_name="scores · {round_id}")

@@ -119,6 +119,15 @@ class Kpi6Group(TyperGroup):
             raise typer.Exit(2) from None
         except CLICK_ERRORS as exc:  # an option or argument of a command
             _usage_error(exc)
+        except RuntimeError as exc:
+            if EPHEMERAL_TIMEOUT not in str(exc):
+                raise
+            seconds = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_SECONDS)
+            print_error(
+                f"Prefect's temporary API did not start within {seconds} s (the machine is busy?); nothing was "
+                "run. Try again, or set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher"
+            )
+            raise typer.Exit(2) from None
         finally:
             if not interrupted:
                 from kpi6.logs import settle_prefect
@@ -196,6 +205,13 @@ def prefect_defaults(*, verbose: bool = False) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     for name, value in SQLITE_SERVER_BATCHES.items():
         os.environ.setdefault(name, value)
+    # Prefect waits 20 s for its ephemeral API to answer; on a busy 2-core machine starting it took longer,
+    # and a clerk's `kpi6 run` died with a 60-line traceback.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_SECONDS))
+
+
+EPHEMERAL_STARTUP_SECONDS = 120
+EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
 
 
 def fail(message: str) -> NoReturn:
@@ -321,7 +337,7 @@ def _num(value: Any) -> float:
 def init() -> None:
     """Create or upgrade the database schema and load the provinces and every round file."""
     from kpi6.tasks.adapters.rounds import available_rounds, load_round
-    from kpi6.tasks.steps import default_actor, prepare_database
+    from kpi6.tasks.run import default_actor, prepare_database
 
     rounds = [load_round(rid) for rid in available_rounds()]
     for config in rounds:
@@ -459,14 +475,7 @@ def run(
     from kpi6.models.rules import decide_step
     from kpi6.tasks.adapters.parameters import inputs_parameters
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.steps import (
-        RunContext,
-        check_inputs,
-        current_states,
-        default_actor,
-        prepare_database,
-        resolve_files,
-    )
+    from kpi6.tasks.run import RunContext, check_inputs, current_states, default_actor, prepare_database, resolve_files
 
     # Everything a clerk can get wrong is checked here, before Prefect starts and before any write.
     if resubmit and step not in (3, 5):
@@ -479,7 +488,7 @@ def run(
     lpa_results = str(lpa.resolve()) if lpa else None
     inputs = resolve_files(ctx, inputs, lpa_results)  # files read once; the flow gets them read
     check_inputs(ctx, inputs)
-    from kpi6.tasks.production import check_output_dir
+    from kpi6.tasks.outputs import check_output_dir
 
     check_output_dir(str(out_dir.resolve()) if out_dir else None)
     prepare_database(config, actor=ctx.actor)
@@ -517,7 +526,7 @@ def run(
             str(s.working_days_late) if s.completed_at else "",
         )
     out.print(table)
-    from kpi6.tasks.production import province_files
+    from kpi6.tasks.outputs import province_files
 
     files = province_files(str(out_dir.resolve()) if out_dir else None, config.id, prov.code)
     if files:
@@ -581,8 +590,8 @@ def score(
 ) -> None:
     """Compute, store and print every province's penalty-adjusted score for the round."""
     from kpi6.tasks.adapters.rounds import load_round
+    from kpi6.tasks.run import default_actor, prepare_database
     from kpi6.tasks.scoring import compute_round_scores, save_round_scores
-    from kpi6.tasks.steps import default_actor, prepare_database
 
     config = load_round(round_id)
     prepare_database(config, actor=default_actor())
@@ -648,7 +657,7 @@ def status(
     from kpi6.tasks.adapters.database import session_scope
     from kpi6.tasks.adapters.repository import all_progress
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.steps import default_actor, prepare_database
+    from kpi6.tasks.run import default_actor, prepare_database
 
     config = load_round(round_id)
     as_of = parse_day(today, "--today") if today else datetime.now(BANGKOK).date()
@@ -709,7 +718,7 @@ def demo(
     from kpi6.tasks.adapters.rounds import load_round
 
     config = load_round(round_id)
-    from kpi6.tasks.production import check_output_dir
+    from kpi6.tasks.outputs import check_output_dir
 
     check_output_dir(str(out_dir.resolve()))
     out.print(f"national demo · round {config.id} · 76 provinces · database {_safe_url(get_settings().db_url)}")
@@ -844,7 +853,7 @@ def survey_import(
     A file with errors is refused whole unless --skip-invalid."""
     from kpi6.models.survey import summarize
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.steps import import_survey
+    from kpi6.tasks.dissemination import import_survey
 
     prov = registry().get(province)
     config = load_round(round_id)
@@ -997,7 +1006,7 @@ def topics(
         )
     if accept and plan and prov and config:
         from kpi6.flows.province import province_round
-        from kpi6.tasks.production import check_output_dir
+        from kpi6.tasks.outputs import check_output_dir
 
         check_output_dir(str(out_dir.resolve()) if out_dir else None)
         summary, _ = _run_flow(
@@ -1054,7 +1063,7 @@ def _resolve_delivery(province: str, round_id: str, form: int, *, arrived: bool,
     from kpi6.tasks.adapters.database import session_scope
     from kpi6.tasks.adapters.repository import resolve_delivery, utcnow
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.steps import default_actor, prepare_database
+    from kpi6.tasks.run import default_actor, prepare_database
 
     prov, config = registry().get(province), load_round(round_id)
     moment = parse_moment(at, "--at") if at else None
@@ -1114,7 +1123,7 @@ def delivery_list(
     from kpi6.tasks.adapters.database import session_scope
     from kpi6.tasks.adapters.repository import deliveries
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.steps import default_actor, prepare_database
+    from kpi6.tasks.run import default_actor, prepare_database
 
     config = load_round(round_id)
     code = registry().get(province).code if province else None

@@ -17,7 +17,7 @@ from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.models.summary import STATE_TH, ProvinceRunSummary
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
-from kpi6.tasks.production import province_files
+from kpi6.tasks.outputs import province_files
 
 
 def artifact_key(*parts: str) -> str:

@@ -16,7 +16,7 @@ from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
 from kpi6.tasks.adapters.notify import recipients, send_notice
-from kpi6.tasks.production import output_root
+from kpi6.tasks.outputs import output_root
 
 
 class ProvinceReminders(BaseModel):

@@ -38,7 +38,7 @@ def compute_round_scores(config: RoundConfig) -> list[ProvinceScore]:
 
 def save_round_scores(scores: list[ProvinceScore]) -> int:
     with session_scope() as session:
-        return repository.store_scores(session=session, scores=scores, at=repository.utcnow())
+        return repository.save_scores(session=session, scores=scores, at=repository.utcnow())
 
 
 @task(cache_policy=NO_CACHE)

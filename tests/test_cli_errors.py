@@ -296,10 +296,10 @@ def test_with_verbose_the_terminal_shows_prefects_traceback_too(tmp_path, prefec
 
 BUG = """
 import sys
-import kpi6.tasks.steps as steps
+import kpi6.tasks.plan as plan
 def record_step(*args, **kwargs):
     raise RuntimeError("a bug in kpi6")
-steps.record_step = record_step
+plan.record_step = record_step
 from kpi6.cli import main
 sys.argv[0] = "kpi6"
 main()
@@ -320,3 +320,14 @@ def test_an_unexpected_exception_inside_the_flow_still_shows_its_traceback(tmp_p
     assert proc.returncode == 1, proc.stderr
     assert "Task run failed with exception: RuntimeError('a bug in kpi6')" in proc.stderr, proc.stderr
     assert "Traceback" in proc.stderr and "RuntimeError: a bug in kpi6" in proc.stderr
+
+
+def test_a_temporary_api_that_does_not_start_in_time_is_one_line_and_nothing_is_recorded(tmp_path, prefect_home):
+    env = _flow_env(tmp_path, prefect_home)
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "0"  # no server answers within 0 s
+    args = [str(KPI6), *RUN, "--input", str(_steps_1_to_3_by_email(tmp_path)), "--out", str(tmp_path / "out")]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: Prefect's temporary API did not start within 0 s")
+    assert not list((tmp_path / "out").rglob("form1.*"))  # no step ran

@@ -15,7 +15,7 @@ from kpi6.models.scoring import score_province
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import get_engine, migrate, session_scope
 from kpi6.tasks.adapters.rounds import load_round
-from kpi6.tasks.steps import prepare_database
+from kpi6.tasks.run import prepare_database
 from tests.factories import bkk
 
 NOW = datetime(2024, 3, 30, 12, tzinfo=UTC)
@@ -173,7 +173,7 @@ def test_scores_are_upserted_per_province_and_round(round_2567):
         with session_scope() as s:
             facts = repository.round_facts(session=s, round_id="2567-1")
             scores = [score_province(round_2567, p.code, facts.get(p.code, {})) for p in registry()]
-            repository.store_scores(session=s, scores=scores, at=NOW)
+            repository.save_scores(session=s, scores=scores, at=NOW)
     with session_scope() as s:
         rows = s.exec(select(ScoreRow)).all()
         th50 = s.exec(select(ScoreRow).where(ScoreRow.province_code == "TH-50")).one()

@@ -13,7 +13,7 @@ from kpi6.models.db import ReportSubmission, StepProgress
 from kpi6.models.errors import DeliveryError
 from kpi6.models.inputs import ReportChannel
 from kpi6.settings import get_settings
-from kpi6.tasks import production
+from kpi6.tasks import outputs
 from kpi6.tasks.adapters.database import session_scope
 from tests.docsupport import decode_qr, pdf_images
 from tests.factories import bkk, full_inputs
@@ -33,9 +33,9 @@ def drive(tmp_path, monkeypatch):
         monkeypatch.setenv("KPI6_DRIVE_ROOT_FOLDER_ID", fake.root_id)
         monkeypatch.setenv("KPI6_DRIVE_API_ROOT", fake.url)
         get_settings.cache_clear()
-        production._drive_stores.clear()
+        outputs._drive_stores.clear()
         yield fake
-        production._drive_stores.clear()
+        outputs._drive_stores.clear()
         get_settings.cache_clear()
 
 

@@ -11,9 +11,8 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from kpi6.tasks.render.documents import render_docx, render_pdf
-from kpi6.tasks.render.pdf import LocalOnlyFetcher, RenderError, allowed_roots, embedded_font_names
-from kpi6.tasks.render.pdf import render_pdf as html_to_pdf
+from kpi6.tasks.render.documents import render_form_docx, render_form_pdf
+from kpi6.tasks.render.pdf import LocalOnlyFetcher, RenderError, allowed_roots, embedded_font_names, html_to_pdf
 from tests.docsupport import (
     decode_qr,
     docx_images,
@@ -34,7 +33,7 @@ def prefect_harness():  # pure rendering: no Prefect needed
 @pytest.fixture(scope="module")
 def rendered():
     f1, f2 = form_contexts()
-    return {1: (f1, render_pdf(f1), render_docx(f1)), 2: (f2, render_pdf(f2), render_docx(f2))}
+    return {1: (f1, render_form_pdf(f1), render_form_docx(f1)), 2: (f2, render_form_pdf(f2), render_form_docx(f2))}
 
 
 @pytest.mark.parametrize("form", [1, 2])
@@ -50,7 +49,7 @@ def test_every_field_of_the_context_is_in_both_files(rendered, form):
 
 def test_arabic_digits_option_changes_both_files():
     f1, _ = form_contexts(arabic=True)
-    pdf_text, docx_t = "".join(pdf_pages(render_pdf(f1))), docx_text(render_docx(f1))
+    pdf_text, docx_t = "".join(pdf_pages(render_form_pdf(f1))), docx_text(render_form_docx(f1))
     for text in (pdf_text, docx_t):
         assert "9 กุมภาพันธ์ 2567" in text
         assert "๒๕๖๗" not in text
@@ -237,9 +236,9 @@ def test_docx_page_is_a4_with_thai_official_margins_and_page_numbers(rendered):
 def test_user_text_is_escaped_and_reads_no_local_file():
     title = '<img src="file:///etc/passwd"><script>x</script>'
     f1, _ = form_contexts(title=title)
-    pdf = render_pdf(f1)
+    pdf = render_form_pdf(f1)
     assert squash(title) in squash("".join(pdf_pages(pdf)))
-    assert squash(title) in squash(docx_text(render_docx(f1)))
+    assert squash(title) in squash(docx_text(render_form_docx(f1)))
 
 
 def test_fetcher_reads_only_templates_fonts_and_data():
@@ -283,7 +282,7 @@ def test_odd_characters_in_survey_comments_do_not_crash_either_renderer():
         comments=ODD_COMMENTS,
     )
     f2 = f2.model_copy(update={"satisfaction": summarize_satisfaction(survey, arabic=False)})
-    pdf, docx = render_pdf(f2), render_docx(f2)
+    pdf, docx = render_form_pdf(f2), render_form_docx(f2)
     for text in (squash("".join(pdf_pages(pdf))), squash(docx_text(docx))):
         assert squash("ดีมาก") in text and squash("ขอบคุณค่ะ") in text and squash("เนื้อหาชัดเจน") in text
         assert squash("ควรมีวิดีโอ") in text and squash("ความชัดเจน") in text
@@ -294,7 +293,7 @@ def test_a_context_built_without_validation_still_renders_with_emoji_and_control
     f1, _ = form_contexts()
     media = [m.model_copy(update={"title": "คู่มือ 😀\x00\x07\x1b ทางหลวง"}) for m in f1.media]
     f1 = f1.model_copy(update={"media": media})
-    pdf, docx = render_pdf(f1), render_docx(f1)
+    pdf, docx = render_form_pdf(f1), render_form_docx(f1)
     assert squash("คู่มือทางหลวง") in squash("".join(pdf_pages(pdf)))
     assert squash("คู่มือทางหลวง") in squash(docx_text(docx))
     assert embedded_font_names(pdf) == {"Sarabun", "Sarabun-Bold"}
@@ -307,5 +306,5 @@ def test_a_link_as_long_as_the_inputs_accept_still_scans_from_the_printed_form()
     link = "https://evidence.example/2567-1/TH-50/" + "a" * (MAX_LINK_BYTES - 38)
     assert len(link.encode()) == MAX_LINK_BYTES
     f1.media[0].qr.url = link
-    pdf = render_pdf(f1)
+    pdf = render_form_pdf(f1)
     assert link in {t for image in pdf_images(pdf, scale=200 / 72) for t in decode_qr(image)}  # a 200 dpi scan

@@ -143,17 +143,17 @@ def test_a_simulated_clock_is_the_send_time_and_the_date_header(sqlite_url, smtp
 
 
 def test_a_send_accepted_before_a_crash_is_not_sent_again(sqlite_url, smtp, tmp_path, monkeypatch):
-    from kpi6.tasks import steps
+    from kpi6.tasks import reports
 
-    real = steps.record_step
+    real = reports.record_step
 
     def crash_once(ctx, result, *, force):  # the run dies between the server's 250 and the database write
         if result.step == 3:
-            monkeypatch.setattr(steps, "record_step", real)
+            monkeypatch.setattr(reports, "record_step", real)
             raise RuntimeError("killed")
         return real(ctx, result, force=force)
 
-    monkeypatch.setattr(steps, "record_step", crash_once)
+    monkeypatch.setattr(reports, "record_step", crash_once)
     with pytest.raises(RuntimeError):
         province_round("TH-50", "2567-1", inputs=_email_inputs(), output_dir=str(tmp_path))
     assert len(smtp.messages) == 1 and _submissions() == []

@@ -513,7 +513,7 @@ def round_facts(
     return facts
 
 
-def store_scores(*, session: Session, scores: Iterable[ProvinceScore], at: datetime) -> int:
+def save_scores(*, session: Session, scores: Iterable[ProvinceScore], at: datetime) -> int:
     """Upsert each province's score for the round; returns how many were stored."""
     count = 0
     for s in scores:

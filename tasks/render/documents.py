@@ -25,8 +25,7 @@ from kpi6.models.forms import (
 from kpi6.models.text import printable
 from kpi6.models.thai import digits
 from kpi6.tasks.render import docx
-from kpi6.tasks.render.pdf import TEMPLATES_DIR, font_files, pdf_to_png
-from kpi6.tasks.render.pdf import render_pdf as html_to_pdf
+from kpi6.tasks.render.pdf import TEMPLATES_DIR, font_files, html_to_pdf, pdf_to_png
 
 FormContext = Form1Context | Form2Context
 
@@ -155,12 +154,12 @@ def render_html(ctx: FormContext) -> str:
     )
 
 
-def render_pdf(ctx: FormContext) -> bytes:
+def render_form_pdf(ctx: FormContext) -> bytes:
     """The form as PDF: A4, Sarabun embedded, QR codes, page numbers from page 2."""
     return html_to_pdf(render_html(ctx), stylesheets=("forms.css",))
 
 
-def render_docx(ctx: FormContext) -> bytes:
+def render_form_docx(ctx: FormContext) -> bytes:
     """The form as .docx: every run in TH Sarabun New (complex script) 16 pt, Thai language."""
     survey = ctx.satisfaction if isinstance(ctx, Form2Context) else None
     chart = chart_png(survey.bars, arabic=ctx.arabic_digits) if survey else None

@@ -221,7 +221,7 @@ def heading(doc, h: Header, number: int, *, arabic: bool) -> None:  # type: igno
     run(p, h.office)
 
 
-def signature(doc, ctx: Form1Context | Form2Context) -> None:  # type: ignore[no-untyped-def]
+def signature_block(doc, ctx: Form1Context | Form2Context) -> None:  # type: ignore[no-untyped-def]
     para(doc)
     for i, text in enumerate(
         [
@@ -279,7 +279,7 @@ def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: igno
             for r in row.cells[0].paragraphs[0].runs:
                 _font_elements(r._r.get_or_add_rPr(), size_pt=BODY_PT, bold=True)
         qr_block(doc, m.qr, qrs[m.qr.url])
-    signature(doc, ctx)
+    signature_block(doc, ctx)
 
 
 def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -> None:  # type: ignore[no-untyped-def]
@@ -346,7 +346,7 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
     para(doc, d("6. หลักฐานการดำเนินงาน"), bold=True)
     for ev in ctx.evidence:
         qr_block(doc, ev, qrs[ev.url])
-    signature(doc, ctx)
+    signature_block(doc, ctx)
 
 
 def render(ctx: Form1Context | Form2Context, *, qrs: dict[str, bytes], chart: bytes | None) -> bytes:

@@ -2,7 +2,7 @@
 
 - Fonts: Sarabun from the `fontpkg-sarabun` package, loaded by `@font-face` from its files, never
   assumed to be on the machine. A font that fails to load would make WeasyPrint fall back silently to
-  a non-Thai font; `render_pdf` checks the embedded font names and raises instead.
+  a non-Thai font; `html_to_pdf` checks the embedded font names and raises instead.
 - Characters: every character of the HTML passes through `models.text.printable` first, so text no input model
   checked (a survey export's comments) prints without what Sarabun cannot draw (an emoji, a control character),
   where WeasyPrint would fall back to another font or a .notdef box.
@@ -298,7 +298,7 @@ def keep_words_together(html: str) -> str:
     return head + sep + body
 
 
-def render_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path = TEMPLATES_DIR) -> bytes:
+def html_to_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path = TEMPLATES_DIR) -> bytes:
     """One HTML string (plus stylesheets of `templates/` by name) to PDF bytes, with the Thai font embedded
     and extractable text. Characters the font cannot draw are dropped or replaced first (`printable`)."""
     global _font_config

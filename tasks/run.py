@@ -1,12 +1,10 @@
-"""The units of work of the five steps, and the database writes that record them (Prefect tasks).
-
-Each step task checks what the office entered and prepares what is to be recorded; `record_step`
-then writes it in one transaction. Later work (documents, Drive, e-mail) slots into the step tasks.
-"""
+"""A province run's frame: its context, the checks of every input before anything is written, and the
+database writes that record a step, a failure and the run's summary (Prefect tasks)."""
 
 from __future__ import annotations
 
 import getpass
+import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -19,23 +17,20 @@ from kpi6.models.db import StepState
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import (
     DisseminationInput,
-    MediaSetInput,
-    PlanInput,
     ProvinceInputs,
-    ReportInput,
     media_problem,
 )
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_time, validate_step
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
-from kpi6.models.survey import SurveyResult
 from kpi6.settings import get_settings
-from kpi6.tasks import production, topics
+from kpi6.tasks import topics
 from kpi6.tasks.adapters import repository, survey_files
 from kpi6.tasks.adapters.database import SETUP_LOCK, migrate, serialise, session_scope
 from kpi6.tasks.adapters.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.adapters.rounds import load_round
+from kpi6.tasks.outputs import check_output_dir, clear_round_outputs, evidence_store, output_root
 
 
 class RunContext(BaseModel):
@@ -89,7 +84,7 @@ def prepare_run(
     inputs = resolve_files(ctx, inputs, lpa_results)
     check_inputs(ctx, inputs)
     if any(inputs.for_step(n) is not None for n in range(1, 6)):
-        production.check_output_dir(output_dir)
+        check_output_dir(output_dir)
     prepare_database(ctx.config, actor=ctx.actor)
     return ctx, current_states(ctx), inputs
 
@@ -175,7 +170,7 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
         if part is not None:
             check_evidence(
-                part.evidence + _event_evidence(part),
+                part.evidence + event_evidence(part),
                 what=f"step {n} ({ctx.config.step(n).name_en})",
                 max_mb=get_settings().evidence_max_mb,
             )
@@ -187,99 +182,21 @@ def _moment(part: object) -> datetime | None:
     return getattr(part, "done_at", None) or getattr(part, "submitted_at", None)
 
 
-def _event_evidence(part: object) -> list[str]:
+def event_evidence(part: object) -> list[str]:
     return [x for e in part.events for x in e.evidence] if isinstance(part, DisseminationInput) else []
 
 
-def _store(
+def store_step_evidence(
     ctx: RunContext, fields: list[str], entries: list[str], *, survey_files: list[str] | None = None
 ) -> list[str]:
     """The evidence fields' folder links, then the office's evidence (files put in the first folder;
     a survey export in the survey folder)."""
-    store = production.evidence_store(ctx.output_dir)
+    store = evidence_store(ctx.output_dir)
     parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in fields]
     stored = store_evidence(store, parts[0], entries)
     if survey_files:
         stored += store_evidence(store, folder_parts(ctx.config.id, ctx.province.code, "survey"), survey_files)
     return [store.folder_link(p) for p in parts] + stored
-
-
-def _report(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> bool:
-    """Steps 3 and 5: render the form, write and store it, send it once (for e-mail) and record it; the
-    server's acceptance time becomes the submission time."""
-    form = ctx.config.step(step).form or 0
-    result = validate_step(ctx.config, step, report, now=ctx.now)
-    with session_scope() as session:  # the version this run saw last: a version recorded meanwhile stops it
-        seen = repository.recorded_version(
-            session=session, province_code=ctx.province.code, round_id=ctx.config.id, form=form
-        )
-    after = seen if force else 0  # a run that is not a resubmission sends version 1 or nothing
-    report_at = production.report_moment(ctx, form, report, result.completed_at)
-    produce = production.produce_form1 if form == 1 else production.produce_form2
-    files, links = produce(ctx, report, report_at)
-    result.file_hashes, sent = production.deliver_report(ctx, form, files, links, report, after_version=after)
-    if sent is not None:
-        result.completed_at, result.message_id, result.version = sent.sent_at, sent.message_id, after + 1
-    return record_step(ctx, result, force=force)
-
-
-@task(cache_policy=NO_CACHE)
-def make_plan(ctx: RunContext, plan: PlanInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 1: check the plan and its implementation steps; its evidence goes to the step-1 folder."""
-    result = validate_step(ctx.config, 1, plan, now=ctx.now)
-    result.evidence = _store(ctx, ["plan"], plan.evidence)
-    return record_step(ctx, result, force=force)
-
-
-@task(cache_policy=NO_CACHE)
-def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 2: check the two media carry the five required elements; generate those the office did not link."""
-    validate_step(ctx.config, 2, media, now=ctx.now)
-    media, hashes = production.produce_media(ctx, media)
-    result = validate_step(ctx.config, 2, media, now=ctx.now)
-    result.evidence = [m.link for m in media.media if m.link] + _store(ctx, ["media"], media.evidence)[1:]
-    result.file_hashes = hashes
-    return record_step(ctx, result, force=force)
-
-
-@task(cache_policy=NO_CACHE)
-def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
-    return _report(ctx, 3, report, force=force)
-
-
-@task(cache_policy=NO_CACHE)
-def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 4: record the dissemination events and the survey (its export, or the last `kpi6 survey import`);
-    the events' evidence goes to the dissemination folder, the survey export to the survey folder."""
-    dissemination = with_imported_survey(ctx, dissemination)
-    result = validate_step(ctx.config, 4, dissemination, now=ctx.now)
-    survey_files = [dissemination.survey_file.file] if dissemination.survey_file else []
-    result.evidence = _store(
-        ctx,
-        ["dissemination", "survey"],
-        dissemination.evidence + _event_evidence(dissemination),
-        survey_files=survey_files,
-    )
-    return record_step(ctx, result, force=force)
-
-
-def with_imported_survey(ctx: RunContext, dissemination: DisseminationInput) -> DisseminationInput:
-    """Without a survey in the input, the province's last imported survey for the round (if any)."""
-    if dissemination.survey is not None or dissemination.satisfaction:
-        return dissemination
-    with session_scope() as session:
-        row = survey_files.latest_import(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
-        if row is None:
-            return dissemination
-        result = SurveyResult.model_validate(row.result)
-    return dissemination.model_copy(update={"survey": result, "survey_respondents": result.respondents})
-
-
-@task(cache_policy=NO_CACHE)
-def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
-    return _report(ctx, 5, report, force=force)
 
 
 @task(cache_policy=NO_CACHE)
@@ -342,13 +259,12 @@ def reset_round_data(round_id: str, actor: str | None = None, output_dir: str | 
             session=session, round_id=round_id, actor=actor or default_actor(), at=repository.utcnow()
         )
     if output_dir:
-        production.clear_round_outputs(output_dir, round_id)
+        clear_round_outputs(output_dir, round_id)
 
 
 def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ignore[type-arg]
     """Alert DLA about a failed province run: which steps the database marks failed, and why. Never raises
     (a hook must not hide the run's own error); returns the channels used."""
-    import logging
 
     from kpi6.tasks.adapters.notify import alert_failure
 
@@ -365,95 +281,8 @@ def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ig
             steps=failed,
             error="; ".join(errors) or message,
             settings=get_settings(),
-            outbox=production.output_root(parameters.get("output_dir")) / "outbox",
+            outbox=output_root(parameters.get("output_dir")) / "outbox",
         )
     except Exception as exc:
         logging.getLogger("kpi6").warning("could not alert DLA about a failed run: %s", exc)
         return []
-
-
-class SurveyImported(BaseModel):
-    """What `kpi6 survey import` did."""
-
-    result: SurveyResult
-    created: bool
-    rejected_file: str | None = None
-    evidence: list[str] = []
-    step4_done: bool = False
-
-
-def import_survey(
-    *,
-    province: str,
-    round_id: str,
-    path: str,
-    skip_invalid: bool = False,
-    actor: str | None = None,
-    output_dir: str | None = None,
-) -> SurveyImported:
-    """Check a survey export, store it as step 4's survey evidence and keep its tally for step 4 and Form 2.
-
-    A file with errors is refused whole (nothing stored, nothing recorded) unless `skip_invalid`."""
-    ctx = RunContext(
-        province=registry().get(province),
-        config=load_round(round_id),
-        now=repository.utcnow(),
-        actor=actor or default_actor(),
-        output_dir=output_dir,
-    )
-    file = Path(path)
-    result, checked, table = survey_files.read_survey(
-        file, period=ctx.config.period, columns=ctx.config.survey.columns, skip_invalid=skip_invalid
-    )
-    check_evidence([path], what="the survey file", max_mb=get_settings().evidence_max_mb)
-    production.check_output_dir(output_dir)
-    # The rejected rows are written first: if that file cannot be written, nothing is imported.
-    rejected = survey_files.write_rejected(file, table, checked) if checked.rejected_rows else None
-    prepare_database(ctx.config, actor=ctx.actor)
-    stored = store_evidence(
-        production.evidence_store(output_dir), folder_parts(ctx.config.id, ctx.province.code, "survey"), [path]
-    )
-    with session_scope() as session:
-        at = repository.utcnow()
-        row, created = survey_files.record_import(
-            session=session,
-            province_code=ctx.province.code,
-            round_id=ctx.config.id,
-            result=result,
-            actor=ctx.actor,
-            at=at,
-        )
-        if created:
-            repository.audit(
-                session=session,
-                actor=ctx.actor,
-                action="survey_imported",
-                at=at,
-                province_code=ctx.province.code,
-                round_id=ctx.config.id,
-                step=4,
-                detail={
-                    "source": result.source,
-                    "sha256": result.sha256,
-                    "respondents": result.respondents,
-                    "rejected": result.rejected,
-                },
-            )
-        states = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
-        step4_done = 4 in states and states[4].state == StepState.done.value
-    return SurveyImported(
-        result=result,
-        created=created,
-        rejected_file=str(rejected) if rejected else None,
-        evidence=stored,
-        step4_done=step4_done,
-    )
-
-
-@task(cache_policy=NO_CACHE)
-def propose_topics_task(province: str, round_id: str, lpa_results: str) -> tuple[topics.Analysis, PlanInput]:
-    """Read the LPA results; the ranking, the proposal and the plan for step 1 (the results file as its evidence)."""
-    prov, config = registry().get(province), load_round(round_id)
-    analysis = topics.analyse(Path(lpa_results), province=prov, config=config)
-    plan = topics.proposed_plan(analysis, config, prov)
-    return analysis, plan.model_copy(update={"evidence": [lpa_results]})

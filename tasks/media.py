@@ -1,0 +1,61 @@
+"""Step 2: two media with their five elements (จัดทำสื่อ 2 เรื่อง); those the office did not link are
+generated (an infographic, a handbook or e-book) and stored as evidence."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from kpi6.models.errors import InputError
+from kpi6.models.forms import (
+    medium_document,
+)
+from kpi6.models.inputs import (
+    MediaFormat,
+    MediaSetInput,
+    media_problem,
+)
+from kpi6.models.rules import validate_step
+from kpi6.tasks.adapters.evidence import folder_parts
+from kpi6.tasks.outputs import evidence_store, province_folder, write_files
+from kpi6.tasks.render.documents import render_handbook, render_infographic
+from kpi6.tasks.run import RunContext, record_step, store_step_evidence
+
+
+@task(cache_policy=NO_CACHE)
+def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 2: check the two media carry the five required elements; generate those the office did not link."""
+    validate_step(ctx.config, 2, media, now=ctx.now)
+    media, hashes = generate_media(ctx, media)
+    result = validate_step(ctx.config, 2, media, now=ctx.now)
+    result.evidence = [m.link for m in media.media if m.link] + store_step_evidence(ctx, ["media"], media.evidence)[1:]
+    result.file_hashes = hashes
+    return record_step(ctx, result, force=force)
+
+
+def media_files(index: int, medium_doc, fmt: MediaFormat) -> dict[str, bytes]:
+    if fmt is MediaFormat.infographic:
+        pdf, png = render_infographic(medium_doc)
+        return {f"medium-{index}-infographic.pdf": pdf, f"medium-{index}-infographic.png": png}
+    return {f"medium-{index}-{fmt.value}.pdf": render_handbook(medium_doc)}
+
+
+def generate_media(ctx: RunContext, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, str]]:
+    """Generate the media the office did not link (infographic, handbook, e-book); each gets its link."""
+    problem = media_problem(media.media)
+    if problem:  # checked before any file is made, even for inputs built without validation
+        raise InputError(problem)
+    code, round_id = ctx.province.code, ctx.config.id
+    store = evidence_store(ctx.output_dir)
+    folder = province_folder(ctx.output_dir, round_id, code)
+    hashes: dict[str, str] = {}
+    media_out = []
+    for i, m in enumerate(media.media, start=1):
+        if m.generated:
+            files = media_files(i, medium_document(m, ctx.config), m.format)
+            hashes.update(write_files(folder, files))
+            parts = folder_parts(round_id, code, "media")
+            links = [store.put_bytes(parts, name, data).link for name, data in files.items()]
+            m = m.model_copy(update={"link": links[0]})
+        media_out.append(m)
+    return media.model_copy(update={"media": media_out}), hashes

@@ -1,0 +1,20 @@
+"""Step 1: the plan and its implementation steps (จัดทำแผนและขั้นตอนการดำเนินงาน)."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from kpi6.models.inputs import (
+    PlanInput,
+)
+from kpi6.models.rules import validate_step
+from kpi6.tasks.run import RunContext, record_step, store_step_evidence
+
+
+@task(cache_policy=NO_CACHE)
+def make_plan(ctx: RunContext, plan: PlanInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 1: check the plan and its implementation steps; its evidence goes to the step-1 folder."""
+    result = validate_step(ctx.config, 1, plan, now=ctx.now)
+    result.evidence = store_step_evidence(ctx, ["plan"], plan.evidence)
+    return record_step(ctx, result, force=force)
