@@ -2,7 +2,8 @@
 
 Both renderers (.docx and .pdf) lay out the same context, so the two files carry the same content.
 Every field a reader sees is a string here, already in Thai digits (or Arabic, per document) and
-Buddhist-Era dates; the chart's bar lengths are the only numbers.
+Buddhist-Era dates; the chart's bar lengths are the only numbers. The fixed wording comes from
+`models.wording`: its sentences are filled here, and each form's labels travel as `ctx.labels`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from kpi6.models.inputs import (
     SATISFACTION_LEVELS,
     DisseminationEvent,
     DisseminationInput,
-    MediaFormat,
     MediaInput,
     MediaSetInput,
     PlanInput,
@@ -29,20 +29,7 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.survey import BandScheme, SurveyResult, summarize
 from kpi6.models.text import printable
 from kpi6.models.thai import digits, thai_date, thai_number
-
-DEPARTMENT = "กรมส่งเสริมการปกครองท้องถิ่น"
-INDICATOR = (
-    "ตัวชี้วัดที่ 6 ความสำเร็จของการจัดทำสื่อเพื่อส่งเสริม พัฒนา และสร้างความเข้มแข็งให้องค์กรปกครองส่วนท้องถิ่น "
-    "รวมทั้งช่วยยกระดับผลการประเมินประสิทธิภาพขององค์กรปกครองส่วนท้องถิ่น (LPA)"
-)
-FORMAT_NAMES: dict[MediaFormat, str] = {
-    MediaFormat.infographic: "อินโฟกราฟิก (Infographic)",
-    MediaFormat.ebook: "หนังสืออิเล็กทรอนิกส์ (e-Book)",
-    MediaFormat.handbook: "คู่มือ (Handbook)",
-    MediaFormat.video: "คลิปวิดีโอ (Video clip)",
-    MediaFormat.website: "เว็บไซต์ (Website)",
-    MediaFormat.other: "สื่ออื่น ๆ (Other)",
-}
+from kpi6.models.wording import WORDING, Form1Labels, Form2Labels, FormsWording, localized
 
 
 class EvidenceQR(BaseModel):
@@ -53,11 +40,12 @@ class EvidenceQR(BaseModel):
 
 
 class Header(BaseModel):
+    form_no: str  # แบบฟอร์ม ๑
     department: str
     indicator: str
     period: str  # รอบการประเมินที่ ๑ ประจำปีงบประมาณ พ.ศ. ๒๕๖๗
     office: str
-    title: str  # แบบฟอร์ม ๑ ...
+    title: str  # แบบรายงานผลการดำเนินงาน
     steps: str  # (ขั้นตอนที่ ๑ - ๓)
 
 
@@ -83,6 +71,7 @@ class StepRow(BaseModel):
 
 class MediumBlock(BaseModel):
     number: str
+    heading: str  # สื่อเรื่องที่ ๑
     title: str
     aspect: str
     background: str
@@ -102,6 +91,7 @@ class Form1Context(BaseModel):
     media: list[MediumBlock]
     report_date: str
     signature: Signature
+    labels: Form1Labels
     arabic_digits: bool = False
 
 
@@ -139,6 +129,7 @@ class ChartBar(BaseModel):
 class SatisfactionSummary(BaseModel):
     levels: list[str]
     respondents: str
+    respondents_line: str  # ผู้ตอบแบบสำรวจ ๑๔๓ ราย (อบต. ๑๐๐ ราย ...)
     rows: list[SatisfactionRow]
     overall_mean: str
     overall_sd: str
@@ -166,32 +157,36 @@ class Form2Context(BaseModel):
     evidence: list[EvidenceQR]
     report_date: str
     signature: Signature
+    labels: Form2Labels
     arabic_digits: bool = False
 
 
-def office_name(province: Province) -> str:
-    return f"สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด{province.name_th}"
+def office_name(province: Province, *, wording: FormsWording = WORDING) -> str:
+    return wording.header.office.format(province=province.name_th)
 
 
-def header(province: Province, config: RoundConfig, *, form: int, arabic: bool) -> Header:
+def header(
+    province: Province, config: RoundConfig, *, form: int, arabic: bool, wording: FormsWording = WORDING
+) -> Header:
+    w = wording.header
     first, last = (1, 3) if form == 1 else (4, 5)
     return Header(
-        department=DEPARTMENT,
-        indicator=digits(INDICATOR, arabic=arabic),
-        period=digits(
-            f"รอบการประเมินที่ {config.round_number} ประจำปีงบประมาณ พ.ศ. {config.fiscal_year_be}", arabic=arabic
-        ),
-        office=office_name(province),
-        title="แบบรายงานผลการดำเนินงาน",
-        steps=digits(f"(ขั้นตอนที่ {first} - {last})", arabic=arabic),
+        form_no=digits(w.form_no.format(form=form), arabic=arabic),
+        department=w.department,
+        indicator=digits(w.indicator, arabic=arabic),
+        period=digits(w.period.format(round=config.round_number, year=config.fiscal_year_be), arabic=arabic),
+        office=office_name(province, wording=wording),
+        title=w.title,
+        steps=digits(w.steps.format(first=first, last=last), arabic=arabic),
     )
 
 
-def signature(report: ReportInput, province: Province) -> Signature:
+def signature(report: ReportInput, province: Province, *, wording: FormsWording = WORDING) -> Signature:
+    w = wording.signature
     return Signature(
-        name=f"({report.signer_name})" if report.signer_name else "(" + "." * 30 + ")",
-        position=report.signer_position or "ตำแหน่ง " + "." * 30,
-        office=office_name(province),
+        name=w.name.format(name=report.signer_name) if report.signer_name else w.no_name,
+        position=report.signer_position or w.no_position,
+        office=office_name(province, wording=wording),
     )
 
 
@@ -213,18 +208,21 @@ def step_rows(config: RoundConfig, steps: list[int], done: dict[int, date], *, a
     ]
 
 
-def medium_block(number: int, medium: MediaInput, *, arabic: bool) -> MediumBlock:
+def medium_block(number: int, medium: MediaInput, *, arabic: bool, wording: FormsWording = WORDING) -> MediumBlock:
+    w = wording.form1
     aspect = parse_aspect(medium.lpa_aspect)
+    heading = digits(w.medium.format(number=number), arabic=arabic)
     return MediumBlock(
         number=digits(number, arabic=arabic),
+        heading=heading,
         title=digits(medium.title, arabic=arabic),
         aspect=aspect.name_th,
         background=digits(medium.background, arabic=arabic),
         content=digits(medium.content, arabic=arabic),
         key_points=[digits(p, arabic=arabic) for p in medium.key_points],
         agency=digits(medium.agency, arabic=arabic),
-        format=FORMAT_NAMES[medium.format],
-        qr=EvidenceQR(label=digits(f"สื่อเรื่องที่ {number}", arabic=arabic), url=medium.link or ""),
+        format=w.format_names[medium.format],
+        qr=EvidenceQR(label=heading, url=medium.link or ""),
     )
 
 
@@ -238,11 +236,12 @@ def build_form1(
     plan_link: str,
     done: dict[int, date],
     report_day: date,
+    wording: FormsWording = WORDING,
 ) -> Form1Context:
     """Form 1 (steps 1–3) from the recorded plan and media; `done` maps step to its completion date."""
     arabic = report.arabic_digits
     return Form1Context(
-        header=header(province, config, form=1, arabic=arabic),
+        header=header(province, config, form=1, arabic=arabic, wording=wording),
         plan_rows=[
             PlanRow(
                 number=digits(i, arabic=arabic),
@@ -252,11 +251,12 @@ def build_form1(
             )
             for i, a in enumerate(plan.activities, start=1)
         ],
-        plan_qr=EvidenceQR(label="แผนและขั้นตอนการดำเนินงาน", url=plan_link),
+        plan_qr=EvidenceQR(label=wording.form1.plan_evidence, url=plan_link),
         steps=step_rows(config, [1, 2, 3], {**done, 3: report_day}, arabic=arabic),
-        media=[medium_block(i, m, arabic=arabic) for i, m in enumerate(media.media, start=1)],
+        media=[medium_block(i, m, arabic=arabic, wording=wording) for i, m in enumerate(media.media, start=1)],
         report_date=thai_date(report_day, arabic=arabic),
-        signature=signature(report, province),
+        signature=signature(report, province, wording=wording),
+        labels=localized(wording.form1.labels, arabic=arabic),
         arabic_digits=arabic,
     )
 
@@ -265,12 +265,6 @@ def _fmt(value: float | None, *, arabic: bool, decimals: int = 2) -> str:
     return "-" if value is None else thai_number(value, arabic=arabic, decimals=decimals)
 
 
-BAND_NOTES: dict[BandScheme, str] = {
-    BandScheme.width_0_8: "เกณฑ์การแปลผลค่าเฉลี่ย: 4.21 - 5.00 มากที่สุด, 3.41 - 4.20 มาก, 2.61 - 3.40 ปานกลาง, "
-    "1.81 - 2.60 น้อย, 1.00 - 1.80 น้อยที่สุด",
-    BandScheme.width_0_5: "เกณฑ์การแปลผลค่าเฉลี่ย: 4.51 - 5.00 มากที่สุด, 3.51 - 4.50 มาก, 2.51 - 3.50 ปานกลาง, "
-    "1.51 - 2.50 น้อย, 1.00 - 1.50 น้อยที่สุด",
-}
 SHOWN_COMMENTS = 15
 
 
@@ -289,10 +283,12 @@ def summarize_satisfaction(
     arabic: bool,
     scheme: BandScheme = BandScheme.width_0_8,
     laos_disseminated: int | None = None,
+    wording: FormsWording = WORDING,
 ) -> SatisfactionSummary | None:
     """Per item and overall: mean, sample SD, share satisfied (4 or 5), Thai band; who answered; comments."""
     if result is None or not result.items:
         return None
+    w = wording.form2
     s = summarize(result, scheme=scheme, laos_disseminated=laos_disseminated)
     num = lambda v, d=2: _fmt(v, arabic=arabic, decimals=d)  # noqa: E731
     rows = [
@@ -306,47 +302,57 @@ def summarize_satisfaction(
         )
         for i, item in zip(s.items, result.items, strict=True)
     ]
-    by_type = " ".join(f"{t} {thai_number(n, arabic=arabic)} ราย" for t, n in s.by_type.items())
+    by_type = " ".join(
+        w.respondents_of_type.format(type=t, count=thai_number(n, arabic=arabic)) for t, n in s.by_type.items()
+    )
+    by_type = by_type if result.by_type else ""
+    respondents = thai_number(s.n, arabic=arabic)
+    if by_type:
+        respondents_line = w.respondents_by_type.format(count=respondents, by_type=by_type)
+    else:
+        respondents_line = w.respondents.format(count=respondents)
     coverage = ""
     if s.coverage_percent is not None:
-        coverage = (
-            f"อปท. ที่ตอบแบบสำรวจ {num(s.laos_answered, 0)} แห่ง จาก {num(s.laos_disseminated, 0)} แห่ง"
-            f"ที่ได้รับการเผยแพร่ คิดเป็นร้อยละ {num(s.coverage_percent)}"
+        coverage = w.coverage.format(
+            answered=num(s.laos_answered, 0), disseminated=num(s.laos_disseminated, 0), percent=num(s.coverage_percent)
         )
     # Respondents' comments are a survey export's text, checked by no input model: what the font cannot print goes
     # (a comment that was only emoji, with it), and the same comment from many respondents is listed once.
     grouped = Counter(c for c in (printable(c).strip() for c in s.comments) if c).most_common()
-    comments = [digits(c if n == 1 else f"{c} ({n} ราย)", arabic=arabic) for c, n in grouped[:SHOWN_COMMENTS]]
+    comments = [
+        digits(c if n == 1 else w.repeated_comment.format(comment=c, count=n), arabic=arabic)
+        for c, n in grouped[:SHOWN_COMMENTS]
+    ]
     if len(grouped) > SHOWN_COMMENTS:
-        comments.append(
-            digits(f"และความคิดเห็นอื่นอีก {len(grouped) - SHOWN_COMMENTS:,} รายการ (ดูไฟล์ผลการสำรวจในหลักฐาน)", arabic=arabic)
-        )
+        comments.append(digits(w.more_comments.format(count=len(grouped) - SHOWN_COMMENTS), arabic=arabic))
     return SatisfactionSummary(
         levels=list(SATISFACTION_LEVELS),
-        respondents=thai_number(s.n, arabic=arabic),
+        respondents=respondents,
+        respondents_line=respondents_line,
         rows=rows,
         overall_mean=num(s.overall.mean),
         overall_sd=num(s.overall.sd),
         overall_percent=num(s.overall.percent_satisfied),
         overall_band=s.overall.band_th,
-        band_note=digits(BAND_NOTES[scheme], arabic=arabic),
-        by_type=by_type if result.by_type else "",
+        band_note=digits(w.band_notes[scheme], arabic=arabic),
+        by_type=by_type,
         coverage=coverage,
         comments=comments,
-        chart_title=digits("ค่าเฉลี่ยความพึงพอใจรายข้อ (คะแนนเต็ม 5)", arabic=arabic),
+        chart_title=digits(w.chart_title, arabic=arabic),
         bars=[
             ChartBar(label=r.item, value=r.mean, fraction=(i.mean or 0) / 5) for r, i in zip(rows, s.items, strict=True)
         ],
     )
 
 
-def _event_note(e: DisseminationEvent, *, arabic: bool) -> str:
+def _event_note(e: DisseminationEvent, *, arabic: bool, wording: FormsWording = WORDING) -> str:
+    w = wording.form2
     parts = [e.description] if e.description else []
     if e.laos:
         shown = ", ".join(e.laos[:4])
-        parts.append(shown + (f" และอีก {len(e.laos) - 4} แห่ง" if len(e.laos) > 4 else ""))
+        parts.append(shown + (" " + w.more_laos.format(count=len(e.laos) - 4) if len(e.laos) > 4 else ""))
     elif e.laos_by_type:
-        parts.append(" ".join(f"{t.value}\u00a0{n}\u00a0แห่ง" for t, n in e.laos_by_type.items() if n))
+        parts.append(" ".join(w.laos_of_type.format(type=t.value, count=n) for t, n in e.laos_by_type.items() if n))
     return digits(" · ".join(parts) or "-", arabic=arabic)
 
 
@@ -360,27 +366,26 @@ def build_form2(
     survey_link: str,
     done: dict[int, date],
     report_day: date,
+    wording: FormsWording = WORDING,
 ) -> Form2Context:
     """Form 2 (steps 4–5) from the recorded dissemination and survey."""
+    w = wording.form2
     arabic = report.arabic_digits
     events = dissemination.events
     laos = dissemination.laos_reached
     people = sum(e.participants for e in events)
     survey = survey_of(dissemination)
-    summary = summarize_satisfaction(survey, arabic=arabic, scheme=config.survey.bands, laos_disseminated=laos)
-    respondents = survey.respondents if survey else dissemination.survey_respondents
-    results = report.summary or (
-        f"สำนักงานได้นำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น จำนวน {len(events)} ครั้ง "
-        f"รวม {laos:,} แห่ง ผู้เข้าร่วม {people:,} คน และสำรวจความพึงพอใจ มีผู้ตอบแบบสำรวจ {respondents:,} ราย"
-        + (
-            f" ความพึงพอใจโดยรวมอยู่ในระดับ{summary.overall_band} (ค่าเฉลี่ย {summary.overall_mean} "
-            f"ร้อยละ {summary.overall_percent} พึงพอใจในระดับมากขึ้นไป)"
-            if summary
-            else ""
-        )
+    summary = summarize_satisfaction(
+        survey, arabic=arabic, scheme=config.survey.bands, laos_disseminated=laos, wording=wording
     )
+    respondents = survey.respondents if survey else dissemination.survey_respondents
+    results = report.summary or w.results.format(events=len(events), laos=laos, people=people, respondents=respondents)
+    if summary and not report.summary:
+        results += " " + w.results_satisfaction.format(
+            band=summary.overall_band, mean=summary.overall_mean, percent=summary.overall_percent
+        )
     return Form2Context(
-        header=header(province, config, form=2, arabic=arabic),
+        header=header(province, config, form=2, arabic=arabic, wording=wording),
         steps=step_rows(config, [4, 5], {**done, 5: report_day}, arabic=arabic),
         strategy=digits(dissemination.strategy or "-", arabic=arabic),
         events=[
@@ -390,21 +395,22 @@ def build_form2(
                 channel=digits(e.channel_th, arabic=arabic),
                 laos=thai_number(e.laos_reached or 0, arabic=arabic),
                 participants=thai_number(e.participants, arabic=arabic),
-                description=_event_note(e, arabic=arabic),
+                description=_event_note(e, arabic=arabic, wording=wording),
             )
             for i, e in enumerate(events, start=1)
         ],
         total_laos=thai_number(laos, arabic=arabic),
         total_participants=thai_number(people, arabic=arabic),
         satisfaction=summary,
-        no_survey_note="" if summary else "ยังไม่มีผลการสำรวจความพึงพอใจรายข้อ",
+        no_survey_note="" if summary else w.no_survey,
         results=digits(results, arabic=arabic),
         evidence=[
-            EvidenceQR(label="หลักฐานการนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ", url=dissemination_link),
-            EvidenceQR(label="หลักฐานการประเมินความพึงพอใจ", url=survey_link),
+            EvidenceQR(label=w.dissemination_evidence, url=dissemination_link),
+            EvidenceQR(label=w.survey_evidence, url=survey_link),
         ],
         report_date=thai_date(report_day, arabic=arabic),
-        signature=signature(report, province),
+        signature=signature(report, province, wording=wording),
+        labels=localized(w.labels, arabic=arabic),
         arabic_digits=arabic,
     )
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from kpi6.models.forms import build_form1, build_form2
 from kpi6.models.inputs import ReportInput, SatisfactionItem
 from kpi6.models.provinces import registry
+from kpi6.models.wording import WORDING, FormsWording
 from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.render.docx import docx_text
 from tests.factories import full_inputs
@@ -51,13 +52,15 @@ def docx_images(data: bytes) -> list[Image.Image]:
 
 
 def text_fields(model: BaseModel) -> list[str]:
-    """Every string a reader is meant to see in a context (links included)."""
+    """Every string of a form's data a reader is meant to see in a context (links included); not its fixed
+    labels (`ctx.labels`, some printed only with a survey), which tests/test_form_wording.py checks."""
     found: list[str] = []
 
     def walk(value: object) -> None:
         if isinstance(value, BaseModel):
             for name in type(value).model_fields:
-                walk(getattr(value, name))
+                if name != "labels":
+                    walk(getattr(value, name))
         elif isinstance(value, list):
             for v in value:
                 walk(v)
@@ -74,7 +77,7 @@ SURVEY = [
 ]
 
 
-def form_contexts(*, arabic: bool = False, title: str | None = None):  # type: ignore[no-untyped-def]
+def form_contexts(*, arabic: bool = False, title: str | None = None, wording: FormsWording = WORDING):  # type: ignore[no-untyped-def]
     """Form 1 and Form 2 contexts for Chiang Mai in round 2567-1, from the test factories' inputs."""
     inputs = full_inputs()
     media = inputs.media.model_copy(deep=True)
@@ -94,6 +97,7 @@ def form_contexts(*, arabic: bool = False, title: str | None = None):  # type: i
         plan_link="https://evidence.example/2567-1/TH-50/plan/",
         done={1: date(2024, 1, 10), 2: date(2024, 1, 30)},
         report_day=date(2024, 2, 9),
+        wording=wording,
     )
     diss = inputs.dissemination.model_copy(update={"satisfaction": SURVEY, "strategy": "ชี้แจงในการประชุมประจำเดือน"})
     f2 = build_form2(
@@ -105,6 +109,7 @@ def form_contexts(*, arabic: bool = False, title: str | None = None):  # type: i
         survey_link="https://evidence.example/2567-1/TH-50/survey/",
         done={4: date(2024, 3, 7)},
         report_day=date(2024, 3, 22),
+        wording=wording,
     )
     return f1, f2
 
