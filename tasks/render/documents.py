@@ -150,7 +150,6 @@ def render_html(ctx: FormContext) -> str:
         ctx=ctx,
         qr={u: data_uri(p) for u, p in qr_images(ctx).items()},
         chart=Markup(chart_svg(survey.bars, arabic=ctx.arabic_digits)) if survey else "",  # escaped in chart_svg
-        d=lambda text: digits(text, arabic=ctx.arabic_digits),
     )
 
 

@@ -5,6 +5,9 @@ slots), with `w:szCs`, `w:bCs` and `w:lang w:bidi="th-TH"`, and the `w:cs` flag 
 the Normal style and the document defaults say the same, with the theme attributes removed (they would
 win over an explicit font). So Word on a government PC uses the standard font and Thai word breaking.
 
+Every label, heading and column title comes from the form's `ctx.labels` (`models.wording`), as in the PDF's
+templates: this module writes no wording of its own.
+
 Every text goes through `models.text.printable`, as in the PDF: a control character (which python-docx refuses
 in XML) or an emoji from a survey export's comments is dropped, so both files print the same text.
 """
@@ -27,6 +30,7 @@ from docx.text.paragraph import Paragraph
 from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header, StepRow
 from kpi6.models.text import printable
 from kpi6.models.thai import digits
+from kpi6.models.wording import FormLabels
 
 FONT = "TH Sarabun New"
 BODY_PT = 16
@@ -209,15 +213,15 @@ def qr_block(doc, item: EvidenceQR, png: bytes) -> None:  # type: ignore[no-unty
     run(text.add_paragraph(), item.url, size=11)
 
 
-def heading(doc, h: Header, number: int, *, arabic: bool) -> None:  # type: ignore[no-untyped-def]
-    para(doc, digits(f"แบบฟอร์ม {number}", arabic=arabic), bold=True, align="right")
+def heading(doc, h: Header, w: FormLabels) -> None:  # type: ignore[no-untyped-def]
+    para(doc, h.form_no, bold=True, align="right")
     para(doc, h.title, bold=True, align="center", size=18)
     para(doc, h.steps, bold=True, align="center", size=18)
     para(doc, h.indicator, align="center")
     para(doc, h.period, align="center")
     para(doc, h.department, bold=True, align="center")
     p = para(doc)
-    run(p, "หน่วยงาน ", bold=True)
+    run(p, f"{w.office} ", bold=True)
     run(p, h.office)
 
 
@@ -225,8 +229,8 @@ def signature_block(doc, ctx: Form1Context | Form2Context) -> None:  # type: ign
     para(doc)
     for i, text in enumerate(
         [
-            f"{digits('รายงาน ณ วันที่', arabic=ctx.arabic_digits)} {ctx.report_date}",
-            "ลงชื่อ ............................ ผู้รายงาน",
+            f"{ctx.labels.report_date} {ctx.report_date}",
+            ctx.labels.signed,
             ctx.signature.name,
             ctx.signature.position,
             ctx.signature.office,
@@ -236,42 +240,42 @@ def signature_block(doc, ctx: Form1Context | Form2Context) -> None:  # type: ign
         p.paragraph_format.keep_with_next = i < 4
 
 
-def steps_table(doc, steps: list[StepRow]) -> None:  # type: ignore[no-untyped-def]
+def steps_table(doc, steps: list[StepRow], w: FormLabels) -> None:  # type: ignore[no-untyped-def]
     grid(
         doc,
-        ["ขั้นตอน", "การดำเนินงาน", "กำหนดแล้วเสร็จ", "วันที่ดำเนินการ"],
+        list(w.step_columns),
         [[s.number, s.name, s.deadline, s.done] for s in steps],
         widths=[1.6, 7, 3.7, 3.7],
     )
 
 
 def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
-    d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
-    heading(doc, ctx.header, 1, arabic=ctx.arabic_digits)
-    para(doc, d("1. แผนและขั้นตอนการดำเนินงาน"), bold=True)
+    w = ctx.labels
+    heading(doc, ctx.header, w)
+    para(doc, w.plan, bold=True)
     grid(
         doc,
-        ["ที่", "กิจกรรม", "ระยะเวลา", "ผู้รับผิดชอบ"],
+        list(w.plan_columns),
         [[r.number, r.activity, r.period, r.responsible] for r in ctx.plan_rows],
         widths=[1.1, 6.8, 4.3, 3.8],
     )
     qr_block(doc, ctx.plan_qr, qrs[ctx.plan_qr.url])
-    para(doc, d("2. การดำเนินงานตามขั้นตอนที่ 1 - 3"), bold=True)
-    steps_table(doc, ctx.steps)
-    para(doc, d("3. สื่อเพื่อส่งเสริม พัฒนา และสร้างความเข้มแข็งให้องค์กรปกครองส่วนท้องถิ่น จำนวน 2 เรื่อง"), bold=True)
+    para(doc, w.steps, bold=True)
+    steps_table(doc, ctx.steps, w)
+    para(doc, w.media, bold=True)
     for m in ctx.media:
-        para(doc, f"สื่อเรื่องที่ {m.number}", bold=True)
+        para(doc, m.heading, bold=True)
         content = m.content + "".join(f"\n• {p}" for p in m.key_points)
         table = grid(
             doc,
             [],
             [
-                ["ชื่อเรื่อง", m.title],
-                ["ด้านที่ช่วยยกระดับผลการประเมิน LPA", m.aspect],
-                ["ที่มา/สาเหตุ", m.background],
-                ["เนื้อหา (ความรู้ แนวทาง และวิธีปฏิบัติ)", content],
-                ["หน่วยงานผู้จัดทำ", m.agency],
-                ["รูปแบบสื่อ", m.format],
+                [w.medium.title, m.title],
+                [w.medium.aspect, m.aspect],
+                [w.medium.background, m.background],
+                [w.medium.content, content],
+                [w.medium.agency, m.agency],
+                [w.medium.format, m.format],
             ],
             widths=[5, 11],
         )
@@ -283,34 +287,34 @@ def _form1(doc, ctx: Form1Context, qrs: dict[str, bytes]) -> None:  # type: igno
 
 
 def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -> None:  # type: ignore[no-untyped-def]
-    d = lambda text: digits(text, arabic=ctx.arabic_digits)  # noqa: E731
-    heading(doc, ctx.header, 2, arabic=ctx.arabic_digits)
-    para(doc, d("1. การดำเนินงานตามขั้นตอนที่ 4 - 5"), bold=True)
-    steps_table(doc, ctx.steps)
-    para(doc, d("2. ยุทธศาสตร์การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำ"), bold=True)
+    w = ctx.labels
+    heading(doc, ctx.header, w)
+    para(doc, w.steps, bold=True)
+    steps_table(doc, ctx.steps, w)
+    para(doc, w.strategy, bold=True)
     para(doc, ctx.strategy, indent_first=2.5)
-    para(doc, d("3. การนำสื่อไปชี้แจง ถ่ายทอด และแนะนำให้องค์กรปกครองส่วนท้องถิ่น"), bold=True)
+    para(doc, w.events, bold=True)
     rows = [[e.number, e.date, e.channel, e.laos, e.participants, e.description] for e in ctx.events]
-    rows.append(["", "รวม (อปท. นับไม่ซ้ำ)", "", ctx.total_laos, ctx.total_participants, ""])
+    rows.append(["", w.events_total, "", ctx.total_laos, ctx.total_participants, ""])
     grid(
         doc,
-        ["ที่", "วันที่", "ช่องทาง", "อปท. (แห่ง)", "ผู้เข้าร่วม (คน)", "รายละเอียด"],
+        list(w.event_columns),
         rows,
         widths=[1, 3.2, 3.0, 1.7, 1.9, 5.2],
         numeric={3, 4},
         size=14,
     )
-    para(doc, d("4. ผลการประเมินความพึงพอใจ"), bold=True)
+    para(doc, w.satisfaction, bold=True)
     s = ctx.satisfaction
     if s:
-        para(doc, f"ผู้ตอบแบบสำรวจ {s.respondents} ราย" + (f" ({s.by_type})" if s.by_type else ""))
+        para(doc, s.respondents_line)
         if s.coverage:
             para(doc, s.coverage)
         rows = [[r.item, r.mean, r.sd, r.percent, r.band] for r in s.rows]
-        rows.append(["ภาพรวม", s.overall_mean, s.overall_sd, s.overall_percent, s.overall_band])
+        rows.append([w.survey_overall, s.overall_mean, s.overall_sd, s.overall_percent, s.overall_band])
         table = grid(
             doc,
-            ["ประเด็นความพึงพอใจ", "ค่าเฉลี่ย", "S.D.", "ร้อยละพึงพอใจ", "ระดับ"],
+            list(w.survey_columns),
             rows,
             widths=[7.0, 1.9, 1.6, 2.3, 2.7],
             numeric={1, 2, 3},
@@ -321,10 +325,10 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
             for r in cell.paragraphs[0].runs:
                 _font_elements(r._r.get_or_add_rPr(), size_pt=14, bold=True)
         para(doc, s.band_note, size=13)
-        para(doc, "จำนวนผู้ตอบจำแนกตามระดับความพึงพอใจ (ราย)", size=13)
+        para(doc, w.counts_caption, size=13)
         grid(
             doc,
-            ["ประเด็น", *s.levels],
+            [w.counts_item, *s.levels],
             [[r.item, *r.counts] for r in s.rows],
             widths=[6.2, 1.9, 1.6, 1.9, 1.6, 2.3],
             numeric=set(range(1, len(s.levels) + 1)),
@@ -336,14 +340,14 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
             p = para(doc, align="center")
             p.add_run().add_picture(io.BytesIO(chart), width=Cm(15))
         if s.comments:
-            para(doc, "ข้อเสนอแนะและความคิดเห็นของผู้ตอบแบบสำรวจ", bold=True)
+            para(doc, w.comments, bold=True)
             for c in s.comments:
                 para(doc, f"• {c}", indent_first=0.5)
     else:
         para(doc, ctx.no_survey_note)
-    para(doc, d("5. สรุปผลการดำเนินงาน"), bold=True)
+    para(doc, w.results, bold=True)
     para(doc, ctx.results, indent_first=2.5)
-    para(doc, d("6. หลักฐานการดำเนินงาน"), bold=True)
+    para(doc, w.evidence, bold=True)
     for ev in ctx.evidence:
         qr_block(doc, ev, qrs[ev.url])
     signature_block(doc, ctx)
