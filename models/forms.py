@@ -26,6 +26,7 @@ from kpi6.models.inputs import (
 from kpi6.models.lpa import parse_aspect
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
+from kpi6.models.steps import report_step, reported_on
 from kpi6.models.survey import BandScheme, SurveyResult, summarize
 from kpi6.models.text import printable
 from kpi6.models.thai import digits, thai_date, thai_number
@@ -173,8 +174,14 @@ def office_name(province: Province) -> str:
     return f"สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด{province.name_th}"
 
 
+def _numbers(form: int) -> list[int]:
+    """The steps form `form` reports on (Form 1: 1, 2, 3)."""
+    return [s.number for s in reported_on(form)]
+
+
 def header(province: Province, config: RoundConfig, *, form: int, arabic: bool) -> Header:
-    first, last = (1, 3) if form == 1 else (4, 5)
+    covered = _numbers(form)
+    first, last = covered[0], covered[-1]
     return Header(
         department=DEPARTMENT,
         indicator=digits(INDICATOR, arabic=arabic),
@@ -253,7 +260,7 @@ def build_form1(
             for i, a in enumerate(plan.activities, start=1)
         ],
         plan_qr=EvidenceQR(label="แผนและขั้นตอนการดำเนินงาน", url=plan_link),
-        steps=step_rows(config, [1, 2, 3], {**done, 3: report_day}, arabic=arabic),
+        steps=step_rows(config, _numbers(1), {**done, report_step(1).number: report_day}, arabic=arabic),
         media=[medium_block(i, m, arabic=arabic) for i, m in enumerate(media.media, start=1)],
         report_date=thai_date(report_day, arabic=arabic),
         signature=signature(report, province),
@@ -381,7 +388,7 @@ def build_form2(
     )
     return Form2Context(
         header=header(province, config, form=2, arabic=arabic),
-        steps=step_rows(config, [4, 5], {**done, 5: report_day}, arabic=arabic),
+        steps=step_rows(config, _numbers(2), {**done, report_step(2).number: report_day}, arabic=arabic),
         strategy=digits(dissemination.strategy or "-", arabic=arabic),
         events=[
             EventRow(
