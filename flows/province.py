@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from typing import Annotated
 
-from prefect import flow
+from prefect import Task, flow
 from prefect.runtime import flow_run
 from pydantic import Field
 
@@ -13,17 +14,18 @@ from kpi6.models.errors import DeliveryError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
+from kpi6.models.steps import numbers, spec
 from kpi6.models.summary import ProvinceRunSummary
 from kpi6.tasks.adapters.limits import untagged_tasks
 from kpi6.tasks.adapters.parameters import load_inputs
 from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_this_run
-from kpi6.tasks.dissemination import disseminate_and_survey
-from kpi6.tasks.media import produce_media
-from kpi6.tasks.plan import make_plan
-from kpi6.tasks.reports import report_form1, report_form2
 from kpi6.tasks.run import prepare_run, record_failure, summarize_run
 
-STEP_TASKS = {1: make_plan, 2: produce_media, 3: report_form1, 4: disseminate_and_survey, 5: report_form2}
+
+def step_task(number: int) -> Task[..., bool]:
+    """The Prefect task that performs step `number`, as its declaration names it (models/steps.py)."""
+    module, name = spec(number).task.split(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def run_name() -> str:
@@ -34,7 +36,7 @@ def run_name() -> str:
     except Kpi6Error:
         label = str(params["province"])
     step = params.get("step")
-    return f"{label} · {params['round_id']} · step {step if step else '1–5'}"
+    return f"{label} · {params['round_id']} · step {step if step else f'{numbers()[0]}–{numbers()[-1]}'}"
 
 
 # The UI's form offers the 76 provinces as a choice list; by hand, a Thai or English name works too.
@@ -81,7 +83,7 @@ def province_round(
         )
         tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
         actions: dict[int, StepAction] = {}
-        for n in [step] if step else range(1, 6):
+        for n in [step] if step else numbers():
             data = inputs.for_step(n)
             actions[n] = decide_step(
                 ctx.config, n, states, has_input=data is not None, force=force, explicit=step is not None
@@ -89,7 +91,7 @@ def province_round(
             if actions[n] is not StepAction.run:
                 continue
             try:
-                STEP_TASKS[n](ctx, data, force)
+                step_task(n)(ctx, data, force)
             except DeliveryError as exc:  # the mail server or Drive failed: the step stays not done, and says why
                 record_failure(ctx, n, str(exc))
                 raise

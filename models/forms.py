@@ -26,6 +26,7 @@ from kpi6.models.inputs import (
 from kpi6.models.lpa import parse_aspect
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
+from kpi6.models.steps import report_step, reported_on
 from kpi6.models.survey import BandScheme, SurveyResult, summarize
 from kpi6.models.text import printable
 from kpi6.models.thai import digits, thai_date, thai_number
@@ -165,11 +166,17 @@ def office_name(province: Province, *, wording: FormsWording = WORDING) -> str:
     return wording.header.office.format(province=province.name_th)
 
 
+def _numbers(form: int) -> list[int]:
+    """The steps form `form` reports on (Form 1: 1, 2, 3)."""
+    return [s.number for s in reported_on(form)]
+
+
 def header(
     province: Province, config: RoundConfig, *, form: int, arabic: bool, wording: FormsWording = WORDING
 ) -> Header:
     w = wording.header
-    first, last = (1, 3) if form == 1 else (4, 5)
+    covered = _numbers(form)
+    first, last = covered[0], covered[-1]
     return Header(
         form_no=digits(w.form_no.format(form=form), arabic=arabic),
         department=w.department,
@@ -252,7 +259,7 @@ def build_form1(
             for i, a in enumerate(plan.activities, start=1)
         ],
         plan_qr=EvidenceQR(label=wording.form1.plan_evidence, url=plan_link),
-        steps=step_rows(config, [1, 2, 3], {**done, 3: report_day}, arabic=arabic),
+        steps=step_rows(config, _numbers(1), {**done, report_step(1).number: report_day}, arabic=arabic),
         media=[medium_block(i, m, arabic=arabic, wording=wording) for i, m in enumerate(media.media, start=1)],
         report_date=thai_date(report_day, arabic=arabic),
         signature=signature(report, province, wording=wording),
@@ -386,7 +393,7 @@ def build_form2(
         )
     return Form2Context(
         header=header(province, config, form=2, arabic=arabic, wording=wording),
-        steps=step_rows(config, [4, 5], {**done, 5: report_day}, arabic=arabic),
+        steps=step_rows(config, _numbers(2), {**done, report_step(2).number: report_day}, arabic=arabic),
         strategy=digits(dissemination.strategy or "-", arabic=arabic),
         events=[
             EventRow(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kpi6.models.errors import InputError, describe_validation_error
+from kpi6.models.errors import FieldValueError, InputError, describe_validation_error
 from kpi6.models.lpa import LaoType, lao_type_of, parse_aspect
 from kpi6.models.survey import SATISFACTION_LEVELS, SatisfactionItem, SurveyColumns, SurveyResult
 from kpi6.models.text import (
@@ -341,7 +341,10 @@ class DisseminationInput(_Input):
 
 
 class ProvinceInputs(_Input):
-    """Everything an office may enter for one round; a step runs when its part is given."""
+    """Everything an office may enter for one round, by each declared step's key (models/steps.py); a step
+    runs when its part is given. A step declared beyond the five takes its input under its own key."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     plan: PlanInput | None = None
     media: MediaSetInput | None = None
@@ -371,11 +374,31 @@ class ProvinceInputs(_Input):
             filled.append(m)
         return {**data, "media": {**data["media"], "media": filled}}
 
-    def for_step(self, step: int) -> _Input | None:
-        return {1: self.plan, 2: self.media, 3: self.form1, 4: self.dissemination, 5: self.form2}[step]
+    @model_validator(mode="after")
+    def _declared_keys_only(self) -> ProvinceInputs:
+        """A key that is no declared step's is refused (a typo must not pass for "no input"); a further
+        declared step's input is checked against its model."""
+        from kpi6.models.steps import by_key
 
+        declared = by_key()
+        for key, value in list((self.model_extra or {}).items()):
+            spec = declared.get(key)
+            if spec is None:
+                raise FieldValueError((key,), "Extra inputs are not permitted")
+            if not isinstance(value, spec.input_model):
+                try:
+                    self.model_extra[key] = spec.input_model.model_validate(value)  # type: ignore[index]
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    message = str(first["msg"]).removeprefix("Value error, ")
+                    raise FieldValueError((key, *first["loc"]), message) from None
+        return self
 
-STEP_INPUT_KEYS: dict[int, str] = {1: "plan", 2: "media", 3: "form1", 4: "dissemination", 5: "form2"}
+    def for_step(self, step: int) -> BaseModel | None:
+        """The input of declared step `step`, or None when it is not given."""
+        from kpi6.models.steps import spec
+
+        return getattr(self, spec(step).key, None)
 
 
 def parse_inputs(data: object, *, source: str) -> ProvinceInputs:

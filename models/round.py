@@ -1,4 +1,5 @@
-"""A round's configuration: its five steps and deadlines, scoring rules, calendar additions, reminders.
+"""A round's configuration: the deadline of each declared step (models/steps.py), scoring rules, calendar
+additions, reminders.
 
 Everything DLA or an office may change is data here, read from one YAML file per round
 (`deployments/rounds/<id>.yaml`), never a constant in code.
@@ -13,12 +14,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kpi6.models import steps
 from kpi6.models.calendar import WorkingDayCalendar
 from kpi6.models.errors import FieldValueError, RoundConfigError, describe_validation_error
+from kpi6.models.steps import StepSpec
 from kpi6.models.survey import SurveyRules
 
 ROUND_ID = re.compile(r"^(?P<year>25\d\d)-(?P<round>[12])$")
-STEP_NUMBERS = (1, 2, 3, 4, 5)
+
+
+def _span() -> str:
+    return f"{steps.numbers()[0]}-{steps.numbers()[-1]}"
 
 
 class _Strict(BaseModel):
@@ -26,25 +32,51 @@ class _Strict(BaseModel):
 
 
 class StepConfig(_Strict):
-    """One of the five steps of indicator 6, with its deadline (inclusive, Bangkok date)."""
+    """A declared step (models/steps.py) in this round: its deadline (inclusive, Bangkok date).
 
-    number: Annotated[int, Field(ge=1, le=5)]
-    name_th: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
+    What the step is (names, input, the steps it needs, its form) is its declaration's, read through here."""
+
+    number: Annotated[int, Field(ge=1)]
     deadline: date
-    report: bool = False
-    form: int | None = Field(default=None, description="Form number (1 or 2) that a report step sends")
-    requires: tuple[int, ...] = ()
 
-    @model_validator(mode="after")
-    def _report_has_form(self) -> StepConfig:
-        if self.report and self.form not in (1, 2):
-            raise ValueError("a report step needs form: 1 or form: 2")
-        if not self.report and self.form is not None:
-            raise ValueError("only a report step has a form")
-        if self.number in self.requires:
-            raise ValueError("a step cannot require itself")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _only_the_deadline(cls, data: object) -> object:
+        if isinstance(data, dict):
+            declared = sorted(set(data) & {"name_th", "name_en", "report", "form", "requires"})
+            if declared:
+                raise ValueError(
+                    f"{', '.join(declared)}: what a step is comes from its declaration (models/steps.py); "
+                    "a round gives each step its number and deadline only"
+                )
+        return data
+
+    @property
+    def spec(self) -> StepSpec:
+        try:
+            return steps.spec(self.number)
+        except KeyError:
+            raise RoundConfigError(f"no step {self.number} is declared; steps are {list(steps.numbers())}") from None
+
+    @property
+    def name_th(self) -> str:
+        return self.spec.name_th
+
+    @property
+    def name_en(self) -> str:
+        return self.spec.name_en
+
+    @property
+    def report(self) -> bool:
+        return self.spec.report
+
+    @property
+    def form(self) -> int | None:
+        return self.spec.sends_form
+
+    @property
+    def requires(self) -> tuple[int, ...]:
+        return self.spec.requires
 
 
 class ScoringRules(_Strict):
@@ -56,9 +88,9 @@ class ScoringRules(_Strict):
 
     @field_validator("points")
     @classmethod
-    def _five_steps(cls, v: dict[int, Decimal]) -> dict[int, Decimal]:
-        if sorted(v) != list(STEP_NUMBERS):
-            raise ValueError("give points for each of steps 1-5")
+    def _each_declared_step(cls, v: dict[int, Decimal]) -> dict[int, Decimal]:
+        if sorted(v) != list(steps.numbers()):
+            raise ValueError(f"give points for each of steps {_span()}")
         if any(p < 0 for p in v.values()):
             raise ValueError("points cannot be negative")
         return v
@@ -130,8 +162,8 @@ class RoundConfig(_Strict):
     @model_validator(mode="after")
     def _steps_consistent(self) -> RoundConfig:
         numbers = [s.number for s in self.steps]
-        if numbers != list(STEP_NUMBERS):
-            raise FieldValueError(("steps",), f"steps must be exactly steps 1-5, in order; got {numbers}")
+        if numbers != list(steps.numbers()):
+            raise FieldValueError(("steps",), f"steps must be exactly steps {_span()}, in order; got {numbers}")
         start, end = self.period
         for i, s in enumerate(self.steps):
             if not start <= s.deadline <= end:
@@ -139,16 +171,6 @@ class RoundConfig(_Strict):
                     ("steps", i, "deadline"),
                     f"step {s.number} deadline {s.deadline} is outside round {self.id} ({start} to {end})",
                 )
-            for r in s.requires:
-                if r not in STEP_NUMBERS or r >= s.number:
-                    raise FieldValueError(
-                        ("steps", i, "requires"), f"step {s.number} can only require earlier steps, not {r}"
-                    )
-        forms = [s.form for s in self.steps if s.report]
-        if sorted(forms) != [1, 2]:
-            raise FieldValueError(
-                ("steps",), "exactly two report steps are expected: one for form 1 and one for form 2"
-            )
         return self
 
     @property
@@ -171,7 +193,7 @@ class RoundConfig(_Strict):
         for s in self.steps:
             if s.number == number:
                 return s
-        raise RoundConfigError(f"round {self.id} has no step {number}; steps are 1-5")
+        raise RoundConfigError(f"round {self.id} has no step {number}; steps are {_span()}")
 
     @property
     def report_steps(self) -> tuple[StepConfig, ...]:

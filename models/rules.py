@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from kpi6.models.calendar import BANGKOK, bangkok_date
 from kpi6.models.errors import InputError, StepOrderError
-from kpi6.models.inputs import STEP_INPUT_KEYS, DisseminationInput, MediaSetInput, PlanInput, ReportInput
+from kpi6.models.inputs import DisseminationInput, MediaSetInput, PlanInput, ReportInput
 from kpi6.models.round import RoundConfig
 
 # A clock on a clerk's PC may run a little fast; more than this is a typing error.
@@ -89,38 +89,68 @@ def _inside_round(config: RoundConfig, day: date, what: str) -> None:
         raise InputError(f"{what} {day} is outside round {config.id} ({start} to {end})")
 
 
-def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datetime) -> ValidatedStep:
-    """Check one step's input against the round (dates inside it, nothing in the future)."""
-    dumped = data.model_dump(mode="json")
-    if isinstance(data, PlanInput):
-        for a in data.activities:
-            _inside_round(config, a.start, f"plan activity {a.activity!r} starts")
-            _inside_round(config, a.end, f"plan activity {a.activity!r} ends")
-        done = check_moment(config, data.done_at or now, now=now, what="the plan's completion time")
-        return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
-    if isinstance(data, MediaSetInput):
-        done = check_moment(config, data.done_at or now, now=now, what="the media's completion time")
-        links = [m.link for m in data.media if m.link]
-        return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence + links, completed_at=done)
-    if isinstance(data, ReportInput):
-        if data.channel == "email" and data.submitted_at is not None:
-            raise InputError(
-                f"step {step}: submitted_at is the moment kpi6 sends the e-mail, recorded when DLA's server accepts "
-                "it; leave it out, or use `channel: manual` for a report the office sent itself"
-            )
-        what = f"Form {config.step(step).form}'s submission time"
-        done = check_moment(config, data.submitted_at or now, now=now, what=what)
-        return ValidatedStep(
-            step=step, inputs=dumped, completed_at=done, channel=data.channel, message_id=data.message_id
+def _plan(config: RoundConfig, step: int, data: PlanInput, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+    for a in data.activities:
+        _inside_round(config, a.start, f"plan activity {a.activity!r} starts")
+        _inside_round(config, a.end, f"plan activity {a.activity!r} ends")
+    done = check_moment(config, data.done_at or now, now=now, what="the plan's completion time")
+    return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
+
+
+def _media(config: RoundConfig, step: int, data: MediaSetInput, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+    done = check_moment(config, data.done_at or now, now=now, what="the media's completion time")
+    links = [m.link for m in data.media if m.link]
+    return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence + links, completed_at=done)
+
+
+def _report(config: RoundConfig, step: int, data: ReportInput, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+    if data.channel == "email" and data.submitted_at is not None:
+        raise InputError(
+            f"step {step}: submitted_at is the moment kpi6 sends the e-mail, recorded when DLA's server accepts "
+            "it; leave it out, or use `channel: manual` for a report the office sent itself"
         )
-    if isinstance(data, DisseminationInput):
-        for e in data.events:
-            _inside_round(config, e.date, f"dissemination event {e.channel.value!r} on")
-            if e.date > bangkok_date(as_aware(now)):
-                raise InputError(f"dissemination event {e.channel.value!r} on {e.date} is in the future")
-        done = check_moment(config, data.done_at or now, now=now, what="the dissemination's completion time")
-        return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
-    raise InputError(f"step {step} got input of the wrong kind ({type(data).__name__})")
+    what = f"Form {config.step(step).form}'s submission time"
+    done = check_moment(config, data.submitted_at or now, now=now, what=what)
+    return ValidatedStep(step=step, inputs=dumped, completed_at=done, channel=data.channel, message_id=data.message_id)
+
+
+def _dissemination(
+    config: RoundConfig,
+    step: int,
+    data: DisseminationInput,
+    dumped: dict,  # type: ignore[type-arg]
+    now: datetime,
+) -> ValidatedStep:
+    for e in data.events:
+        _inside_round(config, e.date, f"dissemination event {e.channel.value!r} on")
+        if e.date > bangkok_date(as_aware(now)):
+            raise InputError(f"dissemination event {e.channel.value!r} on {e.date} is in the future")
+    done = check_moment(config, data.done_at or now, now=now, what="the dissemination's completion time")
+    return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
+
+
+def _any(config: RoundConfig, step: int, data: BaseModel, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+    """A further declared step's input: its `done_at` (if any) checked like the others', its `evidence` kept."""
+    what = f"step {step}'s completion time"
+    done = check_moment(config, getattr(data, "done_at", None) or now, now=now, what=what)
+    return ValidatedStep(step=step, inputs=dumped, evidence=list(getattr(data, "evidence", [])), completed_at=done)
+
+
+_CHECKS: dict[type[BaseModel], Callable[..., ValidatedStep]] = {
+    PlanInput: _plan,
+    MediaSetInput: _media,
+    ReportInput: _report,
+    DisseminationInput: _dissemination,
+}
+
+
+def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datetime) -> ValidatedStep:
+    """Check one step's input against the round (dates inside it, nothing in the future), by the kind of
+    input its declaration takes."""
+    model = config.step(step).spec.input_model
+    if not isinstance(data, model):
+        raise InputError(f"step {step} got input of the wrong kind ({type(data).__name__}, not {model.__name__})")
+    return _CHECKS.get(model, _any)(config, step, data, data.model_dump(mode="json"), now)
 
 
 class StepAction(StrEnum):
@@ -145,7 +175,7 @@ def decide_step(
     if not has_input:
         if explicit:
             raise InputError(
-                f"step {step} ({config.step(step).name_en}) needs its input: give `{STEP_INPUT_KEYS[step]}:` "
+                f"step {step} ({config.step(step).name_en}) needs its input: give `{config.step(step).spec.key}:` "
                 "in --input FILE (see deployments/examples/province-input.yaml)"
             )
         return StepAction.waiting

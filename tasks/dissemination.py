@@ -15,6 +15,7 @@ from kpi6.models.inputs import (
 )
 from kpi6.models.provinces import registry
 from kpi6.models.rules import validate_step
+from kpi6.models.steps import by_key
 from kpi6.models.survey import SurveyResult
 from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository, survey_files
@@ -29,14 +30,12 @@ from kpi6.tasks.run import RunContext, default_actor, event_evidence, prepare_da
 def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 4: record the dissemination events and the survey (its export, or the last `kpi6 survey import`);
     the events' evidence goes to the dissemination folder, the survey export to the survey folder."""
+    step = by_key()["dissemination"]
     dissemination = with_imported_survey(ctx, dissemination)
-    result = validate_step(ctx.config, 4, dissemination, now=ctx.now)
-    survey_files = [dissemination.survey_file.file] if dissemination.survey_file else []
+    result = validate_step(ctx.config, step.number, dissemination, now=ctx.now)
+    survey_export = [dissemination.survey_file.file] if dissemination.survey_file else []
     result.evidence = store_step_evidence(
-        ctx,
-        ["dissemination", "survey"],
-        dissemination.evidence + event_evidence(dissemination),
-        survey_files=survey_files,
+        ctx, step, dissemination.evidence + event_evidence(dissemination), second=survey_export
     )
     return record_step(ctx, result, force=force)
 

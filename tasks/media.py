@@ -16,6 +16,7 @@ from kpi6.models.inputs import (
     media_problem,
 )
 from kpi6.models.rules import validate_step
+from kpi6.models.steps import by_key
 from kpi6.tasks.adapters.evidence import folder_parts
 from kpi6.tasks.outputs import evidence_store, province_folder, write_files
 from kpi6.tasks.render.documents import render_handbook, render_infographic
@@ -25,10 +26,12 @@ from kpi6.tasks.run import RunContext, record_step, store_step_evidence
 @task(cache_policy=NO_CACHE)
 def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 2: check the two media carry the five required elements; generate those the office did not link."""
-    validate_step(ctx.config, 2, media, now=ctx.now)
+    step = by_key()["media"]
+    validate_step(ctx.config, step.number, media, now=ctx.now)
     media, hashes = generate_media(ctx, media)
-    result = validate_step(ctx.config, 2, media, now=ctx.now)
-    result.evidence = [m.link for m in media.media if m.link] + store_step_evidence(ctx, ["media"], media.evidence)[1:]
+    result = validate_step(ctx.config, step.number, media, now=ctx.now)
+    _folder, *stored = store_step_evidence(ctx, step, media.evidence)
+    result.evidence = [m.link for m in media.media if m.link] + stored
     result.file_hashes = hashes
     return record_step(ctx, result, force=force)
 
@@ -54,7 +57,7 @@ def generate_media(ctx: RunContext, media: MediaSetInput) -> tuple[MediaSetInput
         if m.generated:
             files = media_files(i, medium_document(m, ctx.config), m.format)
             hashes.update(write_files(folder, files))
-            parts = folder_parts(round_id, code, "media")
+            parts = folder_parts(round_id, code, by_key()["media"].evidence_fields[0])
             links = [store.put_bytes(parts, name, data).link for name, data in files.items()]
             m = m.model_copy(update={"link": links[0]})
         media_out.append(m)

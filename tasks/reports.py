@@ -26,6 +26,7 @@ from kpi6.models.inputs import (
     ReportInput,
 )
 from kpi6.models.rules import check_report_time, validate_step
+from kpi6.models.steps import report_step, reported_on
 from kpi6.models.thai import thai_digits
 from kpi6.settings import get_settings
 from kpi6.tasks import delivery
@@ -41,17 +42,17 @@ from kpi6.tasks.run import RunContext, record_step
 @task(cache_policy=NO_CACHE)
 def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
-    return report_step(ctx, 3, report, force=force)
+    return perform_report(ctx, report_step(1).number, report, force=force)
 
 
 @task(cache_policy=NO_CACHE)
 def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
-    return report_step(ctx, 5, report, force=force)
+    return perform_report(ctx, report_step(2).number, report, force=force)
 
 
-def report_step(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> bool:
-    """Steps 3 and 5: render the form, write and store it, send it once (for e-mail) and record it; the
+def perform_report(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> bool:
+    """A report step (3, 5): render its form, write and store it, send it once (for e-mail) and record it; the
     server's acceptance time becomes the submission time."""
     form = ctx.config.step(step).form or 0
     result = validate_step(ctx.config, step, report, now=ctx.now)
@@ -61,34 +62,28 @@ def report_step(ctx: RunContext, step: int, report: ReportInput, *, force: bool)
         )
     after = seen if force else 0  # a run that is not a resubmission sends version 1 or nothing
     report_at = report_moment(ctx, form, report, result.completed_at)
-    produce = form1_files if form == 1 else form2_files
-    files, links = produce(ctx, report, report_at)
+    files, links = FORM_FILES[form](ctx, report, report_at)
     result.file_hashes, sent = deliver_report(ctx, form, files, links, report, after_version=after)
     if sent is not None:
         result.completed_at, result.message_id, result.version = sent.sent_at, sent.message_id, after + 1
     return record_step(ctx, result, force=force)
 
 
-def _done_rows(ctx: RunContext, steps: list[int], report_step: int, report_at: datetime) -> dict[int, StepProgress]:
-    """The steps a report is on, each done, and the steps it needs done before the report's time."""
+def _recorded(ctx: RunContext, form: int, report_at: datetime) -> tuple[dict[str, StepProgress], dict[int, date]]:
+    """The steps `form` reports on (models/steps.py) as recorded, by input key, each done and done before the
+    report's time; and their completion dates (Bangkok) by step number."""
+    covered = [s for s in reported_on(form) if not s.report]
     with session_scope() as session:
         rows = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
         for row in rows.values():
             session.expunge(row)
-    missing = [n for n in steps if n not in rows or rows[n].state != StepState.done.value]
+    missing = [s.number for s in covered if s.number not in rows or rows[s.number].state != StepState.done.value]
     if missing:
         raise StepOrderError(f"the report needs step(s) {', '.join(map(str, missing))} done first")
-    check_report_time(
-        ctx.config,
-        report_step,
-        report_at,
-        {n: r.completed_at for n, r in rows.items() if r.state == StepState.done.value and r.completed_at},
-    )
-    return rows
-
-
-def _done_dates(rows: dict[int, StepProgress], steps: list[int]) -> dict[int, date]:
-    return {n: bangkok_date(rows[n].completed_at) for n in steps if rows[n].completed_at}
+    done_at = {n: r.completed_at for n, r in rows.items() if r.state == StepState.done.value and r.completed_at}
+    check_report_time(ctx.config, report_step(form).number, report_at, done_at)
+    dates = {s.number: bangkok_date(done_at[s.number]) for s in covered if s.number in done_at}
+    return {s.key: rows[s.number] for s in covered}, dates
 
 
 Links = list[tuple[str, str]]  # (label, link) of a form's evidence fields, as its e-mail lists them
@@ -107,17 +102,17 @@ def _folder_link(ctx: RunContext, field: str) -> str:
 
 def form1_files(ctx: RunContext, report: ReportInput, report_at: datetime) -> tuple[dict[str, bytes], Links]:
     """Form 1 (.docx and .pdf) from the recorded plan and media, and the evidence links it shows."""
-    rows = _done_rows(ctx, [1, 2], 3, report_at)
+    rows, done = _recorded(ctx, 1, report_at)
     report_day = bangkok_date(report_at)
-    plan_link = rows[1].evidence[0] if rows[1].evidence else _folder_link(ctx, "plan")
+    plan_link = rows["plan"].evidence[0] if rows["plan"].evidence else _folder_link(ctx, "plan")
     form = build_form1(
         province=ctx.province,
         config=ctx.config,
-        plan=PlanInput.model_validate(rows[1].inputs),
-        media=MediaSetInput.model_validate(rows[2].inputs),
+        plan=PlanInput.model_validate(rows["plan"].inputs),
+        media=MediaSetInput.model_validate(rows["media"].inputs),
         report=report,
         plan_link=plan_link,
-        done=_done_dates(rows, [1, 2]),
+        done=done,
         report_day=report_day,
     )
     return _rendered("form1", form)
@@ -125,20 +120,24 @@ def form1_files(ctx: RunContext, report: ReportInput, report_at: datetime) -> tu
 
 def form2_files(ctx: RunContext, report: ReportInput, report_at: datetime) -> tuple[dict[str, bytes], Links]:
     """Form 2 (.docx and .pdf) from the recorded dissemination and survey, and the evidence links it shows."""
-    rows = _done_rows(ctx, [4], 5, report_at)
+    rows, done = _recorded(ctx, 2, report_at)
     report_day = bangkok_date(report_at)
-    links = rows[4].evidence
+    links = rows["dissemination"].evidence
     form = build_form2(
         province=ctx.province,
         config=ctx.config,
-        dissemination=DisseminationInput.model_validate(rows[4].inputs),
+        dissemination=DisseminationInput.model_validate(rows["dissemination"].inputs),
         report=report,
         dissemination_link=links[0] if links else _folder_link(ctx, "dissemination"),
         survey_link=links[1] if len(links) > 1 else _folder_link(ctx, "survey"),
-        done=_done_dates(rows, [4]),
+        done=done,
         report_day=report_day,
     )
     return _rendered("form2", form)
+
+
+# What each form is made of is its own: Form 1 shows the plan and the media, Form 2 the dissemination and survey.
+FORM_FILES = {1: form1_files, 2: form2_files}
 
 
 def report_moment(ctx: RunContext, form: int, report: ReportInput, completed_at: datetime) -> datetime:

@@ -23,6 +23,7 @@ from kpi6.models.inputs import (
 from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_time, validate_step
+from kpi6.models.steps import StepSpec, numbers
 from kpi6.models.summary import ProvinceRunSummary, StepOutcome
 from kpi6.settings import get_settings
 from kpi6.tasks import topics
@@ -83,7 +84,7 @@ def prepare_run(
     )
     inputs = resolve_files(ctx, inputs, lpa_results)
     check_inputs(ctx, inputs)
-    if any(inputs.for_step(n) is not None for n in range(1, 6)):
+    if any(inputs.for_step(n) is not None for n in numbers()):
         check_output_dir(output_dir)
     prepare_database(ctx.config, actor=ctx.actor)
     return ctx, current_states(ctx), inputs
@@ -124,7 +125,7 @@ def current_states(ctx: RunContext) -> dict[int, str]:
     """The state of each of the province's steps in this round."""
     with session_scope() as session:
         rows = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
-        return {n: rows[n].state if n in rows else StepState.pending.value for n in range(1, 6)}
+        return {n: rows[n].state if n in rows else StepState.pending.value for n in numbers()}
 
 
 def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
@@ -157,7 +158,7 @@ def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
 def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     """Validate every step's input before anything is written; returns the steps that have input."""
     inputs = resolve_files(ctx, inputs)
-    given = [n for n in range(1, 6) if inputs.for_step(n) is not None]
+    given = [n for n in numbers() if inputs.for_step(n) is not None]
     for n in given:
         validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
     moments = {n: as_aware(m) for n in given if (m := _moment(inputs.for_step(n))) is not None}
@@ -167,10 +168,11 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     problem = media_problem(inputs.media.media) if inputs.media is not None else None
     if problem:
         raise InputError(problem)
-    for n, part in ((1, inputs.plan), (2, inputs.media), (4, inputs.dissemination)):
-        if part is not None:
+    for n in given:  # the office's evidence files (a report's files are kpi6's own)
+        part = inputs.for_step(n)
+        if not ctx.config.step(n).report and part is not None:
             check_evidence(
-                part.evidence + event_evidence(part),
+                list(getattr(part, "evidence", [])) + event_evidence(part),
                 what=f"step {n} ({ctx.config.step(n).name_en})",
                 max_mb=get_settings().evidence_max_mb,
             )
@@ -187,15 +189,15 @@ def event_evidence(part: object) -> list[str]:
 
 
 def store_step_evidence(
-    ctx: RunContext, fields: list[str], entries: list[str], *, survey_files: list[str] | None = None
+    ctx: RunContext, step: StepSpec, entries: list[str], *, second: list[str] | None = None
 ) -> list[str]:
-    """The evidence fields' folder links, then the office's evidence (files put in the first folder;
-    a survey export in the survey folder)."""
+    """The links of the step's evidence folders (its declaration's), then the office's evidence: `entries`
+    put in the first folder, `second` (step 4's survey export) in the second."""
     store = evidence_store(ctx.output_dir)
-    parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in fields]
+    parts = [folder_parts(ctx.config.id, ctx.province.code, f) for f in step.evidence_fields]
     stored = store_evidence(store, parts[0], entries)
-    if survey_files:
-        stored += store_evidence(store, folder_parts(ctx.config.id, ctx.province.code, "survey"), survey_files)
+    if second:
+        stored += store_evidence(store, parts[1], second)
     return [store.folder_link(p) for p in parts] + stored
 
 

@@ -57,7 +57,10 @@ def test_kpi6_run_leaves_nothing_for_the_recorder_to_write_when_the_server_stops
         )
         timings.append(time.monotonic() - started)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        assert "Error flushing" not in proc.stderr, proc.stderr[-3000:]
+        assert RECORDER + "Error flushing" not in proc.stderr, proc.stderr[-3000:]
+        # Prefect's event persister may retry a batch (a DEBUG line "Error flushing events (attempt 1/5), restoring
+        # to queue" was seen once under load); it must never give up and drop events.
+        assert "Max flush retries" not in proc.stderr and "Dropping event" not in proc.stderr, proc.stderr[-3000:]
         lines = proc.stderr.splitlines()
         down = next(i for i, line in enumerate(lines) if "uvicorn.error - Shutting down" in line)
         received = sum(RECORDER + "Received event: prefect.task-run." in line for line in lines)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from kpi6.models.steps import evidence_folder
 from kpi6.settings import Settings
 from kpi6.tasks.adapters.drive import DriveError, DriveEvidenceStore, build_drive_service, escape_q, store_from_settings
-from kpi6.tasks.adapters.evidence import FIELD_FOLDERS, StoredFile
+from kpi6.tasks.adapters.evidence import StoredFile
 from tests.fakedrive import FOLDER_MIME, FakeDrive, Fault, Item, parse_q, write_service_account, write_user_token
 
 STEP_1 = ("2567-1", "TH-50", "step-1")
@@ -611,6 +612,6 @@ def test_store_from_settings_names_what_is_missing(tmp_path: Path, drive: FakeDr
         )
     )
     assert store.public_links is False and store.max_bytes == 1024 * 1024
-    stored = store.put_bytes(("2567-1", "TH-50", *FIELD_FOLDERS["survey"]), "survey.csv", "ข้อ,คะแนน\n".encode())
+    stored = store.put_bytes(("2567-1", "TH-50", *evidence_folder("survey")), "survey.csv", "ข้อ,คะแนน\n".encode())
     assert drive.path_of(drive.items[stored.id].parents[0]) == ("2567-1", "TH-50", "step-4", "survey")
     assert all(f.mime_type == FOLDER_MIME and not f.permissions for f in drive.folders())

@@ -221,11 +221,11 @@ def _misspelled_key(d: dict) -> None:
     d["scoring"]["penalty_per_workday"] = d["scoring"].pop("penalty_per_working_day")
 
 
-def _report_without_form(d: dict) -> None:
-    del d["steps"][2]["form"]
+def _a_step_named_by_the_round(d: dict) -> None:
+    d["steps"][2]["name_th"] = "รายงาน"
 
 
-def _two_form_1_reports(d: dict) -> None:
+def _a_form_set_by_the_round(d: dict) -> None:
     d["steps"][4]["form"] = 1
 
 
@@ -247,8 +247,8 @@ def _bad_deadline(d: dict) -> None:
         ),
         pytest.param(_missing_step, ["steps", "1-5"], id="missing-step"),
         pytest.param(_steps_out_of_order, ["steps", "in order"], id="steps-out-of-order"),
-        pytest.param(_requires_later_step, ["step 2", "require", "earlier", "3"], id="requires-later-step"),
-        pytest.param(_requires_itself, ["steps.1", "require itself"], id="requires-itself"),
+        pytest.param(_requires_later_step, ["steps.1", "requires", "declaration (models/steps.py)"], id="requires"),
+        pytest.param(_requires_itself, ["steps.1", "requires", "number and deadline only"], id="requires-itself"),
         pytest.param(_points_missing_step_5, ["field scoring.points", "1-5"], id="points-missing-step-5"),
         pytest.param(_points_step_6, ["field scoring.points", "1-5"], id="points-step-6-instead-of-5"),
         pytest.param(_points_negative, ["field scoring.points", "negative"], id="negative-points"),
@@ -263,8 +263,8 @@ def _bad_deadline(d: dict) -> None:
             id="extra-holiday-and-working-day",
         ),
         pytest.param(_misspelled_key, ["field scoring.penalty_per_workday", "not permitted"], id="misspelled-key"),
-        pytest.param(_report_without_form, ["steps.2", "form"], id="report-without-form"),
-        pytest.param(_two_form_1_reports, ["form 1", "form 2"], id="two-form-1-reports"),
+        pytest.param(_a_step_named_by_the_round, ["steps.2", "name_th", "declaration"], id="a-step-named-by-the-round"),
+        pytest.param(_a_form_set_by_the_round, ["steps.4", "form", "declaration"], id="a-form-set-by-the-round"),
         pytest.param(_bad_deadline, ["field steps.0.deadline"], id="impossible-date"),
     ],
 )
@@ -285,7 +285,7 @@ def test_invalid_file(tmp_path: Path, mutate: Callable[[dict], None], expected: 
     ("mutate", "field"),
     [
         pytest.param(_deadline_after_round, "field steps.4.deadline", id="deadline-after-round"),
-        pytest.param(_requires_later_step, "field steps.1.requires", id="requires-later-step"),
+        pytest.param(_requires_later_step, "field steps.1", id="requires-later-step"),
     ],
 )
 def test_cross_field_errors_name_the_field_path(tmp_path: Path, mutate: Callable[[dict], None], field: str) -> None:

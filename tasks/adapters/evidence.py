@@ -31,23 +31,15 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from kpi6.models.errors import InputError
+from kpi6.models.steps import evidence_folder
 from kpi6.tasks.adapters.files import MB, open_regular
 
 WEB_SCHEMES = ("http://", "https://")
 
-# Evidence field -> folder below <round>/<province code>/.
-FIELD_FOLDERS: dict[str, tuple[str, ...]] = {
-    "plan": ("step-1",),
-    "media": ("step-2",),
-    "form1": ("step-3",),
-    "dissemination": ("step-4",),
-    "survey": ("step-4", "survey"),
-    "form2": ("step-5",),
-}
-
 
 def folder_parts(round_id: str, province_code: str, field: str) -> tuple[str, ...]:
-    return (round_id, province_code, *FIELD_FOLDERS[field])
+    """The folder of evidence field `field` (a step's declaration names its fields) for a province's round."""
+    return (round_id, province_code, *evidence_folder(field))
 
 
 class StoredFile(BaseModel):
