@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,7 +39,10 @@ class Inbox:
 
 def main() -> int:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # a free port (aiosmtpd's Controller cannot take port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         with tempfile.TemporaryDirectory(prefix="kpi6-demo-smtp-") as tmp:
