@@ -1,7 +1,7 @@
 """What the national demo produces, as a snapshot to compare before and after a change of code shape.
 
-    python benchmarks/demo_snapshot.py write benchmarks/golden/demo-2567-1.json   # record
-    python benchmarks/demo_snapshot.py check benchmarks/golden/demo-2567-1.json   # compare; exit 1 if different
+    python benchmarks/demo_snapshot.py write benchmarks/golden/demo-2567-1.json.gz   # record
+    python benchmarks/demo_snapshot.py check benchmarks/golden/demo-2567-1.json.gz   # compare; exit 1 if different
 
 It runs `kpi6 demo` (seed 6) in a fresh data folder on the embedded defaults, then records the score
 table (`scores.csv`, row by row) and the text of every Form 1 and Form 2 it wrote, as .pdf (text layer)
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gzip
 import hashlib
 import io
 import json
@@ -101,6 +102,16 @@ def compare(old: dict, new: dict) -> list[str]:  # type: ignore[type-arg]
     return problems
 
 
+def _read(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
+
+
+def _write(path: Path, text: str) -> None:
+    data = text.encode("utf-8")
+    path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
+
+
 def main() -> int:
     if len(sys.argv) != 3 or sys.argv[1] not in ("write", "check"):
         print(__doc__)
@@ -112,10 +123,10 @@ def main() -> int:
     print(f"demo: {len(snap['scores']) - 1} score rows, {len(snap['forms'])} form files, {seconds:.0f} s")
     if mode == "write":
         golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(json.dumps(snap, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        _write(golden, json.dumps(snap, ensure_ascii=False, indent=1) + "\n")
         print(f"wrote {golden}")
         return 0
-    problems = compare(json.loads(golden.read_text(encoding="utf-8")), snap)
+    problems = compare(json.loads(_read(golden)), snap)
     for p in problems:
         print(p)
     print("same as the snapshot" if not problems else f"{len(problems)} difference(s) from {golden}")
