@@ -73,7 +73,7 @@ def submit(
                     "inputs": part.model_dump(mode="json"),
                     "now": clock.isoformat() if clock else None,
                 },
-            )  # type: ignore[attr-defined]
+            )
             for code, part, clock in wave
         ]
         ids += [str(run.id) for run in started]
@@ -82,7 +82,7 @@ def submit(
     return ids
 
 
-def wait_for_runs(ids: list, *, poll_seconds: float, wait_seconds: float) -> None:  # type: ignore[type-arg]
+def wait_for_runs(ids: list, *, poll_seconds: float, wait_seconds: float) -> None:
     """Until every run has reached a final state (completed, failed, crashed, cancelled)."""
     deadline = time.monotonic() + wait_seconds
     with get_client(sync_client=True) as client:
@@ -95,7 +95,7 @@ def wait_for_runs(ids: list, *, poll_seconds: float, wait_seconds: float) -> Non
                 time.sleep(poll_seconds)
 
 
-def _final(state) -> bool:  # type: ignore[no-untyped-def]
+def _final(state) -> bool:
     return state is not None and state.is_final()
 
 

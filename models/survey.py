@@ -240,7 +240,7 @@ def _rating(value: object, cache: dict[object, int | None | RatingError]) -> int
             found = parse_rating(value)
         except RatingError as exc:
             found = exc
-        cache[key] = found  # type: ignore[assignment]
+        cache[key] = found
     return found  # type: ignore[return-value]
 
 
@@ -300,7 +300,7 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
     else:
         comments = [x for x in rest if x not in ratings and _find([x], COMMENT_KEYS) is not None]
     optional = [_named(h, o, "optional rating") for o in m.optional]
-    used = taken | set(ratings) | set(comments)  # type: ignore[arg-type]
+    used = taken | set(ratings) | set(comments)
     return ColumnPlan(
         timestamp=ts,
         lao_name=lao_name,
@@ -308,7 +308,7 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
         position=position,
         ratings=ratings,
         comments=comments,
-        optional=optional,  # type: ignore[arg-type]
+        optional=optional,
         ignored=[x for x in h if x not in used],
     )
 
@@ -483,7 +483,7 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
                 value = None
             elif value is None and needed:
                 found.append(Problem(number, name, "empty_required", "no answer to a required item"))
-            ratings.append(value)  # type: ignore[arg-type]
+            ratings.append(value)
         lao_name = cell_text(cell(row, index[plan.lao_name])) if plan.lao_name else ""
         raw_type = cell_text(cell(row, index[plan.lao_type])) if plan.lao_type else ""
         lao_type = lao_type_of(raw_type) or lao_type_of(lao_name)
@@ -513,7 +513,7 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
                     submitted,
                     lao_name,
                     lao_type,
-                    position,  # type: ignore[arg-type]
+                    position,
                     tuple(ratings),
                     tuple(c for c in comments if c),
                 )

@@ -71,7 +71,7 @@ def send_once(
     report: Report,
     files: dict[str, bytes],
     *,
-    transport,  # type: ignore[no-untyped-def]
+    transport,
     sender: str,
     to: str,
     cc: str | None,

@@ -302,7 +302,7 @@ def write_google_csv(path: Path, rows: list[dict[str, object]], items: tuple[str
                     *(LEVEL_LABELS[v] for v in r["ratings"]),
                     r["comment"],
                 ]
-            )  # type: ignore[attr-defined]
+            )
     return path
 
 
@@ -341,7 +341,7 @@ def write_msforms_xlsx(path: Path, rows: list[dict[str, object]], items: tuple[s
                 *r["ratings"],
                 r["comment"] or None,
             ]
-        )  # type: ignore[misc]
+        )
     book.save(path)
     return path
 
