@@ -149,9 +149,9 @@ def parse_rating(value: object) -> int | None:
         return found
     match = _NUMBER_AND_LABEL.match(text)
     if match:
-        number, label = (match[1], match[2]) if match[1] else (match[4], match[3])
-        if _label_value(label) == int(number):
-            return int(number)
+        given, label = (match[1], match[2]) if match[1] else (match[4], match[3])
+        if _label_value(label) == int(given):
+            return int(given)
         raise RatingError("unknown_label", f"{text!r}: the number and the label disagree")
     raise RatingError("unknown_label", f"{text!r} is not one of {', '.join(SATISFACTION_LEVELS)} or 1–5")
 
@@ -507,6 +507,7 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
             problems.extend(found)
             rejected[number] = found
         else:
+            assert submitted is not None  # a row without a timestamp has a problem
             responses.append(
                 Response(
                     number,
