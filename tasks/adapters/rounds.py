@@ -6,6 +6,7 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -71,7 +72,7 @@ def round_for_date(day) -> RoundConfig | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def config_digest(config: RoundConfig) -> tuple[dict, str]:
+def config_digest(config: RoundConfig) -> tuple[dict[str, Any], str]:
     """The configuration as JSON data and its SHA-256, to store a snapshot and notice changes."""
     data = json.loads(config.model_dump_json())
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
