@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def load_round(round_id: str) -> RoundConfig:
     return read_round_file(path)
 
 
-def round_for_date(day) -> RoundConfig | None:  # type: ignore[no-untyped-def]
+def round_for_date(day: date) -> RoundConfig | None:
     """The available round whose period contains `day`, if any."""
     for rid in available_rounds():
         config = load_round(rid)
