@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kpi6.models.db import SurveyImport
 from kpi6.models.errors import InputError
@@ -238,5 +238,5 @@ def latest_import(*, session: Session, province_code: str, round_id: str) -> Sur
     return session.exec(
         select(SurveyImport)
         .where(SurveyImport.province_code == province_code, SurveyImport.round_id == round_id)
-        .order_by(SurveyImport.id.desc())  # type: ignore[union-attr]
+        .order_by(col(SurveyImport.id).desc())
     ).first()
