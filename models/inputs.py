@@ -381,13 +381,14 @@ class ProvinceInputs(_Input):
         from kpi6.models.steps import by_key
 
         declared = by_key()
-        for key, value in list((self.model_extra or {}).items()):
+        extra = self.model_extra or {}
+        for key, value in list(extra.items()):
             spec = declared.get(key)
             if spec is None:
                 raise FieldValueError((key,), "Extra inputs are not permitted")
             if not isinstance(value, spec.input_model):
                 try:
-                    self.model_extra[key] = spec.input_model.model_validate(value)  # type: ignore[index]
+                    extra[key] = spec.input_model.model_validate(value)
                 except ValidationError as exc:
                     first = exc.errors()[0]
                     message = str(first["msg"]).removeprefix("Value error, ")

@@ -234,14 +234,15 @@ def _named(headers: Sequence[str], name: str | None, what: str) -> str | None:
 def _rating(value: object, cache: dict[object, int | None | RatingError]) -> int | None | RatingError:
     """parse_rating, remembered per distinct cell value (an export repeats a handful of values)."""
     key = value if isinstance(value, str | int | float) or value is None else str(value)
-    found = cache.get(key, cache)
-    if found is cache:
-        try:
-            found = parse_rating(value)
-        except RatingError as exc:
-            found = exc
-        cache[key] = found
-    return found  # type: ignore[return-value]
+    if key in cache:
+        return cache[key]
+    found: int | None | RatingError
+    try:
+        found = parse_rating(value)
+    except RatingError as exc:
+        found = exc
+    cache[key] = found
+    return found
 
 
 def _is_rating_column(values: Iterable[object]) -> bool:
