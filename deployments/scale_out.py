@@ -18,9 +18,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Coroutine
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
+from prefect import Flow
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
 
 from kpi6.flows.province import province_round
@@ -38,6 +44,7 @@ def deploy(pool: str = "kpi6", smtp_limit: int = 2, drive_limit: int = 4) -> str
     """Register `province-round` on the work pool (its workers load the flow from SOURCE) and set the
     concurrency limits of the `smtp` and `drive` tags."""
     flow = province_round.from_source(source=str(SOURCE), entrypoint="flows/province.py:province_round")
+    assert isinstance(flow, Flow)  # called from sync code, Prefect's sync-or-async from_source gives the flow
     deployment_id = flow.deploy(
         name="province-round", work_pool_name=pool, tags=["kpi6", "manual"], print_next_steps=False
     )
@@ -55,25 +62,27 @@ def submit(
     An office's round is two runs, as in the demo (tasks/samples.demo_runs): steps 1–3 at the moment Form 1
     is sent, then steps 4–5 at Form 2's; the second wave is submitted once every run of the first has ended."""
     config = load_round(round_id)
-    waves: list[list[tuple[str, ProvinceInputs, object]]] = [[], []]
+    waves: list[list[tuple[str, ProvinceInputs, datetime | None]]] = [[], []]
     for code, inputs in demo_inputs(config, seed).items():
         for wave, (part, clock) in zip(waves, demo_runs(inputs), strict=False):
             wave.append((code, part, clock))
     ids: list[str] = []
     for n, wave in enumerate(waves):
         started = [
-            run_deployment(
-                DEPLOYMENT,
-                timeout=0,
-                tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
-                parameters={
-                    "province": code,
-                    "round_id": round_id,
-                    "output_dir": out_dir,
-                    "inputs": part.model_dump(mode="json"),
-                    "now": clock.isoformat() if clock else None,
-                },
-            )  # type: ignore[attr-defined]
+            _started(
+                run_deployment(
+                    DEPLOYMENT,
+                    timeout=0,
+                    tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
+                    parameters={
+                        "province": code,
+                        "round_id": round_id,
+                        "output_dir": out_dir,
+                        "inputs": part.model_dump(mode="json"),
+                        "now": clock.isoformat() if clock else None,
+                    },
+                )
+            )
             for code, part, clock in wave
         ]
         ids += [str(run.id) for run in started]
@@ -82,7 +91,12 @@ def submit(
     return ids
 
 
-def wait_for_runs(ids: list, *, poll_seconds: float, wait_seconds: float) -> None:  # type: ignore[type-arg]
+def _started(run: FlowRun | Coroutine[Any, Any, FlowRun]) -> FlowRun:
+    assert isinstance(run, FlowRun)  # called from sync code, Prefect's sync-or-async run_deployment gives the run
+    return run
+
+
+def wait_for_runs(ids: list[UUID], *, poll_seconds: float, wait_seconds: float) -> None:
     """Until every run has reached a final state (completed, failed, crashed, cancelled)."""
     deadline = time.monotonic() + wait_seconds
     with get_client(sync_client=True) as client:
@@ -95,7 +109,7 @@ def wait_for_runs(ids: list, *, poll_seconds: float, wait_seconds: float) -> Non
                 time.sleep(poll_seconds)
 
 
-def _final(state) -> bool:  # type: ignore[no-untyped-def]
+def _final(state: State | None) -> bool:
     return state is not None and state.is_final()
 
 

@@ -21,7 +21,7 @@ from kpi6.flows.topics import propose_topics
 TIMEZONE = "Asia/Bangkok"
 
 
-def deployments() -> list:  # type: ignore[type-arg]
+def deployments() -> list:
     return [
         province_round.to_deployment(name="province-round", tags=["kpi6", "manual"]),
         propose_topics.to_deployment(name="propose-topics", tags=["kpi6", "manual"]),

@@ -25,7 +25,7 @@ from kpi6.tasks.run import prepare_run, record_failure, summarize_run
 def step_task(number: int) -> Task[..., bool]:
     """The Prefect task that performs step `number`, as its declaration names it (models/steps.py)."""
     module, name = spec(number).task.split(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)
 
 
 def run_name() -> str:
@@ -45,7 +45,7 @@ ProvinceParam = Annotated[
 ]
 
 
-def tell_dla(flow, flow_run, state) -> None:  # type: ignore[no-untyped-def]
+def tell_dla(flow, flow_run, state) -> None:
     """State hook: a province run that failed or crashed is reported to DLA on the alert channels."""
     from kpi6.tasks.run import failed_steps_alert
 

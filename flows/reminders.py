@@ -35,6 +35,6 @@ def daily_reminders(
     prepare_round(config.id)
     working = config.working_calendar().is_working_day(today)
     due = plan_reminders(config, today, provinces)
-    single = bool(provinces) and len(provinces) == 1
+    single = provinces is not None and len(provinces) == 1
     results = send_reminders(config, due, dry_run=dry_run, single_province=single)
     return ReminderRun(day=today, round_id=config.id, working_day=working, provinces=results)

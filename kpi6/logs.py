@@ -39,10 +39,10 @@ class HideUserErrors(logging.Filter):
 
     @staticmethod
     def _run(record: logging.LogRecord) -> tuple[str, str] | None:
-        if getattr(record, "task_run_id", None):
-            return ("task", str(record.task_run_id))  # type: ignore[attr-defined]
-        if getattr(record, "flow_run_id", None):
-            return ("flow", str(record.flow_run_id))  # type: ignore[attr-defined]
+        if task_run_id := getattr(record, "task_run_id", None):
+            return ("task", str(task_run_id))
+        if flow_run_id := getattr(record, "flow_run_id", None):
+            return ("flow", str(flow_run_id))
         return None
 
     def filter(self, record: logging.LogRecord) -> bool:

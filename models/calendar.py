@@ -48,7 +48,7 @@ class WorkingDayCalendar:
 
     @cached_property
     def _thai(self) -> holidays.HolidayBase:
-        return holidays.Thailand(categories=GOVERNMENT_CLOSED_CATEGORIES, language=self.language)
+        return holidays.country_holidays("TH", categories=GOVERNMENT_CLOSED_CATEGORIES, language=self.language)
 
     def holiday_name(self, day: date) -> str | None:
         """Why `day` is not a working day, or None if it is one (weekends give a name too)."""

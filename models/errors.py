@@ -1,5 +1,12 @@
 """Errors a user can fix: each carries one line saying what is wrong and how to fix it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class Kpi6Error(Exception):
     """A problem with the user's input or configuration; the CLI prints it and exits with code 2."""
@@ -54,9 +61,9 @@ class FieldValueError(ValueError):
         self.loc = loc
 
 
-def describe_validation_error(exc: Exception, *, source: str) -> str:
+def describe_validation_error(exc: ValidationError, *, source: str) -> str:
     """One line for a pydantic ValidationError: the source, the first bad field and what is wrong."""
-    errors = exc.errors()  # type: ignore[attr-defined]
+    errors = exc.errors()
     err = errors[0]
     cause = err.get("ctx", {}).get("error")
     loc = tuple(err["loc"]) + tuple(getattr(cause, "loc", ()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import PurePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -360,11 +360,11 @@ class ProvinceInputs(_Input):
         if not isinstance(data, dict) or not isinstance(data.get("media"), dict):
             return data
         plan = data.get("plan")
-        topics = plan.get("topics") if isinstance(plan, dict) else plan.topics if isinstance(plan, PlanInput) else None
+        given = plan.get("topics") if isinstance(plan, dict) else plan.topics if isinstance(plan, PlanInput) else None
         media = data["media"].get("media")
-        if not topics or not isinstance(media, list):
+        if not given or not isinstance(media, list):
             return data
-        topics = [t if isinstance(t, dict) else t.model_dump() for t in topics]
+        topics: list[dict[str, Any]] = [t if isinstance(t, dict) else t.model_dump() for t in given]
         by_title = {t.get("title"): t for t in topics}
         filled = []
         for i, m in enumerate(media):
@@ -381,13 +381,14 @@ class ProvinceInputs(_Input):
         from kpi6.models.steps import by_key
 
         declared = by_key()
-        for key, value in list((self.model_extra or {}).items()):
+        extra = self.model_extra or {}
+        for key, value in list(extra.items()):
             spec = declared.get(key)
             if spec is None:
                 raise FieldValueError((key,), "Extra inputs are not permitted")
             if not isinstance(value, spec.input_model):
                 try:
-                    self.model_extra[key] = spec.input_model.model_validate(value)  # type: ignore[index]
+                    extra[key] = spec.input_model.model_validate(value)
                 except ValidationError as exc:
                     first = exc.errors()[0]
                     message = str(first["msg"]).removeprefix("Value error, ")
@@ -420,7 +421,10 @@ def _anchored(path: str, base: PurePath) -> str:
 
 def anchor_paths(inputs: ProvinceInputs, base: PurePath) -> ProvinceInputs:
     """Relative file paths in an input file (evidence, events file, survey export) are relative to that file."""
-    fix = lambda paths: [_anchored(p, base) for p in paths]  # noqa: E731
+
+    def fix(paths: list[str]) -> list[str]:
+        return [_anchored(p, base) for p in paths]
+
     update: dict[str, object] = {}
     for key in ("plan", "media"):
         part = getattr(inputs, key)

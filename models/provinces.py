@@ -6,6 +6,7 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -81,7 +82,7 @@ class ProvinceRegistry:
             "Use an ISO code like TH-50, or a name from `kpi6 provinces`."
         )
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Province]:
         return iter(self.provinces)
 
     def __len__(self) -> int:

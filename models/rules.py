@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -74,7 +75,7 @@ class ValidatedStep(BaseModel):
     """A step's input after every check, ready to be recorded."""
 
     step: int
-    inputs: dict = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=dict)
     completed_at: datetime
     evidence: list[str] = Field(default_factory=list)
     file_hashes: dict[str, str] = Field(default_factory=dict)
@@ -89,7 +90,7 @@ def _inside_round(config: RoundConfig, day: date, what: str) -> None:
         raise InputError(f"{what} {day} is outside round {config.id} ({start} to {end})")
 
 
-def _plan(config: RoundConfig, step: int, data: PlanInput, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+def _plan(config: RoundConfig, step: int, data: PlanInput, dumped: dict[str, Any], now: datetime) -> ValidatedStep:
     for a in data.activities:
         _inside_round(config, a.start, f"plan activity {a.activity!r} starts")
         _inside_round(config, a.end, f"plan activity {a.activity!r} ends")
@@ -97,13 +98,13 @@ def _plan(config: RoundConfig, step: int, data: PlanInput, dumped: dict, now: da
     return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
 
 
-def _media(config: RoundConfig, step: int, data: MediaSetInput, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+def _media(config: RoundConfig, step: int, data: MediaSetInput, dumped: dict[str, Any], now: datetime) -> ValidatedStep:
     done = check_moment(config, data.done_at or now, now=now, what="the media's completion time")
     links = [m.link for m in data.media if m.link]
     return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence + links, completed_at=done)
 
 
-def _report(config: RoundConfig, step: int, data: ReportInput, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+def _report(config: RoundConfig, step: int, data: ReportInput, dumped: dict[str, Any], now: datetime) -> ValidatedStep:
     if data.channel == "email" and data.submitted_at is not None:
         raise InputError(
             f"step {step}: submitted_at is the moment kpi6 sends the e-mail, recorded when DLA's server accepts "
@@ -118,7 +119,7 @@ def _dissemination(
     config: RoundConfig,
     step: int,
     data: DisseminationInput,
-    dumped: dict,  # type: ignore[type-arg]
+    dumped: dict[str, Any],
     now: datetime,
 ) -> ValidatedStep:
     for e in data.events:
@@ -129,14 +130,16 @@ def _dissemination(
     return ValidatedStep(step=step, inputs=dumped, evidence=data.evidence, completed_at=done)
 
 
-def _any(config: RoundConfig, step: int, data: BaseModel, dumped: dict, now: datetime) -> ValidatedStep:  # type: ignore[type-arg]
+def _any(config: RoundConfig, step: int, data: BaseModel, dumped: dict[str, Any], now: datetime) -> ValidatedStep:
     """A further declared step's input: its `done_at` (if any) checked like the others', its `evidence` kept."""
     what = f"step {step}'s completion time"
     done = check_moment(config, getattr(data, "done_at", None) or now, now=now, what=what)
     return ValidatedStep(step=step, inputs=dumped, evidence=list(getattr(data, "evidence", [])), completed_at=done)
 
 
-_CHECKS: dict[type[BaseModel], Callable[..., ValidatedStep]] = {
+# A step's check: (config, step, its input as its own model, that input dumped as JSON, now).
+_Check = Callable[[RoundConfig, int, Any, dict[str, Any], datetime], ValidatedStep]
+_CHECKS: dict[type[BaseModel], _Check] = {
     PlanInput: _plan,
     MediaSetInput: _media,
     ReportInput: _report,
@@ -150,7 +153,8 @@ def validate_step(config: RoundConfig, step: int, data: BaseModel, *, now: datet
     model = config.step(step).spec.input_model
     if not isinstance(data, model):
         raise InputError(f"step {step} got input of the wrong kind ({type(data).__name__}, not {model.__name__})")
-    return _CHECKS.get(model, _any)(config, step, data, data.model_dump(mode="json"), now)
+    check: _Check = _CHECKS.get(model, _any)
+    return check(config, step, data, data.model_dump(mode="json"), now)
 
 
 class StepAction(StrEnum):

@@ -149,9 +149,9 @@ def parse_rating(value: object) -> int | None:
         return found
     match = _NUMBER_AND_LABEL.match(text)
     if match:
-        number, label = (match[1], match[2]) if match[1] else (match[4], match[3])
-        if _label_value(label) == int(number):
-            return int(number)
+        given, label = (match[1], match[2]) if match[1] else (match[4], match[3])
+        if _label_value(label) == int(given):
+            return int(given)
         raise RatingError("unknown_label", f"{text!r}: the number and the label disagree")
     raise RatingError("unknown_label", f"{text!r} is not one of {', '.join(SATISFACTION_LEVELS)} or 1–5")
 
@@ -234,14 +234,15 @@ def _named(headers: Sequence[str], name: str | None, what: str) -> str | None:
 def _rating(value: object, cache: dict[object, int | None | RatingError]) -> int | None | RatingError:
     """parse_rating, remembered per distinct cell value (an export repeats a handful of values)."""
     key = value if isinstance(value, str | int | float) or value is None else str(value)
-    found = cache.get(key, cache)
-    if found is cache:
-        try:
-            found = parse_rating(value)
-        except RatingError as exc:
-            found = exc
-        cache[key] = found  # type: ignore[assignment]
-    return found  # type: ignore[return-value]
+    if key in cache:
+        return cache[key]
+    found: int | None | RatingError
+    try:
+        found = parse_rating(value)
+    except RatingError as exc:
+        found = exc
+    cache[key] = found
+    return found
 
 
 def _is_rating_column(values: Iterable[object]) -> bool:
@@ -300,7 +301,7 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
     else:
         comments = [x for x in rest if x not in ratings and _find([x], COMMENT_KEYS) is not None]
     optional = [_named(h, o, "optional rating") for o in m.optional]
-    used = taken | set(ratings) | set(comments)  # type: ignore[arg-type]
+    used = taken | set(ratings) | set(comments)
     return ColumnPlan(
         timestamp=ts,
         lao_name=lao_name,
@@ -308,7 +309,7 @@ def plan_columns(table: Table, mapping: SurveyColumns | None = None) -> ColumnPl
         position=position,
         ratings=ratings,
         comments=comments,
-        optional=optional,  # type: ignore[arg-type]
+        optional=optional,
         ignored=[x for x in h if x not in used],
     )
 
@@ -483,7 +484,7 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
                 value = None
             elif value is None and needed:
                 found.append(Problem(number, name, "empty_required", "no answer to a required item"))
-            ratings.append(value)  # type: ignore[arg-type]
+            ratings.append(value)
         lao_name = cell_text(cell(row, index[plan.lao_name])) if plan.lao_name else ""
         raw_type = cell_text(cell(row, index[plan.lao_type])) if plan.lao_type else ""
         lao_type = lao_type_of(raw_type) or lao_type_of(lao_name)
@@ -507,13 +508,14 @@ def check_rows(table: Table, plan: ColumnPlan, *, period: tuple[date, date]) -> 
             problems.extend(found)
             rejected[number] = found
         else:
+            assert submitted is not None  # a row without a timestamp has a problem
             responses.append(
                 Response(
                     number,
                     submitted,
                     lao_name,
                     lao_type,
-                    position,  # type: ignore[arg-type]
+                    position,
                     tuple(ratings),
                     tuple(c for c in comments if c),
                 )

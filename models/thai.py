@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 THAI_MONTHS = (
     "มกราคม",
@@ -63,7 +64,7 @@ def thai_date(day: date, *, arabic: bool = False, short: bool = False) -> str:
     return digits(f"{day.day}{space}{month}{space}{be_year(day)}", arabic=arabic)
 
 
-def thai_number(value: float | int, *, arabic: bool = False, decimals: int = 0) -> str:
+def thai_number(value: float | int | Decimal, *, arabic: bool = False, decimals: int = 0) -> str:
     """`1,234` or `๔.๕๐`; thousands separated as Thai offices write them."""
     text = f"{value:,.{decimals}f}" if decimals else f"{round(value):,d}"
     return digits(text, arabic=arabic)

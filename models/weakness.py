@@ -204,7 +204,7 @@ def check_results(table: Table) -> tuple[list[LpaResult], list[Problem]]:
                 lao_name=name,
                 lao_type=kind,
                 aspect=aspect,
-                indicator=code,  # type: ignore[arg-type]
+                indicator=code,
                 indicator_name=indicator_name or meaning[code][1],
                 score=score,
                 full_score=full,

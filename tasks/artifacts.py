@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from kpi6.models.calendar import BANGKOK
+from kpi6.models.inputs import PlanInput
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
@@ -18,6 +19,7 @@ from kpi6.models.summary import STATE_TH, ProvinceRunSummary
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
 from kpi6.tasks.outputs import province_files
+from kpi6.tasks.topics import Analysis
 
 
 def artifact_key(*parts: str) -> str:
@@ -125,7 +127,7 @@ def topics_key(code: str, round_id: str) -> str:
     return f"topics-{code.lower()}-{round_id}"
 
 
-def topics_markdown(label: str, round_id: str, analysis, plan) -> str:  # type: ignore[no-untyped-def]
+def topics_markdown(label: str, round_id: str, analysis: Analysis, plan: PlanInput) -> str:
     """The ranking, the proposal with its reasons, and the plan as JSON to paste into province-round's form."""
     lines = [
         f"# {label} · {round_id} · หัวข้อสื่อจากผล LPA (proposed topics)",
@@ -165,7 +167,7 @@ def topics_markdown(label: str, round_id: str, analysis, plan) -> str:  # type: 
 
 
 @task(cache_policy=NO_CACHE)
-def publish_topics_report(province: str, round_id: str, analysis, plan) -> str:  # type: ignore[no-untyped-def]
+def publish_topics_report(province: str, round_id: str, analysis: Analysis, plan: PlanInput) -> str:
     """The proposal as a markdown artifact, under a stable key per province and round."""
     prov = registry().get(province)
     key = topics_key(prov.code, round_id)

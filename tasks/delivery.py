@@ -14,6 +14,8 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
 
 from kpi6.models.db import DeliveryState, ReportDelivery
 from kpi6.models.errors import DeliveryError, DeliveryUnknownError
@@ -67,11 +69,24 @@ def unknown_message(row: ReportDelivery, cause: str | None) -> str:
     )
 
 
+class Transport(Protocol):
+    """What a send needs of a transport (OutboxTransport, SmtpTransport)."""
+
+    name: str
+
+    @property
+    def max_seconds(self) -> float: ...
+
+    def send(self, msg: EmailMessage) -> None: ...
+
+    def delivered(self, message_id: str) -> bool | None: ...
+
+
 def send_once(
     report: Report,
     files: dict[str, bytes],
     *,
-    transport,  # type: ignore[no-untyped-def]
+    transport: Transport,
     sender: str,
     to: str,
     cc: str | None,

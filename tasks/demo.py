@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -238,6 +239,17 @@ def lao_pool(rng: random.Random, province_th: str, counts: dict[LaoType, int]) -
     return list(dict.fromkeys(pool))
 
 
+class SurveyRow(TypedDict):
+    """One respondent's answers as the demo's survey exports hold them."""
+
+    at: datetime
+    lao: str
+    type: str
+    position: str
+    ratings: list[int]
+    comment: str
+
+
 def survey_answers(
     rng: random.Random,
     *,
@@ -246,11 +258,11 @@ def survey_answers(
     start: date,
     end: date,
     items: tuple[str, ...] = SURVEY_ITEMS,
-) -> list[dict[str, object]]:
+) -> list[SurveyRow]:
     """One dict per respondent: when, who, a 1–5 rating per item (mostly satisfied), sometimes a comment."""
     weights = [rng.uniform(3, 6), rng.uniform(3, 5), rng.uniform(1, 2), rng.uniform(0, 0.6), rng.uniform(0, 0.3)]
     days = max((end - start).days, 1)
-    rows = []
+    rows: list[SurveyRow] = []
     for k in range(respondents):
         name, kind = laos[k % len(laos)]
         moment = datetime.combine(start + timedelta(days=rng.randrange(days)), time(8, 30)) + timedelta(
@@ -268,14 +280,14 @@ def survey_answers(
                 "comment": rng.choice(COMMENTS) if rng.random() < 0.15 else "",
             }
         )
-    rows.sort(key=lambda r: r["at"])  # type: ignore[arg-type, return-value]
+    rows.sort(key=lambda r: r["at"])
     return rows
 
 
 LEVEL_LABELS = {5: "มากที่สุด", 4: "มาก", 3: "ปานกลาง", 2: "น้อย", 1: "น้อยที่สุด"}
 
 
-def write_google_csv(path: Path, rows: list[dict[str, object]], items: tuple[str, ...] = SURVEY_ITEMS) -> Path:
+def write_google_csv(path: Path, rows: list[SurveyRow], items: tuple[str, ...] = SURVEY_ITEMS) -> Path:
     """Google Forms in Thai: ประทับเวลา as d/m/BE, the levels as Thai labels, UTF-8 with BOM."""
     import csv
 
@@ -292,7 +304,7 @@ def write_google_csv(path: Path, rows: list[dict[str, object]], items: tuple[str
             ]
         )
         for r in rows:
-            at: datetime = r["at"]  # type: ignore[assignment]
+            at = r["at"]
             w.writerow(
                 [
                     f"{at.day}/{at.month}/{at.year + 543}, {at:%H:%M:%S}",
@@ -302,11 +314,11 @@ def write_google_csv(path: Path, rows: list[dict[str, object]], items: tuple[str
                     *(LEVEL_LABELS[v] for v in r["ratings"]),
                     r["comment"],
                 ]
-            )  # type: ignore[attr-defined]
+            )
     return path
 
 
-def write_msforms_xlsx(path: Path, rows: list[dict[str, object]], items: tuple[str, ...] = SURVEY_ITEMS) -> Path:
+def write_msforms_xlsx(path: Path, rows: list[SurveyRow], items: tuple[str, ...] = SURVEY_ITEMS) -> Path:
     """Microsoft Forms: ID, Start time, Completion time (date cells), numbers 1–5, one sheet."""
     from openpyxl import Workbook
 
@@ -327,7 +339,7 @@ def write_msforms_xlsx(path: Path, rows: list[dict[str, object]], items: tuple[s
         ]
     )
     for k, r in enumerate(rows, 1):
-        at: datetime = r["at"]  # type: ignore[assignment]
+        at = r["at"]
         sheet.append(
             [
                 k,
@@ -341,7 +353,7 @@ def write_msforms_xlsx(path: Path, rows: list[dict[str, object]], items: tuple[s
                 *r["ratings"],
                 r["comment"] or None,
             ]
-        )  # type: ignore[misc]
+        )
     book.save(path)
     return path
 

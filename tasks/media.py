@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from kpi6.models.errors import InputError
 from kpi6.models.forms import (
+    MediumDocument,
     medium_document,
 )
 from kpi6.models.inputs import (
@@ -36,7 +37,7 @@ def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) ->
     return record_step(ctx, result, force=force)
 
 
-def media_files(index: int, medium_doc, fmt: MediaFormat) -> dict[str, bytes]:
+def media_files(index: int, medium_doc: MediumDocument, fmt: MediaFormat) -> dict[str, bytes]:
     if fmt is MediaFormat.infographic:
         pdf, png = render_infographic(medium_doc)
         return {f"medium-{index}-infographic.pdf": pdf, f"medium-{index}-infographic.png": png}

@@ -18,7 +18,7 @@ def output_root(output_dir: str | None) -> Path:
     return Path(output_dir) if output_dir else (s.output_dir or s.data_dir)
 
 
-_drive_stores: dict[tuple, EvidenceStore] = {}  # type: ignore[type-arg]
+_drive_stores: dict[tuple[Path | None, str | None, str | None, bool], EvidenceStore] = {}
 
 
 def evidence_store(output_dir: str | None) -> EvidenceStore:

@@ -7,6 +7,7 @@ import getpass
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -160,7 +161,8 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
     inputs = resolve_files(ctx, inputs)
     given = [n for n in numbers() if inputs.for_step(n) is not None]
     for n in given:
-        validate_step(ctx.config, n, inputs.for_step(n), now=ctx.now)  # type: ignore[arg-type]
+        if (step_input := inputs.for_step(n)) is not None:
+            validate_step(ctx.config, n, step_input, now=ctx.now)
     moments = {n: as_aware(m) for n in given if (m := _moment(inputs.for_step(n))) is not None}
     for n in given:  # a report dated before the steps of the same input (those recorded before: at the report)
         if ctx.config.step(n).report and n in moments:
@@ -264,7 +266,7 @@ def reset_round_data(round_id: str, actor: str | None = None, output_dir: str | 
         clear_round_outputs(output_dir, round_id)
 
 
-def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ignore[type-arg]
+def failed_steps_alert(parameters: dict[str, Any], message: str) -> list[str]:
     """Alert DLA about a failed province run: which steps the database marks failed, and why. Never raises
     (a hook must not hide the run's own error); returns the channels used."""
 
@@ -276,7 +278,7 @@ def failed_steps_alert(parameters: dict, message: str) -> list[str]:  # type: ig
         with session_scope() as session:
             rows = repository.step_states(session=session, province_code=province.code, round_id=round_id)
             failed = sorted(n for n, r in rows.items() if r.state == StepState.failed.value)
-            errors = [rows[n].error for n in failed if rows[n].error]
+            errors = [e for n in failed if (e := rows[n].error)]
         return alert_failure(
             province=province.label,
             round_id=round_id,

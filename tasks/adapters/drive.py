@@ -128,7 +128,8 @@ def load_credentials(path: Path) -> google.auth.credentials.Credentials:
     if missing:
         raise DriveConfigError(f"{where}: the {what} lacks {', '.join(missing)}")
     try:
-        return load(info, scopes=SCOPES)
+        credentials: google.auth.credentials.Credentials = load(info, scopes=SCOPES)
+        return credentials
     except (ValueError, TypeError, KeyError, IndexError, google.auth.exceptions.GoogleAuthError):
         # The library's message may come from the key parser: say what is wrong, not what the file holds.
         detail = "its private_key could not be read" if kind == "service_account" else "it could not be read"
@@ -210,7 +211,7 @@ class DriveFolder:
     link: str | None
 
 
-class _ChunkedUpload(MediaIoBaseUpload):
+class _ChunkedUpload(MediaIoBaseUpload):  # type: ignore[misc]  # googleapiclient ships no types: it is Any
     """Media read chunk by chunk as bytes rather than streamed: when httplib2 silently re-sends a request after
     a stale connection, a stream slice would already be consumed and the chunk would go out empty."""
 
@@ -269,8 +270,10 @@ class DriveEvidenceStore:
                 ),
                 "files.get (root)",
             )
-            folder = self._folders[parts] = DriveFolder(folder.id, found["webViewLink"])
-        return folder.link  # type: ignore[return-value]
+            link: str = found["webViewLink"]
+            self._folders[parts] = DriveFolder(folder.id, link)
+            return link
+        return folder.link
 
     def put_bytes(self, parts: tuple[str, ...], name: str, data: bytes) -> StoredFile:
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()

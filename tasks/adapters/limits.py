@@ -10,7 +10,7 @@ caps them across every worker and province run. Prefect keeps a tag's limit as t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import ParamSpec, TypeVar
 
 from prefect.context import FlowRunContext, TagsContext, TaskRunContext
@@ -18,7 +18,7 @@ from prefect.context import FlowRunContext, TagsContext, TaskRunContext
 try:  # the form Prefect's task engine uses for tag limits: no warning per call when a tag has no limit
     from prefect.concurrency._sync import concurrency as _concurrency
 
-    def _slot(name: str):  # type: ignore[no-untyped-def]
+    def _slot(name: str) -> AbstractContextManager[None]:
         return _concurrency(
             name,
             occupy=1,
@@ -30,7 +30,7 @@ try:  # the form Prefect's task engine uses for tag limits: no warning per call 
 except ImportError:  # pragma: no cover - a later Prefect without the private module
     from prefect.concurrency.sync import concurrency as _public
 
-    def _slot(name: str):  # type: ignore[no-untyped-def]
+    def _slot(name: str) -> AbstractContextManager[None]:
         return _public(name, occupy=1, strict=False, lease_duration=600, raise_on_lease_renewal_failure=False)
 
 

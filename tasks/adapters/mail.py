@@ -12,10 +12,12 @@ import re
 import smtplib
 import ssl
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
@@ -23,6 +25,11 @@ from pydantic import BaseModel
 from kpi6.models.errors import DeliveryError, DeliveryUnknownError, SettingsError
 from kpi6.models.thai import thai_digits
 from kpi6.tasks.adapters.limits import SMTP_TAG, limited
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    from kpi6.settings import Settings
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF = ("application", "pdf")
@@ -104,7 +111,7 @@ def build_message(
     return msg
 
 
-def sender_address(settings) -> str:  # type: ignore[no-untyped-def]
+def sender_address(settings: Settings) -> str:
     """The From of reports and notices: KPI6_SMTP_FROM, else the office's own address."""
     return settings.smtp_from or settings.office_email or "kpi6@localhost"
 
@@ -137,15 +144,15 @@ class OutboxTransport:
         return self._target(message_id).is_file()
 
 
-class _DataTracked:
+class _DataTracked(smtplib.SMTP):
     """Remembers whether the message itself went out (the DATA command): a failure after it leaves the
     outcome unknown, since the server may have taken the message and only its answer was lost."""
 
     data_started = False
 
-    def data(self, msg):  # type: ignore[no-untyped-def]
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
+        return super().data(msg)
 
 
 class _SMTP(_DataTracked, smtplib.SMTP):
@@ -196,14 +203,17 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(self, url: str, *, timeout: float = 30, attempts: int = 3, sleep=time.sleep) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, url: str, *, timeout: float = 30, attempts: int = 3, sleep: Callable[[float], object] = time.sleep
+    ) -> None:
         self.implicit_tls, self.host, self.port, self.user, self._password = parse_smtp_url(url)
         self.timeout, self.attempts, self.sleep = timeout, attempts, sleep
 
     @property
     def max_seconds(self) -> float:
         """The longest a send can take: each try's connect, login and DATA under the timeout, and the pauses."""
-        return self.attempts * 4 * self.timeout + sum(2**a for a in range(1, self.attempts))
+        pauses: int = sum(2**a for a in range(1, self.attempts))
+        return self.attempts * 4 * self.timeout + pauses
 
     def __repr__(self) -> str:  # never the password
         return f"SmtpTransport({'smtps' if self.implicit_tls else 'smtp'}://{self.host}:{self.port})"
@@ -258,9 +268,7 @@ class SmtpTransport:
                 if 400 <= exc.smtp_code < 500 and attempt < self.attempts:
                     self.sleep(2**attempt)
                     continue
-                raise DeliveryError(
-                    f"the mail server {where} said {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
-                ) from None
+                raise DeliveryError(f"the mail server {where} said {exc.smtp_code} {_text(exc.smtp_error)}") from None
             except (OSError, smtplib.SMTPException) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 if server is not None and getattr(server, "data_started", False):
@@ -283,10 +291,12 @@ def _quit(server: smtplib.SMTP) -> None:
         pass
 
 
-def _who(refused: dict) -> str:  # type: ignore[type-arg]
-    return ", ".join(
-        f"{r} ({c} {m.decode(errors='replace') if isinstance(m, bytes) else m})" for r, (c, m) in refused.items()
-    )
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _who(refused: Mapping[str, tuple[int, bytes | str]]) -> str:
+    return ", ".join(f"{r} ({c} {_text(m)})" for r, (c, m) in refused.items())
 
 
 SECRET_BLOCK = "prefect-secret://"
@@ -300,12 +310,14 @@ def resolve_secret(value: str) -> str:
 
     name = value.removeprefix(SECRET_BLOCK)
     try:
-        return str(Secret.load(name).get())
+        secret = Secret.load(name)
+        assert isinstance(secret, Secret)  # a sync caller: Prefect's load gives the block, not a coroutine
+        return str(secret.get())
     except ValueError as exc:
         raise SettingsError(f"no Prefect Secret block named {name!r}: {str(exc).splitlines()[0]}") from None
 
 
-def transport_from_settings(settings, outbox: Path | None = None) -> OutboxTransport | SmtpTransport:  # type: ignore[no-untyped-def]
+def transport_from_settings(settings: Settings, outbox: Path | None = None) -> OutboxTransport | SmtpTransport:
     if settings.smtp_url is not None:
         return SmtpTransport(
             resolve_secret(settings.smtp_url.get_secret_value()),
@@ -315,7 +327,7 @@ def transport_from_settings(settings, outbox: Path | None = None) -> OutboxTrans
     return OutboxTransport(settings.outbox_dir or outbox or settings.data_dir / "outbox")
 
 
-def check_secrets(settings) -> None:  # type: ignore[no-untyped-def]
+def check_secrets(settings: Settings) -> None:
     """Refuse to start with a malformed SMTP URL or a placeholder password (without showing the secret).
     A Prefect Secret block is read when a run needs it, not at start."""
     if settings.smtp_url is not None and not settings.smtp_url.get_secret_value().startswith(SECRET_BLOCK):

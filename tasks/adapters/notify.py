@@ -7,18 +7,22 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from kpi6.models.errors import DeliveryError, SettingsError
 from kpi6.tasks.adapters.mail import sender_address, transport_from_settings
 
+if TYPE_CHECKING:
+    from kpi6.settings import Settings
 
-def notify_urls(settings) -> list[str]:  # type: ignore[no-untyped-def]
+
+def notify_urls(settings: Settings) -> list[str]:
     return [u.strip() for u in settings.notify_urls.split(",") if u.strip()]
 
 
-def contacts(settings) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def contacts(settings: Settings) -> dict[str, list[str]]:
     """Province code -> e-mail addresses, from KPI6_CONTACTS_FILE (YAML)."""
     if not settings.contacts_file:
         return {}
@@ -31,7 +35,7 @@ def contacts(settings) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     return {str(k): [v] if isinstance(v, str) else list(v) for k, v in data.items()}
 
 
-def recipients(settings, province_code: str, *, single_province: bool) -> list[str]:  # type: ignore[no-untyped-def]
+def recipients(settings: Settings, province_code: str, *, single_province: bool) -> list[str]:
     """Who gets a province's reminders by e-mail: its contacts, or the office's own address when the office
     runs its own province."""
     found = contacts(settings).get(province_code, [])
@@ -40,7 +44,7 @@ def recipients(settings, province_code: str, *, single_province: bool) -> list[s
     return found
 
 
-def send_notice(subject: str, body: str, *, to: list[str], settings, outbox: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def send_notice(subject: str, body: str, *, to: list[str], settings: Settings, outbox: Path) -> list[str]:
     """Send one notice on every channel configured; the channels it went out on. Raises if one fails."""
     channels: list[str] = []
     if to:
@@ -70,7 +74,9 @@ def send_notice(subject: str, body: str, *, to: list[str], settings, outbox: Pat
     return channels
 
 
-def alert_failure(*, province: str, round_id: str, steps: list[int], error: str, settings, outbox: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def alert_failure(
+    *, province: str, round_id: str, steps: list[int], error: str, settings: Settings, outbox: Path
+) -> list[str]:
     """Tell DLA (KPI6_ALERT_EMAILS and KPI6_NOTIFY_URLS) that a province run failed, naming the step and error."""
     where = f"ขั้นตอนที่ {', '.join(map(str, steps))}" if steps else "ก่อนเริ่มขั้นตอน"
     subject = f"kpi6: งานของ {province} รอบ {round_id} ล้มเหลว ({where})"

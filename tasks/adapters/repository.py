@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from kpi6.models.db import (
     AuditLog,
@@ -288,7 +288,7 @@ def latest_submission(*, session: Session, province_code: str, round_id: str, fo
             ReportSubmission.round_id == round_id,
             ReportSubmission.form == form,
         )
-        .order_by(ReportSubmission.version.desc())  # type: ignore[attr-defined]
+        .order_by(col(ReportSubmission.version).desc())
     ).first()
 
 
@@ -441,7 +441,7 @@ def resolve_delivery(
             ReportDelivery.round_id == round_id,
             ReportDelivery.form == form,
         )
-        .order_by(ReportDelivery.version.desc())  # type: ignore[attr-defined]
+        .order_by(col(ReportDelivery.version).desc())
         .with_for_update()
     ).first()
     stale = row is not None and row.state == DeliveryState.sending.value and row.lease_until <= at
@@ -479,14 +479,16 @@ def deliveries(*, session: Session, round_id: str, province_code: str | None = N
     if province_code:
         query = query.where(ReportDelivery.province_code == province_code)
     return list(
-        session.exec(query.order_by(ReportDelivery.province_code, ReportDelivery.form, ReportDelivery.version)).all()
+        session.exec(
+            query.order_by(ReportDelivery.province_code, col(ReportDelivery.form), col(ReportDelivery.version))
+        ).all()
     )
 
 
 def reset_round(*, session: Session, round_id: str, actor: str, at: datetime) -> None:
     """Forget every province's progress, submissions, deliveries and scores for a round (the audit log stays)."""
     for table in (ScoreRow, ReportSubmission, ReportDelivery, StepProgress, ReminderLog):
-        session.exec(delete(table).where(table.round_id == round_id))  # type: ignore[call-overload]
+        session.exec(delete(table).where(col(table.round_id) == round_id))
     audit(session=session, actor=actor, action="round_reset", at=at, round_id=round_id)
     session.flush()
 
@@ -501,7 +503,7 @@ def round_facts(
     if province_code is not None:
         subs_query = subs_query.where(ReportSubmission.province_code == province_code)
         rows_query = rows_query.where(StepProgress.province_code == province_code)
-    for s in session.exec(subs_query.order_by(ReportSubmission.version)).all():
+    for s in session.exec(subs_query.order_by(col(ReportSubmission.version))).all():
         latest[(s.province_code, s.step)] = s.submitted_at
     facts: dict[str, dict[int, StepFacts]] = {}
     for row in session.exec(rows_query).all():

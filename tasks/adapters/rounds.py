@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,7 +63,7 @@ def load_round(round_id: str) -> RoundConfig:
     return read_round_file(path)
 
 
-def round_for_date(day) -> RoundConfig | None:  # type: ignore[no-untyped-def]
+def round_for_date(day: date) -> RoundConfig | None:
     """The available round whose period contains `day`, if any."""
     for rid in available_rounds():
         config = load_round(rid)
@@ -71,7 +73,7 @@ def round_for_date(day) -> RoundConfig | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def config_digest(config: RoundConfig) -> tuple[dict, str]:
+def config_digest(config: RoundConfig) -> tuple[dict[str, Any], str]:
     """The configuration as JSON data and its SHA-256, to store a snapshot and notice changes."""
     data = json.loads(config.model_dump_json())
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -326,8 +326,8 @@ def _sheet_extent_token_by_token(xml: bytes, start: int) -> tuple[int, int]:
             if closing:
                 break
             continue
-        places = [_REFERENCE.fullmatch(a or b) for a, b in _R_ATTR.findall(attrs)]
-        places = [p for p in places if p]  # a reference calamine cannot read is an error there, not a place
+        # a reference calamine cannot read is an error there, not a place
+        places = [p for a, b in _R_ATTR.findall(attrs) if (p := _REFERENCE.fullmatch(a or b))]
         if name == b"row":
             if closing:
                 row, column = row + 1, 0
@@ -418,8 +418,8 @@ def ods_cells(xml: bytes) -> tuple[int, int]:
             for piece in re.split(rb"(</table:table>)", head):
                 if piece == b"</table:table>":
                     end_table()
-                for row in _ODS_ROW_START.finditer(piece):
-                    add_row(row.group(1), b"")
+                for empty in _ODS_ROW_START.finditer(piece):
+                    add_row(empty.group(1), b"")
         if start < 0:
             continue
         row = _ODS_ROW_START.match(chunk, start)

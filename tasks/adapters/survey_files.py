@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kpi6.models.db import SurveyImport
 from kpi6.models.errors import InputError
@@ -174,9 +174,9 @@ def read_events(path: Path) -> list[DisseminationEvent]:
     if path.suffix.lower() in (".yaml", ".yml"):
         if not os.path.lexists(path):
             raise InputError(f"{path}: no such file")
-        raw = read_regular(path, what="events file", max_bytes=EVENTS_YAML_MAX_BYTES)
+        content = read_regular(path, what="events file", max_bytes=EVENTS_YAML_MAX_BYTES)
         try:
-            data = yaml.safe_load(raw.decode("utf-8-sig"))
+            data = yaml.safe_load(content.decode("utf-8-sig"))
         except UnicodeDecodeError as exc:
             raise InputError(f"{path.name}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
         except yaml.YAMLError as exc:
@@ -238,5 +238,5 @@ def latest_import(*, session: Session, province_code: str, round_id: str) -> Sur
     return session.exec(
         select(SurveyImport)
         .where(SurveyImport.province_code == province_code, SurveyImport.round_id == round_id)
-        .order_by(SurveyImport.id.desc())  # type: ignore[union-attr]
+        .order_by(col(SurveyImport.id).desc())
     ).first()

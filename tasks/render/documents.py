@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pil import PilImage
 
 from kpi6.models.forms import (
     ChartBar,
@@ -51,7 +52,8 @@ def qr_png(url: str) -> bytes:
     """A QR code for `url` as PNG bytes (error correction M, quiet zone of 2 modules)."""
     if not url:
         raise ValueError("an evidence field has no link to encode")
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=6, border=2)
+    # PilImage is qrcode's own choice when Pillow is installed; named, the type checker knows it too
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=6, border=2, image_factory=PilImage)
     code.add_data(url)
     code.make(fit=True)
     out = io.BytesIO()

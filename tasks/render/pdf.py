@@ -23,9 +23,11 @@ import io
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import fontpkg
 import pydyf
@@ -65,14 +67,14 @@ def font_face_css() -> str:
     return "\n".join(rules)
 
 
-class LocalOnlyFetcher(URLFetcher):
+class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types: URLFetcher is Any
     """Reads `data:` URIs and files under the allowed folders; everything else is refused."""
 
     def __init__(self, roots: list[Path]) -> None:
         super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
         self.roots = [r.resolve() for r in roots]
 
-    def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         if url.startswith("file:"):
             from urllib.parse import unquote, urlparse
 
@@ -107,11 +109,12 @@ def _glyph_texts(font_data: bytes, index: int) -> dict[int, str]:
     return texts
 
 
-def _original_font_data(font) -> bytes | None:  # type: ignore[no-untyped-def]
+def _original_font_data(font: Any) -> bytes | None:
     try:
         from weasyprint.pdf.fonts import get_hb_object_data
 
-        return get_hb_object_data(font.hb_face)
+        data: bytes | None = get_hb_object_data(font.hb_face)
+        return data
     except Exception:
         return None
 
@@ -121,7 +124,7 @@ def _original_font_data(font) -> bytes | None:  # type: ignore[no-untyped-def]
 _GLYPH_TEXTS: dict[tuple[str, int], dict[int, str] | None] = {}
 
 
-def _font_glyph_texts(font) -> dict[int, str] | None:  # type: ignore[no-untyped-def]
+def _font_glyph_texts(font: Any) -> dict[int, str] | None:
     key = (font.hash, font.index)
     if key not in _GLYPH_TEXTS:
         data = _original_font_data(font)
@@ -129,7 +132,7 @@ def _font_glyph_texts(font) -> dict[int, str] | None:  # type: ignore[no-untyped
     return _GLYPH_TEXTS[key]
 
 
-def _fixed_maps(document) -> dict[str, dict[int, str]]:  # type: ignore[no-untyped-def]
+def _fixed_maps(document: Any) -> dict[str, dict[int, str]]:
     """Font resource name -> glyph id -> text, with glyphs split off a cluster given their own characters."""
     maps: dict[str, dict[int, str]] = {}
     for font in document.fonts.values():
@@ -143,7 +146,7 @@ def _fixed_maps(document) -> dict[str, dict[int, str]]:  # type: ignore[no-untyp
     return maps
 
 
-def _fix_to_unicode(document, pdf: pydyf.PDF, maps: dict[str, dict[int, str]]) -> None:  # type: ignore[no-untyped-def]
+def _fix_to_unicode(document: Any, pdf: pydyf.PDF, maps: dict[str, dict[int, str]]) -> None:
     """Rewrite each font's ToUnicode map from `maps`."""
     by_name = {font.name: font.hash for font in document.fonts.values()}
     objects = {o.number: o for o in pdf.objects if hasattr(o, "number")}
@@ -185,9 +188,9 @@ def _span(text: str, line: list[bytes]) -> list[bytes]:
     return [b"/Span <</ActualText <feff" + text.encode("utf-16-be").hex().encode() + b">>> BDC", *line, b"EMC"]
 
 
-def _wrap_lines(ops: list, maps: dict[str, dict[int, str]]) -> list:  # type: ignore[type-arg]
+def _wrap_lines(ops: list[object], maps: dict[str, dict[int, str]]) -> list[object]:
     """One content stream with each text line (from one `Tm` to the next or to `ET`) given its ActualText."""
-    out: list = []  # type: ignore[type-arg]
+    out: list[object] = []
     line: list[bytes] | None = None
     font: str | None = None
     in_text = False
@@ -226,7 +229,7 @@ def _actual_text(pdf: pydyf.PDF, maps: dict[str, dict[int, str]]) -> None:
             ops[:] = _wrap_lines(ops, maps)
 
 
-def _finish(document, pdf: pydyf.PDF) -> None:  # type: ignore[no-untyped-def]
+def _finish(document: Any, pdf: pydyf.PDF) -> None:
     maps = _fixed_maps(document)
     _fix_to_unicode(document, pdf, maps)
     _actual_text(pdf, maps)
@@ -316,11 +319,11 @@ def html_to_pdf(html: str, *, stylesheets: tuple[str, ...] = (), base_url: Path 
             rendered = doc.render(font_config=_font_config, stylesheets=_sheets(stylesheets, fetcher))
             used: set[str] = set()
 
-            def finish(document, pdf_obj):  # type: ignore[no-untyped-def]
+            def finish(document: Any, pdf_obj: pydyf.PDF) -> None:
                 used.update(f.name.decode().split("+", 1)[-1] for f in document.fonts.values())
                 _finish(document, pdf_obj)
 
-            pdf = rendered.write_pdf(finisher=finish)
+            pdf: bytes = rendered.write_pdf(finisher=finish)
         finally:
             wp_logger.removeHandler(watcher)
     font_problems = [m for m in watcher.messages if any(k in m for k in FONT_FAILURES)]
