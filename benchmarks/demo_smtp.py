@@ -65,7 +65,7 @@ def main() -> int:
                 return 1
             with sqlite3.connect(root / "data" / "kpi6.db") as db:
                 subs = db.execute("select message_id, submitted_at from report_submission").fetchall()
-                provinces = db.execute("select count(*) from province_score").fetchone()[0]
+                provinces = db.execute("select count(*) from score").fetchone()[0]
     finally:
         controller.stop()
     received = Counter(email.message_from_bytes(raw, policy=policy.default)["Message-ID"] for raw in inbox.messages)
