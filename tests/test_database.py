@@ -226,3 +226,11 @@ def test_province_runs_in_parallel_threads_can_all_migrate(db_url):
     with ThreadPoolExecutor(6) as pool:
         for future in [pool.submit(upgrade) for _ in range(12)]:
             future.result()
+    from alembic.script import ScriptDirectory
+
+    from kpi6.tasks.adapters.database import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with get_engine().connect() as conn:
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalars().all() == [head]
+    assert {"step_progress", "report_delivery", "score"} <= set(inspect(get_engine()).get_table_names())
