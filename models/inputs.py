@@ -386,7 +386,7 @@ class ProvinceInputs(_Input):
             spec = declared.get(key)
             if spec is None:
                 raise FieldValueError((key,), "Extra inputs are not permitted")
-            if not isinstance(value, spec.input_model):
+            if value is not None and not isinstance(value, spec.input_model):  # `key: null` is no input
                 try:
                     extra[key] = spec.input_model.model_validate(value)
                 except ValidationError as exc:

@@ -16,7 +16,7 @@ from kpi6.cli import app
 from kpi6.flows.province import province_round, step_task
 from kpi6.models import steps
 from kpi6.models.errors import InputError, RoundConfigError
-from kpi6.models.inputs import PlanInput, ProvinceInputs
+from kpi6.models.inputs import PlanInput, ProvinceInputs, parse_inputs
 from kpi6.models.reminders import reminders_due
 from kpi6.models.steps import StepSpec
 from kpi6.settings import get_settings
@@ -64,6 +64,15 @@ def test_an_input_key_that_is_no_declared_step_is_refused():
         from kpi6.models.inputs import parse_inputs
 
         parse_inputs({"follow_up": {"visited": "อบต.หนองบัว"}}, source="in.yaml")
+
+
+def test_a_further_steps_input_is_checked_by_its_own_model_and_null_is_no_input():
+    with steps.declare(SIXTH):
+        given = ProvinceInputs.model_validate({"follow_up": {"visited": "อบต.หนองบัว"}})
+        assert isinstance(given.for_step(6), FollowUpInput) and given.for_step(6).visited == "อบต.หนองบัว"
+        assert ProvinceInputs.model_validate({"follow_up": None}).for_step(6) is None
+        with pytest.raises(InputError, match="in.yaml: field follow_up.visited: String should have at least 1"):
+            parse_inputs({"follow_up": {"visited": ""}}, source="in.yaml")
 
 
 def _round_with_six_steps(folder: Path) -> Path:
