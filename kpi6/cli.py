@@ -248,85 +248,27 @@ def _refuse_be_year(year: int, what: str, text: str) -> None:
         raise InputError(f"{what} {text!r} looks like a Buddhist-Era year; write it in CE ({year} BE = {year - 543})")
 
 
-# An input file is a page or two of YAML (the survey export and the events file are files of their own); the
-# bound keeps /dev/zero, a log file given by mistake or a huge paste from eating the machine's memory.
+# An input file is a page or two of YAML (the survey export and the events file are files of their own).
 INPUT_FILE_MAX_MB = 5
-# Values YAML aliases (*name) may repeat in one input file: an anchor reused for a signer block adds a handful;
-# a "billion laughs" (nine aliases of nine aliases...) would add 9**9 once anything walks the data.
-YAML_ALIAS_VALUES_MAX = 10_000
 
 
 def read_input_file(path: Path) -> ProvinceInputs:
     """The steps' inputs from a YAML or JSON file: a regular file of at most INPUT_FILE_MAX_MB, in UTF-8."""
-    from kpi6.tasks.adapters.files import MB, read_regular
+    from kpi6.tasks.adapters.files import MB, decode_text, read_regular, read_yaml
 
-    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-    raw = read_regular(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
-    try:
-        data = json.loads(text) if kind == "JSON" else load_yaml(text, source=str(path))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}: not valid YAML{where}: {exc.problem or exc.context}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
-    except (yaml.YAMLError, RecursionError):
-        raise InputError(f"{path}: not valid {kind} (or nested too deeply)") from None
+    if path.suffix.lower() != ".json":
+        data = read_yaml(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB)
+    else:
+        text = decode_text(read_regular(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB), source=str(path))
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise InputError(f"{path}: not valid JSON (or nested too deeply)") from None
     if data is not None and not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with keys plan, media, form1, dissemination, form2")
     return anchor_paths(parse_inputs(data, source=str(path)), path.resolve().parent)
-
-
-def load_yaml(text: str, *, source: str) -> Any:
-    """`yaml.safe_load`, refusing a document whose aliases would repeat more than YAML_ALIAS_VALUES_MAX values
-    or that refers to itself, before any Python object is built."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        distinct, expanded = _yaml_sizes(node, source)
-        if expanded - distinct > YAML_ALIAS_VALUES_MAX:
-            raise InputError(
-                f"{source}: its YAML aliases (*name) repeat {expanded - distinct:,} values; the limit is "
-                f"{YAML_ALIAS_VALUES_MAX:,}: write the values out instead"
-            )
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _yaml_sizes(root: yaml.Node, source: str) -> tuple[int, int]:
-    """How many nodes the document has, and how many it would have with every alias written out (iteratively:
-    a deep document must not hit Python's recursion limit)."""
-
-    def children(node: yaml.Node) -> list[yaml.Node]:
-        if isinstance(node, yaml.SequenceNode):
-            return list(node.value)
-        if isinstance(node, yaml.MappingNode):
-            return [part for pair in node.value for part in pair]
-        return []
-
-    expanded: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            open_nodes.discard(key)
-            expanded[key] = 1 + sum(expanded[id(c)] for c in children(node))
-        elif key not in expanded:
-            if key in open_nodes:  # reached again from inside itself: &a [*a]
-                raise InputError(f"{source}: a YAML alias (*name) refers to itself or to what contains it")
-            open_nodes.add(key)
-            stack.append((node, True))
-            stack.extend((c, False) for c in children(node) if id(c) not in expanded)
-    return len(expanded), expanded[id(root)]
 
 
 def _num(value: Any) -> float:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ValidationError
@@ -30,6 +29,7 @@ from kpi6.models.weakness import (
     rank_indicators,
 )
 from kpi6.settings import get_settings
+from kpi6.tasks.adapters.files import parse_yaml, read_yaml
 from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.adapters.spreadsheets import read_table
 
@@ -74,15 +74,10 @@ def _topics_from(data: object, source: str) -> list[Topic]:
 def load_topics(extra: Path | None = None) -> list[Topic]:
     """The packaged catalogue, extended (or, by id, overridden) by DLA's file (KPI6_TOPICS_FILE)."""
     packaged = resources.files("kpi6.deployments").joinpath("topics.yaml").read_text(encoding="utf-8")
-    topics = {t.id: t for t in _topics_from(yaml.safe_load(packaged), "topics.yaml")}
+    topics = {t.id: t for t in _topics_from(parse_yaml(packaged, source="topics.yaml"), "topics.yaml")}
     extra = extra or get_settings().topics_file
     if extra is not None:
-        try:
-            data = yaml.safe_load(Path(extra).read_text(encoding="utf-8-sig"))
-        except OSError as exc:
-            raise InputError(f"KPI6_TOPICS_FILE {extra}: {exc.strerror}") from None
-        except yaml.YAMLError:
-            raise InputError(f"KPI6_TOPICS_FILE {extra}: not valid YAML") from None
+        data = read_yaml(extra, what="KPI6_TOPICS_FILE", follow_links=True)
         topics.update({t.id: t for t in _topics_from(data, str(extra))})
     return list(topics.values())
 

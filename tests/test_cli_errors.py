@@ -156,7 +156,7 @@ def test_a_recursive_or_deeply_nested_yaml_is_one_line(tmp_path, text, expected)
 
 
 def test_aliases_may_repeat_only_a_bounded_number_of_values(tmp_path):
-    from kpi6.cli import YAML_ALIAS_VALUES_MAX
+    from kpi6.tasks.adapters.files import YAML_ALIAS_VALUES_MAX
 
     row = "[" + ", ".join(["1"] * 100) + "]"
     path = tmp_path / "input.yaml"

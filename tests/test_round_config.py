@@ -339,7 +339,7 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RoundConfigError) as info:
         read_round_file(path)
     assert str(path) in str(info.value)
-    assert "cannot read" in str(info.value)
+    assert "round file: file not found" in str(info.value)
 
 
 def test_valid_calendar_overrides_reach_the_working_calendar(tmp_path: Path) -> None:

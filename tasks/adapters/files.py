@@ -12,9 +12,11 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from kpi6.models.errors import InputError
+import yaml
+
+from kpi6.models.errors import InputError, Kpi6Error
 
 MB = 1024 * 1024
 
@@ -69,10 +71,12 @@ def _open_walking(absolute: Path) -> int:
         os.close(fd)
 
 
-def open_regular(path: Path | str, *, what: str) -> BinaryIO:
-    """Open a user-named file for reading: it must be a regular file reached without any symbolic link."""
+def open_regular(path: Path | str, *, what: str, follow_links: bool = False) -> BinaryIO:
+    """Open a user-named file for reading: it must be a regular file reached without any symbolic link.
+    `follow_links` is for DLA's own configuration (rounds, topics, contacts), which an administrator may link
+    into place: the link is resolved first, and what it leads to must still be a regular, non-system file."""
     path = Path(path).expanduser()
-    absolute = Path(os.path.abspath(path))
+    absolute = Path(os.path.realpath(path) if follow_links else os.path.abspath(path))
     if os.path.realpath(absolute) != str(absolute):
         raise InputError(f"{what}: {_describe(path)} is or passes through a symbolic link; give the file itself")
     if str(absolute).startswith(_SYSTEM_DIRS):  # refused before the open: opening a device can act on it
@@ -106,9 +110,9 @@ def open_regular(path: Path | str, *, what: str) -> BinaryIO:
         raise
 
 
-def read_regular(path: Path | str, *, what: str, max_bytes: int) -> bytes:
+def read_regular(path: Path | str, *, what: str, max_bytes: int, follow_links: bool = False) -> bytes:
     """The whole content of a user-named regular file, refused (before reading it all) above `max_bytes`."""
-    with open_regular(path, what=what) as fh:
+    with open_regular(path, what=what, follow_links=follow_links) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > max_bytes:
             raise InputError(f"{what}: {Path(path).name} is {size / MB:.1f} MB; the limit is {max_bytes / MB:g} MB")
@@ -118,4 +122,102 @@ def read_regular(path: Path | str, *, what: str, max_bytes: int) -> bytes:
     return data
 
 
-__all__ = ["MB", "open_regular", "read_regular"]
+# A YAML file kpi6 reads (an office's inputs or events, DLA's rounds, topics and contacts) is a page or a few;
+# the bound keeps /dev/zero, a log file given by mistake or a huge paste from eating the machine's memory.
+YAML_FILE_MAX_MB = 5
+# Values YAML aliases (*name) may repeat in one file: an anchor reused for a signer block adds a handful; a
+# "billion laughs" (nine aliases of nine aliases...) would add 9**9 once anything walks the data.
+YAML_ALIAS_VALUES_MAX = 10_000
+
+
+def parse_yaml(text: str, *, source: str, error: type[Kpi6Error] = InputError) -> Any:
+    """`yaml.safe_load` with its failures as one line (`error`): a syntax error names its line; a document whose
+    aliases would repeat more than YAML_ALIAS_VALUES_MAX values, or that refers to itself, is refused before any
+    Python object is built; nesting too deep for the parser is refused, never a RecursionError."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        distinct, expanded = _yaml_sizes(node, source, error)
+        if expanded - distinct > YAML_ALIAS_VALUES_MAX:
+            raise error(
+                f"{source}: its YAML aliases (*name) repeat {expanded - distinct:,} values; the limit is "
+                f"{YAML_ALIAS_VALUES_MAX:,}: write the values out instead"
+            )
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise error(f"{source}: not valid YAML{where}: {exc.problem or exc.context}") from None
+    except (yaml.YAMLError, RecursionError):
+        raise error(f"{source}: not valid YAML (or nested too deeply)") from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_sizes(root: yaml.Node, source: str, error: type[Kpi6Error]) -> tuple[int, int]:
+    """How many nodes the document has, and how many it would have with every alias written out (iteratively:
+    a deep document must not hit Python's recursion limit)."""
+
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        if isinstance(node, yaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        return []
+
+    expanded: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            expanded[key] = 1 + sum(expanded[id(c)] for c in children(node))
+        elif key not in expanded:
+            if key in open_nodes:  # reached again from inside itself: &a [*a]
+                raise error(f"{source}: a YAML alias (*name) refers to itself or to what contains it")
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children(node) if id(c) not in expanded)
+    return len(expanded), expanded[id(root)]
+
+
+def decode_text(data: bytes, *, source: str, error: type[Kpi6Error] = InputError) -> str:
+    """UTF-8 text (a byte-order mark dropped), or one line naming the first byte that is not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{source}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
+
+
+def read_yaml(
+    path: Path | str,
+    *,
+    what: str,
+    max_bytes: int = YAML_FILE_MAX_MB * MB,
+    error: type[Kpi6Error] = InputError,
+    follow_links: bool = False,
+) -> Any:
+    """A YAML file's data: a regular file reached without a symbolic link, at most `max_bytes`, UTF-8, parsed
+    by `parse_yaml`. Every YAML file kpi6 reads comes through here; each failure is one line (`error`)."""
+    try:
+        raw = read_regular(path, what=what, max_bytes=max_bytes, follow_links=follow_links)
+    except InputError as exc:
+        raise error(str(exc)) from None
+    source = _describe(Path(path))
+    return parse_yaml(decode_text(raw, source=source, error=error), source=source, error=error)
+
+
+__all__ = [
+    "MB",
+    "YAML_ALIAS_VALUES_MAX",
+    "YAML_FILE_MAX_MB",
+    "decode_text",
+    "open_regular",
+    "parse_yaml",
+    "read_regular",
+    "read_yaml",
+]

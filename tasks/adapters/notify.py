@@ -9,9 +9,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from kpi6.models.errors import DeliveryError, SettingsError
+from kpi6.tasks.adapters.files import read_yaml
 from kpi6.tasks.adapters.mail import sender_address, transport_from_settings
 
 if TYPE_CHECKING:
@@ -26,10 +25,7 @@ def contacts(settings: Settings) -> dict[str, list[str]]:
     """Province code -> e-mail addresses, from KPI6_CONTACTS_FILE (YAML)."""
     if not settings.contacts_file:
         return {}
-    try:
-        data = yaml.safe_load(Path(settings.contacts_file).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(f"KPI6_CONTACTS_FILE {settings.contacts_file}: {exc}") from None
+    data = read_yaml(settings.contacts_file, what="KPI6_CONTACTS_FILE", error=SettingsError, follow_links=True) or {}
     if not isinstance(data, dict):
         raise SettingsError(f"KPI6_CONTACTS_FILE {settings.contacts_file}: expected `TH-50: [address, ...]` lines")
     return {str(k): [v] if isinstance(v, str) else list(v) for k, v in data.items()}

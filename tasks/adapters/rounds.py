@@ -9,11 +9,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kpi6.models.errors import RoundConfigError, UnknownRoundError
 from kpi6.models.round import ROUND_ID, RoundConfig, parse_round
 from kpi6.settings import get_settings
+from kpi6.tasks.adapters.files import read_yaml
 
 
 def round_dirs() -> list[Path]:
@@ -26,14 +25,7 @@ def round_dirs() -> list[Path]:
 
 def read_round_file(path: Path) -> RoundConfig:
     """Parse and validate one round file; any problem is one line naming the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RoundConfigError(f"{path}: cannot read the round file: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise RoundConfigError(f"{path}: not valid YAML{where}") from None
+    data = read_yaml(path, what="round file", error=RoundConfigError, follow_links=True)
     config = parse_round(data, source=str(path))
     if path.stem != config.id:
         raise RoundConfigError(f"{path}: field id: {config.id!r} does not match the file name {path.stem!r}")

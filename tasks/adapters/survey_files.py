@@ -30,7 +30,7 @@ from kpi6.models.survey import (
     plan_columns,
     tally,
 )
-from kpi6.tasks.adapters.files import MB, open_regular, read_regular
+from kpi6.tasks.adapters.files import MB, open_regular, read_yaml
 from kpi6.tasks.adapters.spreadsheets import blank, csv_safe, read_table
 
 # How many problems an error message lists before it says "and N more".
@@ -169,18 +169,10 @@ def events_from_table(table: Table) -> list[dict[str, Any]]:
 
 def read_events(path: Path) -> list[DisseminationEvent]:
     """Dissemination events from YAML (a list, or `events:`), CSV or XLSX; row numbers name a bad row."""
-    import yaml
-
     if path.suffix.lower() in (".yaml", ".yml"):
         if not os.path.lexists(path):
             raise InputError(f"{path}: no such file")
-        content = read_regular(path, what="events file", max_bytes=EVENTS_YAML_MAX_BYTES)
-        try:
-            data = yaml.safe_load(content.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path.name}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
-        except yaml.YAMLError as exc:
-            raise InputError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        data = read_yaml(path, what="events file", max_bytes=EVENTS_YAML_MAX_BYTES)
         raw = data.get("events") if isinstance(data, dict) else data
         if not isinstance(raw, list):
             raise InputError(f"{path.name}: expected a list of events (or events: [...])")
