@@ -46,9 +46,15 @@ ProvinceParam = Annotated[
 
 
 def tell_dla(flow, flow_run, state) -> None:
-    """State hook: a province run that failed or crashed is reported to DLA on the alert channels."""
+    """State hook: a province run that failed or crashed is reported to DLA on the alert channels — unless it
+    was refused for the office's own input (an error it can fix, told at once to whoever ran it; nothing was
+    written)."""
     from kpi6.tasks.run import failed_steps_alert
 
+    if state.is_failed():
+        cause = state.result(raise_on_failure=False)
+        if isinstance(cause, Kpi6Error) and not isinstance(cause, DeliveryError):
+            return
     failed_steps_alert(dict(flow_run.parameters), state.message or "")
 
 

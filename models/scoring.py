@@ -10,6 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from kpi6.models.calendar import WorkingDayCalendar
+from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 
 
@@ -82,3 +83,38 @@ def score_province(
         steps_done=sum(s.done for s in steps),
         late_reports=sum(1 for s in steps if s.working_days_late > 0),
     )
+
+
+class ScoreLine(BaseModel):
+    """One province's score as the national table shows it (CLI, scores.csv, the portal): names, and numbers
+    rounded to the table's two decimals."""
+
+    code: str
+    name_th: str
+    name_en: str
+    steps_done: int
+    points: float
+    late_reports: int
+    working_days_late: int
+    penalty: float
+    total: float
+
+
+def score_lines(scores: list[ProvinceScore]) -> list[ScoreLine]:
+    lines = []
+    for s in scores:
+        p = registry().get(s.province_code)
+        lines.append(
+            ScoreLine(
+                code=p.code,
+                name_th=p.name_th,
+                name_en=p.name_en,
+                steps_done=s.steps_done,
+                points=round(float(s.points), 2),
+                late_reports=s.late_reports,
+                working_days_late=s.working_days_late,
+                penalty=round(float(s.penalty), 2),
+                total=round(float(s.total), 2),
+            )
+        )
+    return lines

@@ -1,11 +1,16 @@
-"""What a province run reports back: each step's deadline, state and lateness."""
+"""What a province's steps look like to a reader: each step's deadline, state and lateness — computed here once
+for every door (a run's summary, `kpi6 status`, the province artifact, the portal)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from kpi6.models.calendar import WorkingDayCalendar
+from kpi6.models.db import StepProgress, StepState
+from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction
 
 # A step's state as a clerk reads it (CLI tables, the province report in the Prefect UI).
@@ -17,9 +22,11 @@ class StepOutcome(BaseModel):
     name_th: str
     name_en: str
     deadline: date
-    action: StepAction
+    action: StepAction = StepAction.unchanged
     state: str
     completed_at: datetime | None = None
+    # done: working days late when it was completed; not done: working days past the deadline as of the day
+    # asked (0 when no day was asked, as in a run's summary)
     working_days_late: int = 0
 
 
@@ -28,3 +35,50 @@ class ProvinceRunSummary(BaseModel):
     province_name_th: str
     round_id: str
     steps: list[StepOutcome]
+
+
+class ProvinceStatus(BaseModel):
+    code: str
+    name_th: str
+    steps: list[StepOutcome]
+
+
+class RoundStatus(BaseModel):
+    """Provinces × steps of a round as of a day: what `kpi6 status` and DLA's national table show."""
+
+    round_id: str
+    as_of: date
+    deadlines: list[tuple[int, date]]
+    provinces: list[ProvinceStatus]
+
+
+def step_outcomes(
+    config: RoundConfig,
+    rows: Mapping[int, StepProgress],
+    *,
+    as_of: date | None = None,
+    actions: Mapping[int, StepAction] | None = None,
+    calendar: WorkingDayCalendar | None = None,
+) -> list[StepOutcome]:
+    """Each declared step of one province from its progress rows: a done step's lateness at completion, and
+    (with `as_of`) an open step's working days past its deadline so far."""
+    cal = calendar or config.working_calendar()
+    outcomes = []
+    for sc in config.steps:
+        row = rows.get(sc.number)
+        state = row.state if row else StepState.pending.value
+        done_at = row.completed_at if row and state == StepState.done.value else None
+        until = done_at or as_of
+        outcomes.append(
+            StepOutcome(
+                step=sc.number,
+                name_th=sc.name_th,
+                name_en=sc.name_en,
+                deadline=sc.deadline,
+                action=(actions or {}).get(sc.number, StepAction.unchanged),
+                state=state,
+                completed_at=done_at,
+                working_days_late=cal.working_days_late(sc.deadline, until) if until else 0,
+            )
+        )
+    return outcomes

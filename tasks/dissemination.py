@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from prefect import task
@@ -10,13 +11,14 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from kpi6.models.db import StepState
+from kpi6.models.errors import InputError
 from kpi6.models.inputs import (
     DisseminationInput,
 )
 from kpi6.models.provinces import registry
 from kpi6.models.rules import validate_step
 from kpi6.models.steps import by_key
-from kpi6.models.survey import SurveyResult
+from kpi6.models.survey import BandScheme, SurveyResult, SurveySummary, summarize
 from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository, survey_files
 from kpi6.tasks.adapters.database import session_scope
@@ -56,6 +58,7 @@ class SurveyImported(BaseModel):
     """What `kpi6 survey import` did."""
 
     result: SurveyResult
+    summary: SurveySummary  # with the round's band convention
     created: bool
     rejected_file: str | None = None
     evidence: list[str] = []
@@ -81,6 +84,7 @@ def import_survey(
         actor=actor or default_actor(),
         output_dir=output_dir,
     )
+    step = by_key()["dissemination"]
     file = Path(path)
     result, checked, table = survey_files.read_survey(
         file, period=ctx.config.period, columns=ctx.config.survey.columns, skip_invalid=skip_invalid
@@ -111,7 +115,7 @@ def import_survey(
                 at=at,
                 province_code=ctx.province.code,
                 round_id=ctx.config.id,
-                step=4,
+                step=step.number,
                 detail={
                     "source": result.source,
                     "sha256": result.sha256,
@@ -120,11 +124,53 @@ def import_survey(
                 },
             )
         states = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
-        step4_done = 4 in states and states[4].state == StepState.done.value
+        step4_done = step.number in states and states[step.number].state == StepState.done.value
     return SurveyImported(
         result=result,
+        summary=summarize(result, scheme=ctx.config.survey.bands),
         created=created,
         rejected_file=str(rejected) if rejected else None,
         evidence=stored,
         step4_done=step4_done,
+    )
+
+
+class SurveyChecked(BaseModel):
+    """A survey export checked and summarised, nothing recorded (`kpi6 survey summary`, the portal's preview)."""
+
+    result: SurveyResult
+    summary: SurveySummary
+    rejected_file: str | None = None
+    rejected_rows: int = 0
+
+
+def check_survey(
+    path: str,
+    *,
+    round_id: str | None = None,
+    bands: str | None = None,
+    laos_disseminated: int | None = None,
+    skip_invalid: bool = False,
+) -> SurveyChecked:
+    """Read, check and summarise a survey export against the round (its period, columns and bands; without a
+    round, any date and the 0.8 bands). A file with errors is refused whole unless `skip_invalid`; then the
+    rejected rows go to FILE.rejected.csv with their reasons."""
+    config = load_round(round_id) if round_id else None
+    try:
+        scheme = BandScheme(bands) if bands else (config.survey.bands if config else BandScheme.width_0_8)
+    except ValueError:
+        raise InputError(f"--bands {bands!r}: use 0.8 or 0.5") from None
+    file = Path(path)
+    result, checked, table = survey_files.read_survey(
+        file,
+        period=config.period if config else (date.min, date.max),
+        columns=config.survey.columns if config else None,
+        skip_invalid=skip_invalid,
+    )
+    rejected = survey_files.write_rejected(file, table, checked) if checked.rejected_rows else None
+    return SurveyChecked(
+        result=result,
+        summary=summarize(result, scheme=scheme, laos_disseminated=laos_disseminated),
+        rejected_file=str(rejected) if rejected else None,
+        rejected_rows=len(checked.rejected_rows),
     )

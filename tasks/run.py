@@ -25,7 +25,7 @@ from kpi6.models.provinces import Province, registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction, ValidatedStep, as_aware, check_report_time, validate_step
 from kpi6.models.steps import StepSpec, numbers
-from kpi6.models.summary import ProvinceRunSummary, StepOutcome
+from kpi6.models.summary import ProvinceRunSummary, step_outcomes
 from kpi6.settings import get_settings
 from kpi6.tasks import topics
 from kpi6.tasks.adapters import repository, survey_files
@@ -222,27 +222,13 @@ def record_failure(ctx: RunContext, step: int, error: str) -> None:
 @task(cache_policy=NO_CACHE)
 def summarize_run(ctx: RunContext, actions: dict[int, StepAction]) -> ProvinceRunSummary:
     """Each step's deadline, state, completion time and working days late, as the database has them."""
-    cal = ctx.config.working_calendar()
     with session_scope() as session:
         rows = repository.step_states(session=session, province_code=ctx.province.code, round_id=ctx.config.id)
-    outcomes = []
-    for sc in ctx.config.steps:
-        row = rows.get(sc.number)
-        done_at = row.completed_at if row and row.state == StepState.done.value else None
-        outcomes.append(
-            StepOutcome(
-                step=sc.number,
-                name_th=sc.name_th,
-                name_en=sc.name_en,
-                deadline=sc.deadline,
-                action=actions.get(sc.number, StepAction.unchanged),
-                state=row.state if row else "pending",
-                completed_at=done_at,
-                working_days_late=cal.working_days_late(sc.deadline, done_at) if done_at else 0,
-            )
-        )
     return ProvinceRunSummary(
-        province_code=ctx.province.code, province_name_th=ctx.province.name_th, round_id=ctx.config.id, steps=outcomes
+        province_code=ctx.province.code,
+        province_name_th=ctx.province.name_th,
+        round_id=ctx.config.id,
+        steps=step_outcomes(ctx.config, rows, actions=actions),
     )
 
 

@@ -21,6 +21,7 @@ from kpi6.models.weakness import (
     LpaResult,
     Proposal,
     Topic,
+    TypeShare,
     Weakness,
     check_results,
     plan_from,
@@ -165,3 +166,98 @@ def propose_topics_task(province: str, round_id: str, lpa_results: str) -> tuple
     analysis = analyse(Path(lpa_results), province=prov, config=config)
     plan = proposed_plan(analysis, config, prov)
     return analysis, plan.model_copy(update={"evidence": [lpa_results]})
+
+
+class WeaknessLine(BaseModel):
+    rank: int
+    indicator: str
+    indicator_name: str
+    aspect: str
+    share_below: float
+    n_below: int
+    n_laos: int
+    mean_percent: float
+    by_type: dict[str, TypeShare]
+
+
+class AspectLine(BaseModel):
+    rank: int
+    aspect: str
+    share_below: float
+    n_below: int
+    n_laos: int
+    mean_percent: float
+
+
+class ProposalLine(BaseModel):
+    topic: str
+    topic_id: str
+    aspect: str
+    indicators: list[str]
+    format: str
+    background_th: str
+
+
+class TopicsPublic(BaseModel):
+    """The ranking, the proposal and the plan as scripts read them (`kpi6 topics --json`, the portal's API)."""
+
+    source: str
+    threshold_percent: float
+    n_laos: int
+    weaknesses: list[WeaknessLine]
+    aspects: list[AspectLine]
+    proposal: list[ProposalLine]
+    plan: list[dict[str, object]] | None
+
+
+class TopicsProposal(BaseModel):
+    """What `propose_from_file` found: the analysis, and the plan when a province and a round were given."""
+
+    analysis: Analysis
+    plan: PlanInput | None = None
+
+    def public(self) -> TopicsPublic:
+        a = self.analysis
+        return TopicsPublic(
+            source=a.source,
+            threshold_percent=a.threshold_percent,
+            n_laos=a.n_laos,
+            weaknesses=[
+                WeaknessLine(
+                    **w.model_dump(include=set(WeaknessLine.model_fields) - {"aspect"}), aspect=w.aspect.name_th
+                )
+                for w in a.weaknesses
+            ],
+            aspects=[
+                AspectLine(**w.model_dump(include=set(AspectLine.model_fields) - {"aspect"}), aspect=w.aspect.name_th)
+                for w in a.aspects
+            ],
+            proposal=[
+                ProposalLine(
+                    topic=p.topic.title_th,
+                    topic_id=p.topic.id,
+                    aspect=p.topic.aspect.name_th,
+                    indicators=[w.indicator for w in p.weaknesses],
+                    format=p.topic.format,
+                    background_th=p.background_th,
+                )
+                for p in a.proposal
+            ],
+            plan=self.plan.model_dump(mode="json")["activities"] if self.plan else None,
+        )
+
+
+def propose_from_file(
+    path: Path,
+    *,
+    province: str | None = None,
+    round_id: str | None = None,
+    threshold_percent: float | None = None,
+) -> TopicsProposal:
+    """Rank a province's LPA weaknesses from its results file and propose the two topics; with a province and a
+    round, the plan for step 1 too (its dates from the round's deadlines)."""
+    prov = registry().get(province) if province else None
+    config = load_round(round_id) if round_id else None
+    analysis = analyse(path, province=prov, config=config, threshold_percent=threshold_percent)
+    plan = proposed_plan(analysis, config, prov) if prov and config else None
+    return TopicsProposal(analysis=analysis, plan=plan)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TypedDict
 
 from pydantic import ValidationError
 
@@ -20,7 +21,14 @@ INLINE_LIMIT = 256 * 1024  # well under Prefect's 512 KB, leaving room for the r
 STORED_LIMIT = 64 * MB
 
 
-def inputs_parameters(inputs: ProvinceInputs) -> dict[str, object]:
+class InputsParameters(TypedDict, total=False):
+    """The inputs as province-round's parameters: one of the two."""
+
+    inputs: ProvinceInputs
+    inputs_file: str
+
+
+def inputs_parameters(inputs: ProvinceInputs) -> InputsParameters:
     """`{"inputs": ...}`, or `{"inputs_file": path}` when the inputs are too large to travel inline."""
     data = inputs.model_dump_json(exclude_none=True).encode()
     if len(data) <= INLINE_LIMIT:

@@ -1,0 +1,47 @@
+"""`kpi6 demo`: the national demo on sample inputs, then the national score table."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpi6.cli.common import app, get_settings, out, safe_url
+from kpi6.cli.score import score_table
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where scores.csv and each province's forms go")] = Path("out"),
+    round_id: Annotated[str, typer.Option("--round")] = "2567-1",
+    seed: Annotated[int, typer.Option(help="Seed of the sample inputs")] = 6,
+) -> None:
+    """The national demo: 76 provinces on sample inputs, then the national score table."""
+    from kpi6.flows.demo import national_demo
+    from kpi6.models.scoring import score_lines
+    from kpi6.tasks.adapters.rounds import load_round
+    from kpi6.tasks.outputs import check_output_dir
+
+    config = load_round(round_id)
+    check_output_dir(str(out_dir.resolve()))
+    out.print(f"national demo · round {config.id} · 76 provinces · database {safe_url(get_settings().db_url)}")
+    started = time.perf_counter()
+    with out.status("running the five steps for 76 provinces and writing their forms (a minute or two)…"):
+        scores = national_demo(round_id=config.id, seed=seed, out_dir=str(out_dir.resolve()))
+    lines = score_lines(scores)
+    out.print(score_table(lines, f"คะแนนตัวชี้วัดที่ 6 ระดับประเทศ · รอบ {config.id} (demo)", steps=len(config.steps)))
+    late = sum(1 for r in lines if r.penalty)
+    out.print(
+        f"{len(lines)} provinces · {late} with lateness penalties · "
+        f"scores.csv: {out_dir / 'scores.csv'} · {time.perf_counter() - started:.0f} s"
+    )
+    out.print(
+        f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
+        f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/"
+    )
+    out.print(
+        f"the offices' files: {out_dir / 'inputs' / config.id}/lpa/ (LPA results: each plan's two topics) · "
+        f"{out_dir / 'inputs' / config.id}/surveys/ (survey exports: each Form 2's satisfaction summary)"
+    )
