@@ -47,3 +47,27 @@ def test_a_module_imports_only_the_layers_below_it(path: Path) -> None:
 def test_the_rules_cover_every_module() -> None:
     assert len(MODULES) > 40
     assert {_layer(p) for p in MODULES} == set(ALLOWED)
+
+
+def test_the_cli_imports_no_prefect_until_a_command_runs() -> None:
+    """`kpi6.runtime.prefect_defaults` sets Prefect's logging before Prefect is imported (it reads it once, at
+    import); a CLI module importing Prefect at its top would undo that, and slow every command."""
+    import subprocess
+    import sys
+
+    probe = "import sys, kpi6.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+# What only the core does: a door calling one of these would repeat a check or a computation of the core.
+CORE_ONLY = ("check_inputs", "validate_step", "decide_step", "prepare_run", "resolve_files", "step_outcomes")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "kpi6" / "cli").glob("*.py")), ids=lambda p: p.name)
+def test_a_cli_module_only_parses_calls_the_core_and_presents(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert not names & set(CORE_ONLY), f"{path.name} uses {sorted(names & set(CORE_ONLY))}"
