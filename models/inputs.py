@@ -250,8 +250,8 @@ class DisseminationEvent(_Input):
     channel: Channel
     channel_detail: ShortText = ""
     laos: Annotated[list[ShortText], MaxItems(MAX_LAOS)] = []
-    laos_by_type: dict[LaoType, Annotated[int, Field(ge=0)]] = {}
-    laos_reached: int | None = Field(default=None, ge=1)
+    laos_by_type: dict[LaoType, Annotated[int, Field(ge=0, le=MAX_LAOS)]] = {}
+    laos_reached: int | None = Field(default=None, ge=1, le=MAX_LAOS)
     participants: int = Field(default=0, ge=0)
     description: LongText = ""
     evidence: Evidence = []
@@ -316,7 +316,9 @@ class DisseminationInput(_Input):
     events: list[DisseminationEvent] = []
     events_file: PathText | None = None
     strategy: LongText = ""
-    laos_total: int | None = Field(default=None, ge=1, description="LAOs disseminated to, when counting differs")
+    laos_total: int | None = Field(
+        default=None, ge=1, le=MAX_LAOS, description="LAOs disseminated to, when counting differs"
+    )
     survey_respondents: int = Field(default=0, ge=0)
     satisfaction: Annotated[list[SatisfactionItem], MaxItems(MAX_SATISFACTION_ITEMS)] = []
     survey_file: SurveySource | None = None

@@ -67,6 +67,22 @@ def check_report_time(config: RoundConfig, step: int, reported_at: datetime, don
             )
 
 
+def check_reported_work_time(
+    config: RoundConfig, step: int, completed_at: datetime, done_at: Mapping[int, datetime]
+) -> None:
+    """Work that a recorded report covers cannot be re-dated after that report (a forced re-run of the media
+    dated after Form 1 went out would leave Form 1 before its media)."""
+    covered_by = config.step(step).spec.reported_on
+    for m, reported in sorted(done_at.items()):
+        sc = config.step(m)
+        if m != step and sc.form is not None and sc.form == covered_by and as_aware(completed_at) > reported:
+            raise InputError(
+                f"step {step} ({config.step(step).name_en}) dated {as_aware(completed_at).isoformat()} is after "
+                f"Form {sc.form} reported it ({reported.isoformat()}): a report cannot precede the work it reports; "
+                f"date it before then, or send Form {sc.form} again first (--step {m} --resubmit)"
+            )
+
+
 def done_steps(states: Mapping[int, str]) -> set[int]:
     return {n for n, s in states.items() if s == "done"}
 

@@ -179,6 +179,14 @@ class Table:
     first_row: int = 2  # the spreadsheet row number of rows[0] (the header is row 1)
     sha256: str = ""  # of the file's bytes as read (tasks/tables.read_table)
 
+    def __post_init__(self) -> None:
+        # A CSV row may stop short of the header (a trailing empty answer left out, a cell dropped by hand):
+        # its missing cells are empty, so every reader may index a row by any header's position.
+        width = len(self.headers)
+        for row in self.rows:
+            if len(row) < width:
+                row.extend([None] * (width - len(row)))
+
 
 @dataclass(frozen=True)
 class Problem:

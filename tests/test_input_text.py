@@ -7,6 +7,7 @@ import copy
 from datetime import datetime
 
 import pytest
+from pydantic import ValidationError
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.errors import InputError
@@ -341,3 +342,54 @@ def test_an_events_file_with_a_buddhist_era_date_names_it_with_its_row(tmp_path)
     msg = str(info.value)
     assert msg.startswith("events.csv: row 3, date: 2567-02-22 looks like a Buddhist-Era year"), msg
     assert "2024-02-22" in msg
+
+
+def test_work_a_sent_report_covers_cannot_be_redated_after_it(sqlite_url, tmp_path):
+    """A forced re-run of the media dated after Form 1 went out would leave Form 1 before its media."""
+    from kpi6.flows.province import province_round
+    from kpi6.models.inputs import ProvinceInputs
+    from tests.factories import bkk, full_inputs
+
+    inputs = full_inputs()
+    province_round(
+        "TH-50",
+        "2567-1",
+        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media, form1=inputs.form1),
+        now=bkk(2024, 2, 9, 17),
+        output_dir=str(tmp_path),
+    )
+    late_media = inputs.media.model_copy(update={"done_at": bkk(2024, 2, 12, 10)})
+    with pytest.raises(InputError, match=r"after Form 1 reported it .* send Form 1 again first"):
+        province_round(
+            "TH-50",
+            "2567-1",
+            step=2,
+            force=True,
+            inputs=ProvinceInputs(media=late_media),
+            now=bkk(2024, 2, 12, 11),
+            output_dir=str(tmp_path),
+        )
+    early_media = inputs.media.model_copy(update={"done_at": bkk(2024, 2, 1, 10)})
+    summary = province_round(
+        "TH-50",
+        "2567-1",
+        step=2,
+        force=True,
+        inputs=ProvinceInputs(media=early_media),
+        now=bkk(2024, 2, 12, 11),
+        output_dir=str(tmp_path),
+    )
+    assert summary.steps[1].completed_at == bkk(2024, 2, 1, 10)
+
+
+@pytest.mark.parametrize("field", ["laos_total", "laos_reached"])
+def test_a_count_of_laos_larger_than_any_province_is_refused(field):
+    from kpi6.models.inputs import MAX_LAOS, DisseminationEvent, DisseminationInput
+
+    event = {"date": "2024-02-15", "channel": "training", "laos_reached": 3}
+    if field == "laos_reached":
+        event["laos_reached"] = 10**30
+    data = {"events": [event], **({"laos_total": 10**30} if field == "laos_total" else {})}
+    with pytest.raises(ValidationError, match=f"less than or equal to {MAX_LAOS}"):
+        DisseminationInput.model_validate(data)
+    DisseminationEvent.model_validate({**event, "laos_reached": MAX_LAOS})

@@ -33,7 +33,18 @@ def test_a_malformed_smtp_url_is_one_line_that_never_quotes_the_password(url, mo
 
 @pytest.mark.parametrize(
     "password",
-    ["change%20me", "********", "Change-Me", "%3Cpassword%3E", "xxxxxxxx", "your_password", "YOUR-SMTP-PASSWORD"],
+    [
+        "change%20me",
+        "********",
+        "Change-Me",
+        "%3Cpassword%3E",
+        "xxxxxxxx",
+        "your_password",
+        "YOUR-SMTP-PASSWORD",
+        "${SMTP_PASSWORD}",
+        "$SMTP_PASSWORD",
+        "%SMTP_PASSWORD%",
+    ],
 )
 def test_placeholder_passwords_are_refused_after_decoding(password):
     with pytest.raises(SettingsError, match="placeholder password") as err:

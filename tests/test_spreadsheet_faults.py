@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -548,3 +549,88 @@ def test_scores_csv_neutralises_its_text_columns(tmp_path, monkeypatch):
     out = scoring.write_scores_csv([score], tmp_path / "scoring.csv")  # type: ignore[list-item]
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[1][:3] == ["TH-50", "'=1+1", "'@cmd"] and rows[1][4] == "10.00"
+
+
+# --- found by an attack after the fixes above: each failed before its fix ----------------------------------------
+
+
+def test_an_entry_that_lies_about_its_size_is_refused_without_inflating_it(tmp_path):
+    """A sheet whose zip header declares 400 KB but whose data inflates to 1.5 GB: zipfile's read() inflated up
+    to 2 GiB in one call before noticing (2.2 GB of memory); the entry is now read in chunks up to its size."""
+    real = 1500 * MB
+    declared = 400 * 1024
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zipfile.ZipFile(io.BytesIO(workbook_bytes())).infolist():
+            if info.filename != SHEET:
+                out.writestr(info, zipfile.ZipFile(io.BytesIO(workbook_bytes())).read(info))
+        sheet = zipfile.ZipInfo(SHEET)
+        sheet.compress_type = zipfile.ZIP_DEFLATED
+        with out.open(sheet, "w", force_zip64=False) as fh:
+            fh.write(b"<worksheet><sheetData>")
+            for _ in range(real // MB):
+                fh.write(b" " * MB)
+    data = buf.getvalue()
+    # the header declares the first 400 KB, with their CRC: read to its declared size, the entry looks whole
+    head = (b"<worksheet><sheetData>" + b" " * declared)[:declared]
+    crc = zipfile.ZipFile(io.BytesIO(data)).getinfo(SHEET).CRC
+    for old, new in ((real + 22, declared), (crc, zlib.crc32(head))):
+        assert data.count(struct.pack("<I", old)) >= 2  # the local header and the central directory
+        data = data.replace(struct.pack("<I", old), struct.pack("<I", new))
+    path = tmp_path / "lying.xlsx"
+    path.write_bytes(data)
+    probe = CHILD.replace("resource.setrlimit(resource.RLIMIT_AS, (limit, limit))", "") + textwrap.dedent("""
+        print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "MB")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path), "0"], capture_output=True, text=True, timeout=300, check=False
+    )
+    out, peak = done.stdout.splitlines()
+    assert out.startswith("InputError: ") and "lying.xlsx" in out, done.stdout + done.stderr[-2000:]
+    assert int(peak.split()[1]) < 600, peak  # the interpreter and kpi6 take about 200 MB
+
+
+def test_a_survey_row_shorter_than_its_header_reads_its_missing_cells_as_empty(tmp_path):
+    from kpi6.tasks.dissemination import check_survey
+
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "Timestamp,ชื่อ อปท.,ข้อ 1,ข้อ 2,ความคิดเห็น\n"
+        "15/2/2024 10:00,อบต.ก,5,4,ดี\n"
+        "15/2/2024 10:05,อบต.ข,4\n"  # its last two cells left out: a rating is missing
+        "15/2/2024 10:10,อบต.ค,3,5\n",  # its comment left out
+        encoding="utf-8",
+    )
+    checked = check_survey(str(path), skip_invalid=True)
+    assert (checked.summary.n, checked.rejected_rows) == (2, 1)
+    assert [item.n for item in checked.summary.items] == [2, 2]
+    rejected = Path(str(checked.rejected_file)).read_text(encoding="utf-8-sig")
+    assert rejected.splitlines()[1].startswith("3,\"row 3, column 'ข้อ 2': no answer"), rejected
+
+
+def test_the_rejected_rows_file_is_never_written_through_a_symlink(tmp_path):
+    from kpi6.tasks.dissemination import check_survey
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    survey = tmp_path / "s.csv"
+    rows = "".join(f"15/2/2024 10:{i:02d},{1 + i % 5}\n" for i in range(10))
+    survey.write_text(f"Timestamp,ข้อ 1\n{rows}15/2/2024 11:00,มากมาย\n", encoding="utf-8")
+    (tmp_path / "s.rejected.csv").symlink_to(victim)
+    with pytest.raises(InputError, match="symbolic link"):
+        check_survey(str(survey), skip_invalid=True)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    (tmp_path / "s.rejected.csv").unlink()
+    assert check_survey(str(survey), skip_invalid=True).rejected_rows == 1  # a plain file is written as before
+    assert "มากมาย" in (tmp_path / "s.rejected.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_file_name_with_escape_sequences_is_shown_escaped_on_the_terminal(tmp_path):
+    from typer.testing import CliRunner
+
+    from kpi6.cli import app
+
+    name = tmp_path / "x\x1b[2J\x1b[31mred.csv"
+    result = CliRunner().invoke(app, ["survey", "summary", str(name)])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\\x1b[2J" in result.stderr, repr(result.stderr)

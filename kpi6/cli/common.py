@@ -46,7 +46,10 @@ CLICK_ERRORS, SHOW_HELP_ERRORS = _click_errors()
 
 def print_error(message: str) -> None:
     """`error: ...` on stderr, on one line whatever the message holds (Rich markup in it is printed as written)."""
-    line = " ".join(str(message).split("\n"))
+    # a file name may carry ESC sequences that would rewrite the terminal: shown escaped (\x1b)
+    line = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode() for c in " ".join(str(message).split("\n"))
+    )
     err.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
 
 

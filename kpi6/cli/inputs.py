@@ -14,12 +14,12 @@ INPUT_FILE_MAX_MB = 5
 
 def read_input_file(path: Path) -> ProvinceInputs:
     """The steps' inputs from a YAML or JSON file: a regular file of at most INPUT_FILE_MAX_MB, in UTF-8."""
-    from kpi6.tasks.adapters.files import MB, decode_text, read_regular, read_yaml
+    from kpi6.tasks.adapters.files import MB, read_regular, read_yaml, utf8_text
 
     if path.suffix.lower() != ".json":
         data = read_yaml(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB)
     else:
-        text = decode_text(read_regular(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB), source=str(path))
+        text = utf8_text(read_regular(path, what="input file", max_bytes=INPUT_FILE_MAX_MB * MB), source=str(path))
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

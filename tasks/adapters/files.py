@@ -12,7 +12,7 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 
@@ -21,7 +21,7 @@ from kpi6.models.errors import InputError, Kpi6Error
 MB = 1024 * 1024
 
 
-def _describe(path: Path) -> str:
+def describe(path: Path) -> str:
     """The path as a terminal can show it: control characters escaped (a name may carry ESC sequences)."""
     text = str(path)
     return text if text.isprintable() else ascii(text)
@@ -78,33 +78,56 @@ def open_regular(path: Path | str, *, what: str, follow_links: bool = False) -> 
     path = Path(path).expanduser()
     absolute = Path(os.path.realpath(path) if follow_links else os.path.abspath(path))
     if os.path.realpath(absolute) != str(absolute):
-        raise InputError(f"{what}: {_describe(path)} is or passes through a symbolic link; give the file itself")
+        raise InputError(f"{what}: {describe(path)} is or passes through a symbolic link; give the file itself")
     if str(absolute).startswith(_SYSTEM_DIRS):  # refused before the open: opening a device can act on it
-        raise InputError(f"{what}: {_describe(path)} is a system file, not an office's file")
+        raise InputError(f"{what}: {describe(path)} is a system file, not an office's file")
     try:
         fd = _open_walking(absolute)
     except FileNotFoundError:
-        raise InputError(f"{what}: file not found: {_describe(path)}") from None
+        raise InputError(f"{what}: file not found: {describe(path)}") from None
     except IsADirectoryError:
-        raise InputError(f"{what}: {_describe(path)} is a folder, not a file") from None
+        raise InputError(f"{what}: {describe(path)} is a folder, not a file") from None
     except NotADirectoryError:
-        raise InputError(f"{what}: file not found: {_describe(path)} (a part of it is a file, not a folder)") from None
+        raise InputError(f"{what}: file not found: {describe(path)} (a part of it is a file, not a folder)") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise InputError(
-                f"{what}: {_describe(path)} is or passes through a symbolic link; give the file itself"
+                f"{what}: {describe(path)} is or passes through a symbolic link; give the file itself"
             ) from None
-        raise InputError(f"{what}: cannot read {_describe(path)}: {exc.strerror or exc}") from None
+        raise InputError(f"{what}: cannot read {describe(path)}: {exc.strerror or exc}") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{what}: {_describe(path)} is a folder, not a file")
+            raise InputError(f"{what}: {describe(path)} is a folder, not a file")
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{what}: {_describe(path)} is not a regular file")
+            raise InputError(f"{what}: {describe(path)} is not a regular file")
         if st.st_dev in _system_devices():
-            raise InputError(f"{what}: {_describe(path)} is a system file, not an office's file")
+            raise InputError(f"{what}: {describe(path)} is a system file, not an office's file")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_for_writing(path: Path | str, *, what: str) -> TextIO:
+    """Create or replace a file kpi6 writes beside a user-named one (the survey's rejected rows), as UTF-8 text
+    with a byte-order mark: never through a symbolic link (it would overwrite whatever the link names), never
+    into a FIFO or a device; an existing regular file is replaced."""
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{what}: {describe(path)} is a symbolic link; remove it or move the file") from None
+        raise InputError(f"{what}: cannot write {describe(path)}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{what}: {describe(path)} exists and is not a regular file")
+        os.set_blocking(fd, True)
+        os.ftruncate(fd, 0)
+        return open(fd, "w", encoding="utf-8-sig", newline="")
     except BaseException:
         os.close(fd)
         raise
@@ -185,7 +208,7 @@ def _yaml_sizes(root: yaml.Node, source: str, error: type[Kpi6Error]) -> tuple[i
     return len(expanded), expanded[id(root)]
 
 
-def decode_text(data: bytes, *, source: str, error: type[Kpi6Error] = InputError) -> str:
+def utf8_text(data: bytes, *, source: str, error: type[Kpi6Error] = InputError) -> str:
     """UTF-8 text (a byte-order mark dropped), or one line naming the first byte that is not."""
     try:
         return data.decode("utf-8-sig")
@@ -207,15 +230,17 @@ def read_yaml(
         raw = read_regular(path, what=what, max_bytes=max_bytes, follow_links=follow_links)
     except InputError as exc:
         raise error(str(exc)) from None
-    source = _describe(Path(path))
-    return parse_yaml(decode_text(raw, source=source, error=error), source=source, error=error)
+    source = describe(Path(path))
+    return parse_yaml(utf8_text(raw, source=source, error=error), source=source, error=error)
 
 
 __all__ = [
     "MB",
+    "describe",
     "YAML_ALIAS_VALUES_MAX",
     "YAML_FILE_MAX_MB",
-    "decode_text",
+    "utf8_text",
+    "open_for_writing",
     "open_regular",
     "parse_yaml",
     "read_regular",

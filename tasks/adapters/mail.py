@@ -170,6 +170,7 @@ def _placeholder(password: str) -> bool:
         word in PLACEHOLDERS
         or len(set(word)) <= 1
         or bool(re.fullmatch(r"(your|my)?(smtp|mail)?(password|pass|secret)", word))
+        or bool(re.fullmatch(r"\$\{?\w+\}?|%\w+%", unquote(password).strip()))  # a variable never substituted
     )
 
 

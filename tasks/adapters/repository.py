@@ -28,7 +28,7 @@ from kpi6.models.db import (
 from kpi6.models.errors import DeliveryBusyError, InputError, StepOrderError
 from kpi6.models.provinces import Province
 from kpi6.models.round import RoundConfig
-from kpi6.models.rules import check_prerequisites, done_steps
+from kpi6.models.rules import check_prerequisites, check_reported_work_time, done_steps
 from kpi6.models.scoring import ProvinceScore, StepFacts
 from kpi6.tasks.adapters.rounds import config_digest
 
@@ -202,6 +202,12 @@ def complete_step(
     """
     rows = step_states(session=session, province_code=province_code, round_id=config.id, lock=True)
     check_prerequisites(config, step, done_steps({n: r.state for n, r in rows.items()}))
+    check_reported_work_time(
+        config,
+        step,
+        completed_at,
+        {n: r.completed_at for n, r in rows.items() if r.state == StepState.done.value and r.completed_at},
+    )
     row = _progress_row(session=session, rows=rows, province_code=province_code, round_id=config.id, step=step)
     before = row.state
     if before == StepState.done.value and not force:

@@ -30,7 +30,7 @@ from kpi6.models.survey import (
     plan_columns,
     tally,
 )
-from kpi6.tasks.adapters.files import MB, open_regular, read_yaml
+from kpi6.tasks.adapters.files import MB, open_for_writing, open_regular, read_yaml
 from kpi6.tasks.adapters.spreadsheets import blank, csv_safe, read_table
 
 # How many problems an error message lists before it says "and N more".
@@ -71,7 +71,7 @@ def write_rejected(path: Path, table: Table, checked: Checked) -> Path | None:
     if not checked.rejected_rows:
         return None
     out = rejected_path(path)
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+    with open_for_writing(out, what="the rejected rows' file") as fh:
         w = csv.writer(fh)
         w.writerow(["row", "problems", *map(csv_safe, table.headers)])
         for number, problems in checked.rejected_rows.items():
