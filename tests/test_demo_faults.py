@@ -19,6 +19,7 @@ from kpi6.models.lpa import LaoType
 from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.demo import demo_inputs, demo_runs
 from tests.dbsupport import all_rows
+from tests.docsupport import pdf_pages, squash
 from tests.mailsupport import running_inbox
 
 SUBSET = ["TH-50", "TH-10", "TH-83", "TH-30", "TH-12", "TH-20"]
@@ -78,6 +79,9 @@ def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url
     survey = write_google_csv(tmp_path / "survey.csv", rows, SURVEY_ITEMS)
     data = full_inputs().model_dump(mode="json", exclude_none=True)
     data["dissemination"].update(survey_file=str(survey), survey_respondents=0)
+    # events written out in the input itself, each with its LAOs by name and a long description: ~760 KB
+    event = {**data["dissemination"]["events"][0], "description": "อบรมเชิงปฏิบัติการ " * 200}
+    data["dissemination"]["events"] = [{**event, "laos": [f"อบต.บ้านที่{i}-{k}" for i in range(40)]} for k in range(60)]
     file = tmp_path / "in.yaml"
     file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(
@@ -87,6 +91,8 @@ def test_inputs_over_prefects_parameter_limit_travel_as_a_stored_file(sqlite_url
     stored = list((tmp_path / "data" / "run-inputs").glob("*.json"))
     assert len(stored) == 1 and stored[0].stat().st_size > 512 * 1024
     assert "Traceback" not in result.stderr
+    form2 = squash("".join(pdf_pages((tmp_path / "o" / "2567-1" / "TH-50" / "form2.pdf").read_bytes())))
+    assert squash("ผู้ตอบแบบสำรวจ ๒,๐๐๐ ราย") in form2  # the survey export, read by the flow itself
 
 
 def _bad_survey(tmp_path):  # type: ignore[no-untyped-def]
