@@ -23,7 +23,7 @@ test: setup
 
 # mypy finds the package through .typecheck/ (scripts/typecheck-tree.sh) and names files there; the sed gives
 # each file's path in the checkout (.typecheck/kpi6/tasks/run.py -> tasks/run.py), keeping mypy's exit status.
-MYPY_PATHS := sed -E 's,^\.typecheck/kpi6/(flows|tasks|models|deployments|templates)/,\1/,; s,^\.typecheck/kpi6/,kpi6/,'
+MYPY_PATHS := sed -E 's,^\.typecheck/kpi6/(flows|tasks|models|deployments|templates|web)/,\1/,; s,^\.typecheck/kpi6/,kpi6/,'
 
 lint: setup
 	$(BIN)/ruff check .

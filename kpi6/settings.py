@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     demo_parallel: int = Field(default=2, ge=1, le=32, description="Province runs the national demo runs at once")
     topics_file: Path | None = Field(default=None, description="YAML: DLA's topics, added to the catalogue")
     outbox_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default data/outbox")
+    portal_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where the offices reach the portal; https makes cookies Secure"
+    )
+    portal_round: str | None = Field(default=None, description="The round the portal shows; default the current")
+    portal_session_hours: float = Field(default=12, gt=0, le=24 * 30, description="A sign-in lasts this long")
+    portal_link_hours: float = Field(default=72, gt=0, le=24 * 30, description="A one-time sign-in link lasts this")
+    portal_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins before an account or address waits")
+    portal_lock_minutes: float = Field(default=15, gt=0, description="How long it waits, from the last failure")
 
     @property
     def db_url(self) -> str:

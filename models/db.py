@@ -207,3 +207,66 @@ class SurveyImport(SQLModel, table=True):
     respondents: int
     rejected: int = 0
     result: dict[str, Any] = _json(dict)
+
+
+class Role(StrEnum):
+    """Who a portal user is: an office acts for its one province; DLA reads every province and may act for one
+    (audited); an admin manages users."""
+
+    office = "office"
+    dla = "dla"
+    admin = "admin"
+
+
+class PortalUser(SQLModel, table=True):
+    """A person who signs in to the offices' portal. The password is an Argon2id hash, never the password."""
+
+    __tablename__ = "portal_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    role: str = Field(max_length=16)
+    province_code: str | None = Field(default=None, foreign_key="province.code", index=True)
+    password_hash: str | None = None
+    disabled: bool = False
+    demo: bool = False  # made by `kpi6 demo`, with a password it printed
+    created_at: datetime = _ts(nullable=False)
+    password_set_at: datetime | None = _ts()
+
+
+class PortalSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the database its SHA-256 (a stolen copy of the
+    database signs nobody in)."""
+
+    __tablename__ = "portal_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="portal_user.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    last_seen: datetime = _ts(nullable=False)
+
+
+class SignInLink(SQLModel, table=True):
+    """A one-time link where a new (or reset) user sets a password; stored as the SHA-256 of its token."""
+
+    __tablename__ = "sign_in_link"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="portal_user.id", index=True)
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    used_at: datetime | None = _ts()
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, counted per account and per address (in the database: it survives a restart and is
+    shared by every portal process)."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)

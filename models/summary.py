@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel
 
@@ -82,3 +83,56 @@ def step_outcomes(
             )
         )
     return outcomes
+
+
+class StepView(BaseModel):
+    """One step as an office's home page shows it: its outcome, the working days left before its deadline (an
+    open step not yet due), the penalty it costs so far (a report: late, or overdue as of today) and the steps
+    it still waits for."""
+
+    number: int
+    name_th: str
+    name_en: str
+    deadline: date
+    state: str
+    completed_at: datetime | None
+    working_days_late: int
+    report_form: int | None
+    working_days_left: int | None
+    penalty_so_far: Decimal
+    waiting_for: list[int]
+
+
+def step_views(
+    config: RoundConfig,
+    outcomes: list[StepOutcome],
+    *,
+    as_of: date,
+    calendar: WorkingDayCalendar | None = None,
+) -> list[StepView]:
+    cal = calendar or config.working_calendar()
+    done = {o.step for o in outcomes if o.state == StepState.done.value}
+    views = []
+    for o in outcomes:
+        sc = config.step(o.step)
+        is_open = o.step not in done
+        views.append(
+            StepView(
+                number=o.step,
+                name_th=o.name_th,
+                name_en=o.name_en,
+                deadline=o.deadline,
+                state=o.state,
+                completed_at=o.completed_at,
+                working_days_late=o.working_days_late,
+                report_form=sc.form,
+                working_days_left=cal.working_days_after(as_of, o.deadline)
+                if is_open and as_of <= o.deadline
+                else None,
+                penalty_so_far=config.scoring.penalty_per_working_day * o.working_days_late
+                if sc.report
+                else Decimal(0),
+                waiting_for=[n for n in sc.requires if n not in done] if is_open else [],
+            )
+        )
+    return views

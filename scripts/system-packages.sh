@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages kpi6 uses when present: HarfBuzz's subsetter makes WeasyPrint embed fonts faster
-# (without it WeasyPrint falls back to fontTools). The Thai font itself comes from PyPI (fontpkg-sarabun).
+# Debian packages kpi6 uses: HarfBuzz's subsetter makes WeasyPrint embed fonts faster (without it WeasyPrint
+# falls back to fontTools; the Thai font itself comes from PyPI, fontpkg-sarabun). The portal's browser tests
+# drive Debian's chromium through Playwright, with a Thai system font for its pages (fonts-thai-tlwg).
 set -euo pipefail
-want=(libharfbuzz-subset0)
+want=(libharfbuzz-subset0 chromium fonts-thai-tlwg)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

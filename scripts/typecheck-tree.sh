@@ -9,6 +9,6 @@ mkdir -p .typecheck/kpi6
 for entry in kpi6/*; do
     ln -s "../../$entry" ".typecheck/kpi6/$(basename "$entry")"
 done
-for folder in flows tasks models deployments templates; do
+for folder in flows tasks models deployments templates web; do
     ln -s "../../$folder" ".typecheck/kpi6/$folder"
 done

@@ -54,13 +54,14 @@ def default_actor() -> str:
     return get_settings().actor or getpass.getuser()
 
 
-def prepare_database(config: RoundConfig, *, actor: str) -> None:
-    """Create or upgrade the schema and make sure it knows the provinces and this round."""
+def prepare_database(config: RoundConfig | None, *, actor: str) -> None:
+    """Create or upgrade the schema and make sure it knows the provinces and this round (if one is given)."""
     migrate()
     with session_scope() as session:
         serialise(session.connection(), SETUP_LOCK)  # two runs at once would both insert the same rows
         repository.sync_provinces(session=session, provinces=registry())
-        repository.sync_round(session=session, config=config, actor=actor, at=repository.utcnow())
+        if config is not None:
+            repository.sync_round(session=session, config=config, actor=actor, at=repository.utcnow())
 
 
 @task(cache_policy=NO_CACHE)

@@ -5,19 +5,41 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from pydantic import BaseModel
+
 from kpi6.models.db import StepProgress
 from kpi6.models.provinces import registry
-from kpi6.models.summary import ProvinceStatus, RoundStatus, step_outcomes
+from kpi6.models.round import RoundConfig
+from kpi6.models.scoring import ScoreLine, score_lines, score_province
+from kpi6.models.summary import ProvinceStatus, RoundStatus, StepView, step_outcomes, step_views
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.outputs import province_files
 from kpi6.tasks.run import prepare_round
+from kpi6.tasks.scoring import compute_round_scores
 
 
 def round_status(round_id: str, *, as_of: date, province: str | None = None) -> RoundStatus:
     """Every province (or only `province`) and every declared step: state, deadline and working days late, or
     overdue so far as of `as_of`."""
-    only = registry().get(province).code if province else None
+    return _round_status(prepare_round.fn(round_id), as_of=as_of, province=province)
+
+
+class NationalView(BaseModel):
+    """DLA's national table: every province's steps (as of a day) and score."""
+
+    status: RoundStatus
+    scores: dict[str, ScoreLine]
+
+
+def national_view(round_id: str, *, as_of: date) -> NationalView:
     config = prepare_round.fn(round_id)
+    scores = score_lines(compute_round_scores(config))
+    return NationalView(status=_round_status(config, as_of=as_of), scores={s.code: s for s in scores})
+
+
+def _round_status(config: RoundConfig, *, as_of: date, province: str | None = None) -> RoundStatus:
+    only = registry().get(province).code if province else None
     with session_scope() as session:
         progress = repository.all_progress(session=session, round_id=config.id)
     rows: dict[str, dict[int, StepProgress]] = defaultdict(dict)
@@ -35,4 +57,44 @@ def round_status(round_id: str, *, as_of: date, province: str | None = None) -> 
             for p in registry()
             if only is None or p.code == only
         ],
+    )
+
+
+class ProvinceView(BaseModel):
+    """What an office's home page (and its JSON twin) shows: the steps as a timeline, the score, the files the
+    runs wrote and the evidence links."""
+
+    code: str
+    name_th: str
+    name_en: str
+    round_id: str
+    as_of: date
+    sample_dates: bool
+    steps: list[StepView]
+    score: ScoreLine
+    files: list[str]
+    evidence: dict[int, list[str]]
+
+
+def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | None = None) -> ProvinceView:
+    """One province's round as of a day, from what the database records."""
+    province = registry().get(code)
+    config = prepare_round.fn(round_id)
+    with session_scope() as session:
+        rows = repository.step_states(session=session, province_code=province.code, round_id=config.id)
+        facts = repository.round_facts(session=session, round_id=config.id, province_code=province.code)
+    cal = config.working_calendar()
+    outcomes = step_outcomes(config, rows, as_of=as_of, calendar=cal)
+    [score] = score_lines([score_province(config, province.code, facts.get(province.code, {}), cal)])
+    return ProvinceView(
+        code=province.code,
+        name_th=province.name_th,
+        name_en=province.name_en,
+        round_id=config.id,
+        as_of=as_of,
+        sample_dates=config.sample_dates,
+        steps=step_views(config, outcomes, as_of=as_of, calendar=cal),
+        score=score,
+        files=[p.name for p in province_files(output_dir, config.id, province.code)],
+        evidence={n: list(r.evidence) for n, r in rows.items() if r.evidence},
     )

@@ -16,6 +16,7 @@ ALLOWED = {
     "tasks/render": {"kpi6.models", "kpi6.tasks.render", "kpi6.templates"},
     "tasks": {"kpi6.models", "kpi6.settings", "kpi6.tasks"},
     "flows": {"kpi6.models", "kpi6.settings", "kpi6.tasks", "kpi6.flows"},
+    "web": {"kpi6.models", "kpi6.settings", "kpi6.tasks", "kpi6.flows", "kpi6.web"},
 }
 
 

@@ -157,6 +157,8 @@ survey_app = typer.Typer(
     help="The satisfaction survey (step 4): summarise or import a Google/Microsoft Forms export.", no_args_is_help=True
 )
 app.add_typer(survey_app, name="survey")
+users_app = typer.Typer(help="The portal's users: add, list, disable, enable, reset.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 @app.callback()

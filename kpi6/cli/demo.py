@@ -45,3 +45,21 @@ def demo(
         f"the offices' files: {out_dir / 'inputs' / config.id}/lpa/ (LPA results: each plan's two topics) · "
         f"{out_dir / 'inputs' / config.id}/surveys/ (survey exports: each Form 2's satisfaction summary)"
     )
+    _demo_accounts()
+
+
+def _demo_accounts() -> None:
+    """The portal's demo accounts, with a new password each time the demo runs (printed here only)."""
+    import secrets
+    from datetime import UTC, datetime
+
+    from kpi6.tasks.accounts import demo_email, reset_demo_users
+    from kpi6.tasks.run import default_actor
+
+    password = secrets.token_urlsafe(12)
+    users = reset_demo_users(password, actor=default_actor(), now=datetime.now(UTC))
+    out.print(
+        f"portal (demo accounts only, {len(users)}): `kpi6 web`, then sign in as {demo_email(None)} (DLA) or "
+        f"{demo_email('TH-50')} (an office: office-th-NN for each province) with the password {password}",
+        highlight=False,
+    )

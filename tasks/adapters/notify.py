@@ -79,3 +79,26 @@ def alert_failure(
     body = f"{subject}\n\nสาเหตุ: {error}\n\nดูรายละเอียดใน Prefect UI (flow run ของ {province})"
     to = [a.strip() for a in settings.alert_emails.split(",") if a.strip()]
     return send_notice(subject, body, to=to, settings=settings, outbox=outbox)
+
+
+def send_sign_in_link(email: str, url: str) -> bool:
+    """E-mail a new user's one-time sign-in link when a real mail server is set (KPI6_SMTP_URL); never to the
+    notification channels (the link signs its holder in). True if it went out."""
+    from kpi6.settings import get_settings
+
+    settings = get_settings()
+    if settings.smtp_url is None:
+        return False
+    msg = EmailMessage()
+    msg["Subject"] = "kpi6: ลิงก์ตั้งรหัสผ่านเข้าใช้ระบบรายงานตัวชี้วัดที่ 6"
+    msg["From"] = sender_address(settings)
+    msg["To"] = email
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain="kpi6.local")
+    msg.set_content(
+        f"เปิดลิงก์นี้เพื่อตั้งรหัสผ่าน (ใช้ได้ครั้งเดียว ภายใน {settings.portal_link_hours:g} ชั่วโมง):\n\n{url}\n\n"
+        "หากท่านไม่ได้ขอบัญชีนี้ โปรดแจ้งผู้ดูแลระบบของ สถ.",
+        charset="utf-8",
+    )
+    transport_from_settings(settings, settings.data_dir / "outbox").send(msg)
+    return True

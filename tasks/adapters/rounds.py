@@ -70,3 +70,16 @@ def config_digest(config: RoundConfig) -> tuple[dict[str, Any], str]:
     data = json.loads(config.model_dump_json())
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     return data, digest
+
+
+def default_round_id(today: date, chosen: str | None = None) -> str:
+    """The round a reader means by default: `chosen` (a setting), else the round of `today`, else the latest."""
+    if chosen:
+        return load_round(chosen).id
+    current = round_for_date(today)
+    if current is not None:
+        return current.id
+    rounds = available_rounds()
+    if not rounds:
+        raise UnknownRoundError("no round file is available")
+    return max(rounds, key=lambda rid: tuple(int(p) for p in rid.split("-")))

@@ -1,0 +1,122 @@
+"""Every route, walked from the app's own route table (a new route is covered without editing this file): as
+nobody, as another province's office and as the province's own office."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from kpi6.web.deps import dla_user, province_for
+from tests.web.conftest import Portal
+
+PUBLIC = {
+    "/login",
+    "/set-password",
+    "/fonts/sarabun-{weight}.ttf",
+    "/api/docs",
+    "/openapi.json",
+    "/api/docs/oauth2-redirect",
+}
+
+
+def _routes(portal: Portal) -> list[APIRoute]:
+    """Every API route of the app, those of included routers too (newer FastAPI wraps each included router)."""
+    found: list[APIRoute] = []
+    stack = list(portal.app.routes)
+    while stack:
+        route = stack.pop()
+        if isinstance(route, APIRoute):
+            found.append(route)
+        else:  # the portal's routers are included without a prefix
+            inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+            stack.extend(inner.routes if inner is not None else [])
+    assert len(found) >= 8, [getattr(r, "path", r) for r in found]
+    return found
+
+
+def _dependencies(route: APIRoute) -> set[object]:
+    found, stack = set(), [route.dependant]
+    while stack:
+        d = stack.pop()
+        found.add(d.call)
+        stack.extend(d.dependencies)
+    return found
+
+
+def _path(route: APIRoute, code: str) -> str:
+    return route.path.replace("{code}", code)
+
+
+def test_every_route_that_takes_a_province_declares_province_for(portal: Portal) -> None:
+    with_code = [r for r in _routes(portal) if "{code}" in r.path]
+    assert with_code, "the portal has province routes"
+    for route in with_code:
+        assert province_for in _dependencies(route), f"{route.path} does not check the province"
+
+
+def test_every_route_but_sign_in_needs_a_session(portal: Portal) -> None:
+    client = portal.client()
+    checked = 0
+    for route in _routes(portal):
+        if route.path in PUBLIC:
+            continue
+        for method in route.methods or ():
+            response = client.request(method, _path(route, "TH-50"))
+            checked += 1
+            if route.path.startswith("/api/"):
+                assert response.status_code == 401, (method, route.path, response.status_code)
+            else:
+                assert response.status_code in (303, 403), (method, route.path, response.status_code)
+                if response.status_code == 303:
+                    assert response.headers["location"] == "/login"
+    assert checked >= 4
+
+
+def test_another_provinces_office_gets_404_on_every_route_of_this_province(portal: Portal) -> None:
+    other = portal.signed_in("other")
+    own = portal.signed_in("office")
+    for route in _routes(portal):
+        if "{code}" not in route.path or "GET" not in (route.methods or ()):
+            continue
+        refused = other.get(_path(route, "TH-50"))
+        assert refused.status_code == 404, route.path
+        assert "เชียงใหม่" not in refused.text and "Chiang Mai" not in refused.text
+        assert own.get(_path(route, "TH-50")).status_code == 200, route.path
+        assert own.get(_path(route, "TH-99")).status_code == 404  # no such province: the same answer
+        assert own.get(_path(route, "th-50")).status_code == 404  # one spelling of each province's address
+
+
+def test_dla_reads_every_province_and_the_national_table_an_office_does_not(portal: Portal) -> None:
+    dla = portal.signed_in("dla")
+    office = portal.signed_in("office")
+    assert dla.get("/provinces/TH-57").status_code == 200
+    national = dla.get("/dla")
+    assert national.status_code == 200 and national.text.count('href="/provinces/TH-') == 76
+    for route in _routes(portal):
+        if dla_user in _dependencies(route):
+            assert office.get(route.path).status_code == 404, route.path
+
+
+def test_the_json_twin_says_what_the_home_page_shows(portal: Portal) -> None:
+    office = portal.signed_in("office")
+    data = office.get("/api/provinces/TH-50").json()
+    assert [s["number"] for s in data["steps"]] == [1, 2, 3, 4, 5]
+    assert {"number", "deadline", "state", "working_days_late"} <= set(data["steps"][0])
+    assert data["steps"][0]["deadline"] == "2024-01-12" and data["steps"][0]["state"] == "pending"
+    assert data["steps"][0]["working_days_late"] > 0  # not done, and the clock is past its deadline
+    assert data["score"]["total"] == 0
+    page = office.get("/provinces/TH-50").text
+    assert "๑๒ มกราคม ๒๕๖๗" in page  # the same deadline, in Thai with its BE year
+
+
+@pytest.mark.parametrize("who", ["office", "dla"])
+def test_pages_carry_security_headers_and_no_inline_script(portal: Portal, who: str) -> None:
+    client = portal.signed_in(who)
+    response = client.get("/", follow_redirects=True)
+    assert response.status_code == 200
+    assert "script-src" not in response.headers["content-security-policy"]  # default-src 'self' covers it
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
+    assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), "an inline script"
+    assert "style=" not in response.text

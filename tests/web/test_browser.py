@@ -1,0 +1,137 @@
+"""The portal in a real browser: Debian's chromium driven by Playwright, against uvicorn on loopback. An office
+signs in and reads its province; DLA reads the national table and another province; each page is shot at
+1280 and 390 px wide (KPI6_SCREENSHOTS names a folder to keep them in)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import PASSWORD, USERS, Portal
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WIDTHS = (1280, 390)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(portal: Portal) -> Iterator[str]:
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(portal.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian's chromium is required under CI=true (scripts/system-packages.sh installs it)")
+        pytest.skip("no chromium on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def _shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("KPI6_SCREENSHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _look(page, name: str, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """Shoot the page at each width; at 390 px nothing but a table's own scroller may be wider than the page."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
+        page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{name} at {width} px is {overflow} px wider than the screen"
+
+
+def _sign_in(page, base: str, who: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", USERS[who][0])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def _fonts_are_thai(page) -> None:  # type: ignore[no-untyped-def]
+    """Sarabun loaded from the portal itself (no tofu: the page's own font has the Thai glyphs)."""
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    assert page.evaluate("document.fonts.check('16px Sarabun', 'ขั้นตอน')")
+    assert page.evaluate("[...document.fonts].some(f => f.family.includes('Sarabun') && f.status === 'loaded')")
+
+
+def test_an_office_signs_in_and_reads_its_province(served: str, browser, portal: Portal, tmp_path: Path) -> None:
+    from kpi6.flows.province import province_round
+    from tests.factories import bkk, full_inputs
+
+    province_round("TH-50", "2567-1", inputs=full_inputs(), now=bkk(2024, 3, 25), output_dir=str(tmp_path / "o"))
+    folder = _shots(tmp_path)
+    page = browser.new_page()
+    page.goto(f"{served}/provinces/TH-50")
+    assert page.url.endswith("/login")
+    _look(page, "login", folder)
+    page.fill("input[name=email]", USERS["office"][0])
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "อีเมลหรือรหัสผ่านไม่ถูกต้อง" in page.inner_text("main")
+    _sign_in(page, served, "office")
+    page.wait_for_url(f"{served}/provinces/TH-50")
+    _fonts_are_thai(page)
+    text = page.inner_text("main")
+    assert "สถจ.เชียงใหม่" in text and "จัดทำแผนและขั้นตอนการดำเนินงาน" in text
+    assert "๑๒ มกราคม ๒๕๖๗" in text  # step 1's deadline, BE
+    assert page.locator("li.step.state-done").count() == 5
+    _look(page, "province-office", folder)
+    page.goto(f"{served}/provinces/TH-57")
+    assert "ไม่พบหน้านี้" in page.inner_text("main") and "เชียงราย" not in page.content()
+    page.goto(f"{served}/dla")
+    assert "ไม่พบหน้านี้" in page.inner_text("main")
+    page.goto(f"{served}/provinces/TH-50")
+    page.click("button:has-text('ออกจากระบบ')")
+    page.wait_for_url(f"{served}/login")
+    page.goto(f"{served}/provinces/TH-50")
+    assert page.url.endswith("/login")
+
+
+def test_dla_reads_the_national_table_and_another_province(served: str, browser, tmp_path: Path) -> None:
+    folder = _shots(tmp_path)
+    page = browser.new_page()
+    _sign_in(page, served, "dla")
+    page.wait_for_url(f"{served}/dla")
+    _fonts_are_thai(page)
+    assert page.locator("table.national tbody tr").count() == 76
+    _look(page, "national", folder)
+    page.click("a:has-text('คะแนน')")  # sort by score
+    assert "sort=total" in page.url
+    page.check("input[name=late]")
+    page.click("button:has-text('กรอง')")
+    assert "late=true" in page.url and page.locator("table.national tbody tr").count() == 0  # nobody is late yet
+    page.goto(f"{served}/provinces/TH-57")
+    assert "สถจ.เชียงราย" in page.inner_text("main")
+    _look(page, "province-dla", folder)

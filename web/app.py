@@ -1,0 +1,78 @@
+"""The portal's FastAPI app: `create_app()` builds one (tests make one per test, each on its own database)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from kpi6.models.errors import Kpi6Error
+from kpi6.web import pages
+from kpi6.web.deps import SignInNeeded, utc_clock
+from kpi6.web.routes import auth, dla, province
+
+# No inline script or style anywhere: htmx and the stylesheet are files of our own.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app() -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from kpi6.tasks.run import default_actor, prepare_database
+
+        prepare_database(None, actor=default_actor())  # the schema and the provinces, once at start
+        yield
+
+    app = FastAPI(title="kpi6 — ตัวชี้วัดที่ 6", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.state.clock = utc_clock
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+    for router in (auth.router, province.router, dla.router):
+        app.include_router(router)
+
+    @app.get("/fonts/sarabun-{weight}.ttf", include_in_schema=False)
+    def font(weight: Literal["400", "700"]) -> FileResponse:
+        import fontpkg
+
+        return FileResponse(fontpkg.path("sarabun", weight=int(weight)), media_type="font/ttf")
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path != "/login" and not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")  # a province's page is not for a shared cache
+        return response
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in(request: Request, exc: SignInNeeded) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        message = {404: "ไม่พบหน้านี้ (not found)", 403: "คำขอนี้ไม่ได้รับอนุญาต กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง"}
+        return pages.render(
+            request, "error.html", status_code=exc.status_code, message=message.get(exc.status_code, str(exc.detail))
+        )
+
+    @app.exception_handler(Kpi6Error)
+    async def user_error(request: Request, exc: Kpi6Error) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return pages.render(request, "error.html", status_code=400, message=str(exc))
+
+    return app

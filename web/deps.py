@@ -1,0 +1,75 @@
+"""What every route declares. Authorization lives here, never in a handler's body, so a test can walk the
+app's routes and prove each one that takes `{code}` declares `province_for` (tests/web/test_access.py)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Form, HTTPException, Request
+
+from kpi6.models.db import Role
+from kpi6.models.errors import Kpi6Error
+from kpi6.models.provinces import Province, registry
+from kpi6.tasks.accounts import CurrentUser, session_user
+
+SESSION_COOKIE = "kpi6_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class SignInNeeded(Exception):
+    """No live session: a page answers 303 to /login, the API 401."""
+
+
+def now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def current_user(request: Request) -> CurrentUser:
+    """The signed-in user, or SignInNeeded. Checked on every request: a disabled user's sessions are gone."""
+    user = session_user(request.cookies.get(SESSION_COOKIE, ""), now=now(request))
+    if user is None:
+        raise SignInNeeded
+    request.state.user = user
+    return user
+
+
+User = Annotated[CurrentUser, Depends(current_user)]
+
+
+def province_for(code: str, user: User) -> Province:
+    """The province of `{code}` if this user may see it: its own office, or DLA. Otherwise 404, as if it did
+    not exist (an office learns nothing of another province, not even that its page is there)."""
+    try:
+        province = registry().get(code)
+    except Kpi6Error:
+        raise HTTPException(404) from None
+    if province.code != code or not user.may_see(province.code):
+        raise HTTPException(404)
+    return province
+
+
+def dla_user(user: User) -> CurrentUser:
+    """A DLA (or admin) user; anyone else gets 404."""
+    if user.role not in (Role.dla, Role.admin):
+        raise HTTPException(404)
+    return user
+
+
+async def csrf_checked(request: Request, user: User, csrf: Annotated[str, Form()] = "") -> CurrentUser:
+    """A POST carries the session's CSRF token, in the form or in htmx's header: otherwise 403."""
+    given = request.headers.get(CSRF_HEADER) or csrf
+    if not given or not secrets.compare_digest(given.encode(), user.csrf.encode()):
+        raise HTTPException(403, "CSRF token missing or wrong")
+    return user
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,49 @@
+"""DLA's national table: every province's steps and score for the round, sortable and filtered."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from kpi6.models.calendar import bangkok_date
+from kpi6.models.db import StepState
+from kpi6.settings import get_settings
+from kpi6.tasks.accounts import CurrentUser
+from kpi6.tasks.adapters.rounds import default_round_id
+from kpi6.tasks.status import national_view
+from kpi6.web import pages
+from kpi6.web.deps import dla_user, now
+
+router = APIRouter()
+SortKey = Literal["code", "name", "total", "penalty", "steps"]
+
+
+@router.get("/dla", response_class=HTMLResponse, include_in_schema=False)
+def national(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(dla_user)],
+    sort: SortKey = "code",
+    desc: bool = False,
+    late: Annotated[bool, Query()] = False,
+    missing: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    today = bangkok_date(now(request))
+    view = national_view(default_round_id(today, get_settings().portal_round), as_of=today)
+    rows = [(p, view.scores[p.code]) for p in view.status.provinces]
+    if late:
+        rows = [(p, s) for p, s in rows if s.late_reports]
+    if missing:
+        rows = [(p, s) for p, s in rows if any(o.state != StepState.done.value for o in p.steps)]
+    keys = {
+        "code": lambda r: r[0].code,
+        "name": lambda r: r[0].name_th,
+        "total": lambda r: r[1].total,
+        "penalty": lambda r: r[1].penalty,
+        "steps": lambda r: r[1].steps_done,
+    }
+    rows.sort(key=keys[sort], reverse=desc)
+    return pages.render(
+        request, "dla.html", status=view.status, rows=rows, sort=sort, desc=desc, late=late, missing=missing
+    )
