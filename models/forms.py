@@ -297,7 +297,10 @@ def summarize_satisfaction(
         return None
     w = wording.form2
     s = summarize(result, scheme=scheme, laos_disseminated=laos_disseminated)
-    num = lambda v, d=2: _fmt(v, arabic=arabic, decimals=d)  # noqa: E731
+
+    def num(value: float | None, decimals: int = 2) -> str:
+        return _fmt(value, arabic=arabic, decimals=decimals)
+
     rows = [
         SatisfactionRow(
             item=digits(i.question, arabic=arabic),
@@ -442,7 +445,10 @@ class Chapter(BaseModel):
 
 
 def medium_document(medium: MediaInput, config: RoundConfig, *, arabic: bool = False) -> MediumDocument:
-    d = lambda text: digits(text, arabic=arabic)  # noqa: E731
+
+    def d(text: object) -> str:
+        return digits(text, arabic=arabic)
+
     return MediumDocument(
         title=d(medium.title),
         aspect=parse_aspect(medium.lpa_aspect).label,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -24,7 +25,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from kpi6.models.forms import EvidenceQR, Form1Context, Form2Context, Header, StepRow
@@ -96,16 +97,16 @@ def run(paragraph: Paragraph, text: str, *, bold: bool = False, size: float = BO
 
 
 def para(
-    container,
+    container: Any,  # a Document, a cell or a section's header: all have add_paragraph
     text: str = "",
     *,
     bold: bool = False,
     align: str | None = None,
-    size: float = BODY_PT,  # type: ignore[no-untyped-def]
+    size: float = BODY_PT,
     indent_first: float | None = None,
     left: float | None = None,
 ) -> Paragraph:
-    p = container.add_paragraph()
+    p: Paragraph = container.add_paragraph()
     if text:
         run(p, text, bold=bold, size=size)
     if align:
@@ -121,7 +122,7 @@ def para(
     return p
 
 
-def _cell(cell, text: str, *, bold: bool = False, align: str | None = None, size: float = BODY_PT) -> None:  # type: ignore[no-untyped-def]
+def _cell(cell: _Cell, text: str, *, bold: bool = False, align: str | None = None, size: float = BODY_PT) -> None:
     p = cell.paragraphs[0]
     run(p, text, bold=bold, size=size)
     if align:
@@ -139,16 +140,16 @@ def set_widths(table: Table, widths: list[float]) -> None:
 
 
 def grid(
-    doc,
+    doc: Any,  # a Document or a cell
     head: list[str],
     rows: list[list[str]],
     *,
-    widths: list[float],  # type: ignore[no-untyped-def]
-    numeric: set[int] = frozenset(),
+    widths: list[float],
+    numeric: frozenset[int] = frozenset(),
     size: float = BODY_PT,
     head_size: float | None = None,
 ) -> Table:
-    table = doc.add_table(rows=len(rows) + (1 if head else 0), cols=len(head or rows[0]))
+    table: Table = doc.add_table(rows=len(rows) + (1 if head else 0), cols=len(head or rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table_rows = list(table.rows)
@@ -301,7 +302,7 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
         list(w.event_columns),
         rows,
         widths=[1, 3.2, 3.0, 1.7, 1.9, 5.2],
-        numeric={3, 4},
+        numeric=frozenset({3, 4}),
         size=14,
     )
     para(doc, w.satisfaction, bold=True)
@@ -317,7 +318,7 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
             list(w.survey_columns),
             rows,
             widths=[7.0, 1.9, 1.6, 2.3, 2.7],
-            numeric={1, 2, 3},
+            numeric=frozenset({1, 2, 3}),
             size=14,
             head_size=13,
         )
@@ -331,7 +332,7 @@ def _form2(doc, ctx: Form2Context, qrs: dict[str, bytes], chart: bytes | None) -
             [w.counts_item, *s.levels],
             [[r.item, *r.counts] for r in s.rows],
             widths=[6.2, 1.9, 1.6, 1.9, 1.6, 2.3],
-            numeric=set(range(1, len(s.levels) + 1)),
+            numeric=frozenset(range(1, len(s.levels) + 1)),
             size=12,
             head_size=12,
         )
