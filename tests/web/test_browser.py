@@ -88,7 +88,7 @@ def _fonts_are_thai(page) -> None:  # type: ignore[no-untyped-def]
 
 def test_an_office_signs_in_and_reads_its_province(served: str, browser, portal: Portal, tmp_path: Path) -> None:
     from kpi6.flows.province import province_round
-    from tests.factories import bkk, full_inputs
+    from tests.support.factories import bkk, full_inputs
 
     province_round("TH-50", "2567-1", inputs=full_inputs(), now=bkk(2024, 3, 25), output_dir=str(tmp_path / "o"))
     folder = _shots(tmp_path)

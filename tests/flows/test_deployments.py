@@ -1,0 +1,60 @@
+"""prefect.yaml and deployments/serve.py describe the same three deployments, with working-day schedules."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def prefect_harness():
+    yield
+
+
+def _flow(entrypoint: str):  # type: ignore[no-untyped-def]
+    path, name = entrypoint.split(":")
+    module = importlib.import_module("kpi6." + path.removesuffix(".py").replace("/", "."))
+    return getattr(module, name)
+
+
+def test_prefect_yaml_deployments_point_at_flows_with_bangkok_schedules():
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    assert {"province-round", "propose-topics", "daily-reminders", "national-scoreboard"} <= set(by_name)
+    for d in by_name.values():
+        assert _flow(d["entrypoint"]).name in (
+            "province-round",
+            "propose-topics",
+            "daily-reminders",
+            "score-round",
+            "national-demo",
+        )
+        assert d["work_pool"]["name"] == "kpi6"
+    [morning] = by_name["daily-reminders"]["schedules"]
+    assert morning == {"cron": "30 8 * * 1-5", "timezone": "Asia/Bangkok"}
+    assert by_name["national-scoreboard"]["schedules"][0]["timezone"] == "Asia/Bangkok"
+    assert "schedules" not in by_name["province-round"]  # triggered by hand
+
+
+def test_serve_builds_the_same_deployments():
+    from kpi6.deployments.serve import deployments
+
+    built = {d.name: d for d in deployments()}
+    assert set(built) == {"province-round", "propose-topics", "daily-reminders", "national-scoreboard"}
+    [schedule] = built["daily-reminders"].schedules
+    assert schedule.schedule.cron == "30 8 * * 1-5" and schedule.schedule.timezone == "Asia/Bangkok"
+    assert not built["province-round"].schedules
+
+
+def test_province_parameter_is_a_choice_of_the_76_provinces_in_the_ui_form():
+    from kpi6.flows.province import province_round
+
+    schema = province_round.parameters.model_dump()
+    choices = schema["properties"]["province"]["enum"]
+    assert len(choices) == 76 and "TH-50" in choices and "TH-10" not in choices
+    assert set(schema["required"]) == {"province", "round_id"}
