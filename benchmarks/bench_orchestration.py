@@ -27,8 +27,9 @@ from pathlib import Path
 
 def direct(round_id: str, seed: int, out: str) -> int:
     """The national demo's work with every task's function called directly: no Prefect runs."""
-    from kpi6.flows.province import STEP_TASKS
+    from kpi6.flows.province import step_task
     from kpi6.models.rules import StepAction, decide_step
+    from kpi6.models.steps import numbers
     from kpi6.tasks.demo import generate_demo_inputs
     from kpi6.tasks.run import prepare_round, prepare_run, reset_round_data, summarize_run
     from kpi6.tasks.scoring import compute_round_scores, save_round_scores
@@ -37,13 +38,13 @@ def direct(round_id: str, seed: int, out: str) -> int:
     reset_round_data.fn(round_id)
     files = str(Path(out) / "inputs" / round_id)
     for code, pi in generate_demo_inputs.fn(config, seed, files).items():
-        ctx, states, pi = prepare_run.fn(code, round_id, pi, output_dir=out)
+        ctx, states, pi, checked = prepare_run.fn(code, round_id, pi, output_dir=out)
         actions: dict[int, StepAction] = {}
-        for n in range(1, 6):
+        for n in numbers():
             data = pi.for_step(n)
             actions[n] = decide_step(config, n, states, has_input=data is not None, force=False, explicit=False)
             if actions[n] is StepAction.run:
-                STEP_TASKS[n].fn(ctx, data, False)
+                step_task(n).fn(ctx, data, checked[n], False)
                 states[n] = "done"
         summarize_run.fn(ctx, actions)
     return save_round_scores(compute_round_scores(config))

@@ -23,7 +23,8 @@ from kpi6.tasks.run import prepare_run, record_failure, summarize_run
 
 
 def step_task(number: int) -> Task[..., bool]:
-    """The Prefect task that performs step `number`, as its declaration names it (models/steps.py)."""
+    """The Prefect task that performs step `number`, as its declaration names it (models/steps.py). It is
+    called as `task(ctx, data, checked, force)`: `checked` is `data` as prepare_run validated it."""
     module, name = spec(number).task.split(":")
     return getattr(importlib.import_module(module), name)
 
@@ -84,7 +85,7 @@ def province_round(
     Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/adapters/parameters.py)."""
     inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
-        ctx, states, inputs = prepare_run(
+        ctx, states, inputs, checked = prepare_run(
             province, round_id, inputs, now, output_dir=output_dir, lpa_results=lpa_results
         )
         tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
@@ -97,7 +98,7 @@ def province_round(
             if actions[n] is not StepAction.run:
                 continue
             try:
-                step_task(n)(ctx, data, force)
+                step_task(n)(ctx, data, checked[n], force)
             except DeliveryError as exc:  # the mail server or Drive failed: the step stays not done, and says why
                 record_failure(ctx, n, str(exc))
                 raise

@@ -16,7 +16,7 @@ from kpi6.models.inputs import (
     DisseminationInput,
 )
 from kpi6.models.provinces import registry
-from kpi6.models.rules import validate_step
+from kpi6.models.rules import ValidatedStep, validate_step
 from kpi6.models.steps import by_key
 from kpi6.models.survey import BandScheme, SurveyResult, SurveySummary, summarize
 from kpi6.settings import get_settings
@@ -29,12 +29,23 @@ from kpi6.tasks.run import RunContext, default_actor, event_evidence, prepare_da
 
 
 @task(cache_policy=NO_CACHE)
-def disseminate_and_survey(ctx: RunContext, dissemination: DisseminationInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+def disseminate_and_survey(
+    ctx: RunContext,
+    dissemination: DisseminationInput,
+    checked: ValidatedStep,
+    force: bool = False,  # noqa: FBT001, FBT002
+) -> bool:
     """Step 4: record the dissemination events and the survey (its export, or the last `kpi6 survey import`);
     the events' evidence goes to the dissemination folder, the survey export to the survey folder."""
     step = by_key()["dissemination"]
-    dissemination = with_imported_survey(ctx, dissemination)
-    result = validate_step(ctx.config, step.number, dissemination, now=ctx.now)
+    given = dissemination
+    dissemination = with_imported_survey(ctx, given)
+    # with the imported survey added it is a new input, checked as such, once
+    result = (
+        checked.model_copy()
+        if dissemination is given
+        else validate_step(ctx.config, step.number, dissemination, now=ctx.now)
+    )
     survey_export = [dissemination.survey_file.file] if dissemination.survey_file else []
     result.evidence = store_step_evidence(
         ctx, step, dissemination.evidence + event_evidence(dissemination), second=survey_export

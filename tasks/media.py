@@ -16,7 +16,7 @@ from kpi6.models.inputs import (
     MediaSetInput,
     media_problem,
 )
-from kpi6.models.rules import validate_step
+from kpi6.models.rules import ValidatedStep, validate_step
 from kpi6.models.steps import by_key
 from kpi6.tasks.adapters.evidence import folder_parts
 from kpi6.tasks.outputs import evidence_store, province_folder, write_files
@@ -25,12 +25,16 @@ from kpi6.tasks.run import RunContext, record_step, store_step_evidence
 
 
 @task(cache_policy=NO_CACHE)
-def produce_media(ctx: RunContext, media: MediaSetInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
-    """Step 2: check the two media carry the five required elements; generate those the office did not link."""
+def produce_media(ctx: RunContext, media: MediaSetInput, checked: ValidatedStep, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+    """Step 2: generate the media the office did not link (the five required elements were checked with the
+    input); what is recorded is the media with their links."""
     step = by_key()["media"]
-    validate_step(ctx.config, step.number, media, now=ctx.now)
-    media, hashes = generate_media(ctx, media)
-    result = validate_step(ctx.config, step.number, media, now=ctx.now)
+    generated, hashes = generate_media(ctx, media)
+    # the generated media are a new input (each now has its link): checked as such, once
+    result = (
+        checked.model_copy() if generated == media else validate_step(ctx.config, step.number, generated, now=ctx.now)
+    )
+    media = generated
     _folder, *stored = store_step_evidence(ctx, step, media.evidence)
     result.evidence = [m.link for m in media.media if m.link] + stored
     result.file_hashes = hashes

@@ -25,7 +25,7 @@ from kpi6.models.inputs import (
     PlanInput,
     ReportInput,
 )
-from kpi6.models.rules import check_report_time, validate_step
+from kpi6.models.rules import ValidatedStep, check_report_time
 from kpi6.models.steps import report_step, reported_on
 from kpi6.models.thai import thai_digits
 from kpi6.settings import get_settings
@@ -40,22 +40,22 @@ from kpi6.tasks.run import RunContext, record_step
 
 
 @task(cache_policy=NO_CACHE)
-def report_form1(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+def report_form1(ctx: RunContext, report: ReportInput, checked: ValidatedStep, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 3: produce Form 1 (.docx and .pdf) and record the report's submission to DLA."""
-    return perform_report(ctx, report_step(1).number, report, force=force)
+    return perform_report(ctx, report_step(1).number, report, checked, force=force)
 
 
 @task(cache_policy=NO_CACHE)
-def report_form2(ctx: RunContext, report: ReportInput, force: bool = False) -> bool:  # noqa: FBT001, FBT002
+def report_form2(ctx: RunContext, report: ReportInput, checked: ValidatedStep, force: bool = False) -> bool:  # noqa: FBT001, FBT002
     """Step 5: produce Form 2 (.docx and .pdf) and record the report's submission to DLA."""
-    return perform_report(ctx, report_step(2).number, report, force=force)
+    return perform_report(ctx, report_step(2).number, report, checked, force=force)
 
 
-def perform_report(ctx: RunContext, step: int, report: ReportInput, *, force: bool) -> bool:
+def perform_report(ctx: RunContext, step: int, report: ReportInput, checked: ValidatedStep, *, force: bool) -> bool:
     """A report step (3, 5): render its form, write and store it, send it once (for e-mail) and record it; the
     server's acceptance time becomes the submission time."""
     form = ctx.config.step(step).form or 0
-    result = validate_step(ctx.config, step, report, now=ctx.now)
+    result = checked.model_copy()
     with session_scope() as session:  # the version this run saw last: a version recorded meanwhile stops it
         seen = repository.recorded_version(
             session=session, province_code=ctx.province.code, round_id=ctx.config.id, form=form

@@ -73,9 +73,10 @@ def prepare_run(
     actor: str | None = None,
     output_dir: str | None = None,
     lpa_results: str | None = None,
-) -> tuple[RunContext, dict[int, str], ProvinceInputs]:
+) -> tuple[RunContext, dict[int, str], ProvinceInputs, dict[int, ValidatedStep]]:
     """Resolve province and round, read the files the inputs name, check every input before anything is
-    written; the steps' states and the inputs with their files read."""
+    written; the steps' states, the inputs with their files read, and each given step's checked input (the step
+    tasks take it: nothing is checked twice)."""
     ctx = RunContext(
         province=registry().get(province),
         config=load_round(round_id),
@@ -85,11 +86,11 @@ def prepare_run(
         clock_fixed=now is not None,
     )
     inputs = resolve_files(ctx, inputs, lpa_results)
-    check_inputs(ctx, inputs)
-    if any(inputs.for_step(n) is not None for n in numbers()):
+    checked = check_inputs(ctx, inputs)
+    if checked:
         check_output_dir(output_dir)
     prepare_database(ctx.config, actor=ctx.actor)
-    return ctx, current_states(ctx), inputs
+    return ctx, current_states(ctx), inputs, checked
 
 
 def resolve_files(ctx: RunContext, inputs: ProvinceInputs, lpa_results: str | None = None) -> ProvinceInputs:
@@ -157,13 +158,14 @@ def record_step(ctx: RunContext, result: ValidatedStep, *, force: bool) -> bool:
     raise AssertionError("unreachable")
 
 
-def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
-    """Validate every step's input before anything is written; returns the steps that have input."""
+def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> dict[int, ValidatedStep]:
+    """Validate every step's input before anything is written; each given step's checked input."""
     inputs = resolve_files(ctx, inputs)
     given = [n for n in numbers() if inputs.for_step(n) is not None]
+    checked: dict[int, ValidatedStep] = {}
     for n in given:
         if (step_input := inputs.for_step(n)) is not None:
-            validate_step(ctx.config, n, step_input, now=ctx.now)
+            checked[n] = validate_step(ctx.config, n, step_input, now=ctx.now)
     moments = {n: as_aware(m) for n in given if (m := _moment(inputs.for_step(n))) is not None}
     for n in given:  # a report dated before the steps of the same input (those recorded before: at the report)
         if ctx.config.step(n).report and n in moments:
@@ -179,7 +181,7 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> list[int]:
                 what=f"step {n} ({ctx.config.step(n).name_en})",
                 max_mb=get_settings().evidence_max_mb,
             )
-    return given
+    return checked
 
 
 def _moment(part: object) -> datetime | None:

@@ -155,3 +155,25 @@ def test_demo_subset_twice_starts_afresh_and_writes_scores_csv(db_url, tmp_path)
     assert len(rows) == 76 and rows[0]["code"] == "TH-11"
     ran = {r["code"]: float(r["points"]) for r in rows if r["code"] in subset}
     assert all(p >= 2 for p in ran.values())  # every demo office has at least its plan and media
+
+
+def test_a_run_checks_each_input_once(sqlite_url, tmp_path, monkeypatch):
+    """prepare_run checks every step's input before anything is written, and the step tasks record what it
+    checked: no input is validated twice in one run (a medium kpi6 generates is a new input: its link)."""
+    import kpi6.models.rules as rules
+    from kpi6.tasks import dissemination, media, run
+
+    calls: list[tuple[int, str]] = []
+    real = rules.validate_step
+
+    def counting(config, step, data, *, now):  # type: ignore[no-untyped-def]
+        calls.append((step, data.model_dump_json()))
+        return real(config, step, data, now=now)
+
+    for module in (run, media, dissemination):
+        monkeypatch.setattr(module, "validate_step", counting)
+    summary = province_round("TH-50", "2567-1", inputs=full_inputs(), now=bkk(2024, 3, 25), output_dir=str(tmp_path))
+    assert [s.state for s in summary.steps] == ["done"] * 5
+    assert sorted({step for step, _ in calls}) == [1, 2, 3, 4, 5]
+    assert len(calls) == len(set(calls)), [step for step, _ in calls]  # no (step, input) checked twice
+    assert [step for step, _ in calls].count(2) == 2  # the media as given, then with their generated links

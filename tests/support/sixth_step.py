@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from kpi6.models.rules import validate_step
+from kpi6.models.rules import ValidatedStep
 from kpi6.models.steps import StepSpec, by_key
 from kpi6.tasks.run import RunContext, record_step, store_step_evidence
 
@@ -22,9 +22,9 @@ class FollowUpInput(BaseModel):
 
 
 @task(cache_policy=NO_CACHE)
-def follow_up(ctx: RunContext, data: FollowUpInput, force: bool = False) -> bool:
+def follow_up(ctx: RunContext, data: FollowUpInput, checked: ValidatedStep, force: bool = False) -> bool:
     step = by_key()["follow_up"]
-    result = validate_step(ctx.config, step.number, data, now=ctx.now)
+    result = checked.model_copy()
     result.evidence = store_step_evidence(ctx, step, data.evidence)
     return record_step(ctx, result, force=force)
 
