@@ -76,17 +76,20 @@ def province_round(
     output_dir: str | None = None,
     lpa_results: str | None = None,
     inputs_file: str | None = None,
+    actor: str | None = None,
 ) -> ProvinceRunSummary:
     """Run one province's steps for a round (or only `step`); completed steps are left alone unless forced.
 
     Forms and media are written to `<output_dir>/<round>/<province code>/` (default: the data folder). With
     `lpa_results` (a CSV/XLSX file of the province's LPA results) and no plan in `inputs`, step 1 records the
     plan `kpi6 topics` proposes: the two weakest indicators' topics and the steps dated back from the deadlines.
-    Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/adapters/parameters.py)."""
+    Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/adapters/parameters.py).
+    `actor` is who the audit log names (the portal's signed-in user; default KPI6_ACTOR or the OS user, which
+    the log records beside it in any case)."""
     inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
         ctx, states, inputs, checked = prepare_run(
-            province, round_id, inputs, now, output_dir=output_dir, lpa_results=lpa_results
+            province, round_id, inputs, now, actor=actor, output_dir=output_dir, lpa_results=lpa_results
         )
         tag_this_run(run_tags(ctx.province.code, ctx.config.id, step))
         actions: dict[int, StepAction] = {}

@@ -4,6 +4,8 @@ once, inside the flow (`prepare_run`), before anything is written; a door adds n
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import tags
 
 from kpi6.flows.province import province_round
@@ -26,9 +28,12 @@ def run_province(
     resubmit: bool = False,
     output_dir: str | None = None,
     lpa_results: str | None = None,
+    actor: str | None = None,
+    now: datetime | None = None,
 ) -> ProvinceRunSummary:
     """Run one province's steps for a round (or only `step`). `force` re-runs a completed step (audited);
-    `resubmit` sends a report step's form again as a new version, and is a forced re-run of that step."""
+    `resubmit` sends a report step's form again as a new version, and is a forced re-run of that step. `now`
+    simulates the run's time (the demo, tests): it is also the moment its e-mails are sent."""
     if resubmit and (step is None or spec(step).sends_form is None):
         reports = " or ".join(f"--step {n} (Form {spec(n).sends_form})" for n in numbers() if spec(n).sends_form)
         raise InputError(f"--resubmit sends a report again: give {reports}")
@@ -41,5 +46,7 @@ def run_province(
             force=force or resubmit,
             lpa_results=lpa_results,
             output_dir=output_dir,
+            actor=actor,
+            now=now,
             **inputs_parameters(inputs or ProvinceInputs()),
         )

@@ -194,3 +194,20 @@ def deliver_report(
         actor=ctx.actor,
     )
     return hashes, sent
+
+
+def preview_report(
+    province: str, round_id: str, step: int, report: ReportInput, *, now: datetime, output_dir: str | None = None
+) -> bytes:
+    """The PDF of the form a report step would send now, from what the database recorded; nothing is written,
+    stored or sent (the portal shows it before the office confirms)."""
+    from kpi6.models.provinces import registry
+    from kpi6.tasks.adapters.rounds import load_round
+
+    config = load_round(round_id)
+    form = config.step(step).form
+    if form is None:
+        raise StepOrderError(f"step {step} sends no form")
+    ctx = RunContext(province=registry().get(province), config=config, now=now, actor="", output_dir=output_dir)
+    files, _links = FORM_FILES[form](ctx, report, now)
+    return files[f"form{form}.pdf"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -11,6 +11,7 @@ from kpi6.models.db import StepProgress
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ScoreLine, score_lines, score_province
+from kpi6.models.steps import forms
 from kpi6.models.summary import ProvinceStatus, RoundStatus, StepView, step_outcomes, step_views
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
@@ -60,6 +61,15 @@ def _round_status(config: RoundConfig, *, as_of: date, province: str | None = No
     )
 
 
+class SubmissionLine(BaseModel):
+    """A report's counting submission: when DLA's server accepted it (or the office says it sent it), how."""
+
+    version: int
+    submitted_at: datetime
+    channel: str
+    message_id: str | None
+
+
 class ProvinceView(BaseModel):
     """What an office's home page (and its JSON twin) shows: the steps as a timeline, the score, the files the
     runs wrote and the evidence links."""
@@ -74,6 +84,7 @@ class ProvinceView(BaseModel):
     score: ScoreLine
     files: list[str]
     evidence: dict[int, list[str]]
+    submissions: dict[int, SubmissionLine]  # by form
 
 
 def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | None = None) -> ProvinceView:
@@ -83,6 +94,12 @@ def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | No
     with session_scope() as session:
         rows = repository.step_states(session=session, province_code=province.code, round_id=config.id)
         facts = repository.round_facts(session=session, round_id=config.id, province_code=province.code)
+        latest = {
+            form: repository.latest_submission(
+                session=session, province_code=province.code, round_id=config.id, form=form
+            )
+            for form in forms()
+        }
     cal = config.working_calendar()
     outcomes = step_outcomes(config, rows, as_of=as_of, calendar=cal)
     [score] = score_lines([score_province(config, province.code, facts.get(province.code, {}), cal)])
@@ -97,4 +114,11 @@ def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | No
         score=score,
         files=[p.name for p in province_files(output_dir, config.id, province.code)],
         evidence={n: list(r.evidence) for n, r in rows.items() if r.evidence},
+        submissions={
+            form: SubmissionLine(
+                version=s.version, submitted_at=s.submitted_at, channel=s.channel, message_id=s.message_id
+            )
+            for form, s in latest.items()
+            if s is not None
+        },
     )

@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from kpi6.models.errors import Kpi6Error
 from kpi6.web import pages
 from kpi6.web.deps import SignInNeeded, utc_clock
-from kpi6.web.routes import auth, dla, province
+from kpi6.web.routes import auth, dla, province, steps
+from kpi6.web.runs import Runs
 
 # No inline script or style anywhere: htmx and the stylesheet are files of our own.
 SECURITY_HEADERS = {
@@ -31,12 +32,14 @@ def create_app() -> FastAPI:
         from kpi6.tasks.run import default_actor, prepare_database
 
         prepare_database(None, actor=default_actor())  # the schema and the provinces, once at start
+        app.state.runs = Runs()
         yield
+        app.state.runs.shutdown()
 
     app = FastAPI(title="kpi6 — ตัวชี้วัดที่ 6", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.clock = utc_clock
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
-    for router in (auth.router, province.router, dla.router):
+    for router in (auth.router, province.router, steps.router, dla.router):
         app.include_router(router)
 
     @app.get("/fonts/sarabun-{weight}.ttf", include_in_schema=False)

@@ -1,0 +1,149 @@
+"""A province's step pages. Steps 3 and 5 (the reports): the form as it will be sent (its PDF inline), the
+signer, and what submitting now costs; confirming starts the same `province-round` run as `kpi6 run --step`,
+and the run's page shows its progress and result. Every route takes `{code}` through `province_for`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from kpi6.models.calendar import bangkok_date
+from kpi6.models.errors import Kpi6Error
+from kpi6.models.inputs import ProvinceInputs, ReportInput, parse_inputs
+from kpi6.models.provinces import Province
+from kpi6.models.steps import numbers, spec
+from kpi6.settings import get_settings
+from kpi6.tasks.accounts import CurrentUser
+from kpi6.tasks.adapters.rounds import default_round_id
+from kpi6.tasks.status import province_view
+from kpi6.web import pages
+from kpi6.web.deps import csrf_checked, now, province_for, utc_clock
+from kpi6.web.messages import thai_message
+from kpi6.web.runs import PortalRun, Runs
+
+router = APIRouter()
+ThisProvince = Annotated[Province, Depends(province_for)]
+Checked = Annotated[CurrentUser, Depends(csrf_checked)]
+
+
+def _round(request: Request) -> str:
+    return default_round_id(bangkok_date(now(request)), get_settings().portal_round)
+
+
+def _output_dir() -> str | None:
+    out = get_settings().output_dir
+    return str(out) if out else None
+
+
+def _report_step(number: int) -> int:
+    if number not in numbers() or spec(number).sends_form is None:
+        raise HTTPException(404)
+    return number
+
+
+def _runs(request: Request) -> Runs:
+    runs: Runs = request.app.state.runs
+    return runs
+
+
+def _report_input(signer_name: str, signer_position: str, number: int) -> ProvinceInputs:
+    """The form's fields as the step's input, checked by the same model as an input file's (one line on error)."""
+    key = spec(number).key
+    return parse_inputs(
+        {key: {"channel": "email", "signer_name": signer_name, "signer_position": signer_position}},
+        source="แบบฟอร์ม",
+    )
+
+
+@router.get("/provinces/{code}/steps/{number}", response_class=HTMLResponse, include_in_schema=False)
+def report_page(request: Request, province: ThisProvince, number: int) -> HTMLResponse:
+    number = _report_step(number)
+    today = bangkok_date(now(request))
+    view = province_view(province.code, _round(request), as_of=today, output_dir=_output_dir())
+    step = next(s for s in view.steps if s.number == number)
+    return pages.render(request, "step_report.html", view=view, step=step, error="", detail="", signer=("", ""))
+
+
+@router.get("/provinces/{code}/steps/{number}/preview.pdf", include_in_schema=False)
+def report_preview(
+    request: Request, province: ThisProvince, number: int, signer_name: str = "", signer_position: str = ""
+) -> Response:
+    """The form as it would be sent now: a PDF, nothing written or sent."""
+    from kpi6.tasks.reports import preview_report
+
+    number = _report_step(number)
+    inputs = _report_input(signer_name[:200], signer_position[:200], number)
+    report = inputs.for_step(number)
+    assert isinstance(report, ReportInput)
+    try:
+        pdf = preview_report(province.code, _round(request), number, report, now=now(request), output_dir=_output_dir())
+    except Kpi6Error as exc:
+        message, detail = thai_message(exc)
+        return pages.render(request, "error.html", status_code=409, message=f"{message} ({detail})")
+    # shown in the step page's frame: this response alone may be framed, by the portal's own pages
+    framing = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'"}
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline", **framing})
+
+
+@router.post("/provinces/{code}/steps/{number}", include_in_schema=False)
+def report_submit(
+    request: Request,
+    province: ThisProvince,
+    user: Checked,
+    number: int,
+    signer_name: Annotated[str, Form(max_length=1000)] = "",
+    signer_position: Annotated[str, Form(max_length=1000)] = "",
+    replace: Annotated[bool, Form()] = False,
+) -> Response:
+    number = _report_step(number)
+    today = bangkok_date(now(request))
+    try:
+        inputs = _report_input(signer_name, signer_position, number)
+    except Kpi6Error as exc:
+        view = province_view(province.code, _round(request), as_of=today, output_dir=_output_dir())
+        step = next(s for s in view.steps if s.number == number)
+        message, detail = thai_message(exc)
+        return pages.render(
+            request,
+            "step_report.html",
+            status_code=400,
+            view=view,
+            step=step,
+            error=message,
+            detail=detail,
+            signer=(signer_name[:200], signer_position[:200]),
+        )
+    simulated = request.app.state.clock is not utc_clock  # a portal on a clock of its own (tests, a demo)
+    run = _runs(request).start(
+        province=province.code,
+        round_id=_round(request),
+        step=number,
+        inputs=inputs,
+        actor=user.email,
+        force=replace,
+        now=now(request) if simulated else None,
+    )
+    return RedirectResponse(f"/provinces/{province.code}/runs/{run.id}", status_code=303)
+
+
+def _run_of(request: Request, province: Province, run_id: str) -> PortalRun:
+    run = _runs(request).get(run_id)
+    if run is None or run.province_code != province.code:
+        raise HTTPException(404)
+    return run
+
+
+@router.get("/provinces/{code}/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+def run_page(request: Request, province: ThisProvince, run_id: str) -> HTMLResponse:
+    return pages.render(request, "run.html", run=_run_of(request, province, run_id), province=province)
+
+
+@router.get("/provinces/{code}/runs/{run_id}/state", response_class=HTMLResponse, include_in_schema=False)
+def run_state(request: Request, province: ThisProvince, run_id: str) -> HTMLResponse:
+    """The run's state as a fragment, which htmx swaps in every two seconds until the run ends."""
+    run = _run_of(request, province, run_id)
+    seconds = (datetime.now(UTC) - run.started_at).total_seconds()
+    return pages.render(request, "run_state.html", run=run, province=province, seconds=int(seconds))
