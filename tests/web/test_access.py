@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from kpi6.web.deps import dla_user, province_for
-from tests.web.conftest import Portal
+from tests.web.conftest import Portal, csrf_of
 
 PUBLIC = {
     "/login",
@@ -45,8 +45,28 @@ def _dependencies(route: APIRoute) -> set[object]:
     return found
 
 
+RUN_ID = "0" * 32
+# Each path parameter other than the province, filled with a value that exists for TH-50 (a report step, a run).
+PARAMS = {"{number}": "3", "{run_id}": RUN_ID, "{weight}": "400"}
+
+
 def _path(route: APIRoute, code: str) -> str:
-    return route.path.replace("{code}", code)
+    path = route.path.replace("{code}", code)
+    for name, value in PARAMS.items():
+        path = path.replace(name, value)
+    assert "{" not in path, f"{route.path}: give its parameter a value in PARAMS"
+    return path
+
+
+def _a_run_of_th50(portal: Portal) -> None:
+    from datetime import UTC, datetime
+
+    from kpi6.web.runs import PortalRun
+
+    run = PortalRun(
+        id=RUN_ID, province_code="TH-50", round_id="2567-1", step=3, actor="x", started_at=datetime.now(UTC)
+    )
+    portal.app.state.runs._runs[RUN_ID] = run  # as if TH-50's office had started it
 
 
 def test_every_route_that_takes_a_province_declares_province_for(portal: Portal) -> None:
@@ -75,15 +95,21 @@ def test_every_route_but_sign_in_needs_a_session(portal: Portal) -> None:
 
 
 def test_another_provinces_office_gets_404_on_every_route_of_this_province(portal: Portal) -> None:
+    _a_run_of_th50(portal)
     other = portal.signed_in("other")
     own = portal.signed_in("office")
+    csrf = {"csrf": csrf_of(other)}
     for route in _routes(portal):
-        if "{code}" not in route.path or "GET" not in (route.methods or ()):
+        if "{code}" not in route.path:
             continue
-        refused = other.get(_path(route, "TH-50"))
-        assert refused.status_code == 404, route.path
-        assert "เชียงใหม่" not in refused.text and "Chiang Mai" not in refused.text
-        assert own.get(_path(route, "TH-50")).status_code == 200, route.path
+        for method in route.methods or ():
+            refused = other.request(method, _path(route, "TH-50"), data=csrf if method == "POST" else None)
+            assert refused.status_code == 404, (method, route.path)
+            assert "เชียงใหม่" not in refused.text and "Chiang Mai" not in refused.text
+        if "GET" not in (route.methods or ()):
+            continue
+        mine = own.get(_path(route, "TH-50"))
+        assert mine.status_code != 404 and mine.status_code < 500, (route.path, mine.status_code)
         assert own.get(_path(route, "TH-99")).status_code == 404  # no such province: the same answer
         assert own.get(_path(route, "th-50")).status_code == 404  # one spelling of each province's address
 

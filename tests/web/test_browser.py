@@ -135,3 +135,34 @@ def test_dla_reads_the_national_table_and_another_province(served: str, browser,
     page.goto(f"{served}/provinces/TH-57")
     assert "สถจ.เชียงราย" in page.inner_text("main")
     _look(page, "province-dla", folder)
+
+
+def test_an_office_sends_form1_from_the_browser(served: str, browser, portal: Portal, tmp_path: Path) -> None:
+    from kpi6.flows.province import province_round
+    from kpi6.models.inputs import ProvinceInputs
+    from tests.support.factories import bkk, full_inputs
+
+    inputs = full_inputs()
+    province_round(
+        "TH-50",
+        "2567-1",
+        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media),
+        now=bkk(2024, 2, 1),
+        output_dir=str(tmp_path / "o"),
+    )
+    portal.clock.now = bkk(2024, 2, 8, 10)
+    folder = _shots(tmp_path)
+    page = browser.new_page()
+    _sign_in(page, served, "office")
+    page.wait_for_url(f"{served}/provinces/TH-50")
+    page.click("a:has-text('รายงานผลตามแบบฟอร์ม 1')")
+    page.wait_for_url(f"{served}/provinces/TH-50/steps/3")
+    assert "ส่งวันนี้ ทันกำหนด (เหลือ ๑ วันทำการ)" in page.inner_text("main")
+    _look(page, "step3", folder)
+    page.fill("form.confirm input[name=signer_name]", "นายสมชาย ใจดี")
+    page.fill("form.confirm input[name=signer_position]", "ท้องถิ่นจังหวัดเชียงใหม่")
+    page.click("form.confirm button.send")
+    page.wait_for_selector("text=เสร็จแล้ว", timeout=240_000)  # htmx polls the run until it ends
+    _look(page, "step3-sent", folder)
+    page.goto(f"{served}/provinces/TH-50/steps/3")
+    assert "ส่งแล้ว (ฉบับที่ ๑)" in page.inner_text("main")

@@ -22,7 +22,10 @@ def _plan_and_media(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
     inputs = full_inputs()
     province_round(
-        "TH-50", "2567-1", inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media), now=bkk(2024, 2, 1),
+        "TH-50",
+        "2567-1",
+        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media),
+        now=bkk(2024, 2, 1),
         output_dir=str(tmp_path),
     )
 
@@ -45,7 +48,9 @@ def test_an_office_previews_and_sends_form1_and_the_actor_is_the_signed_in_user(
     page = client.get("/provinces/TH-50/steps/3")
     assert page.status_code == 200
     assert squash("ส่งวันนี้ ล่าช้า ๒ วันทำการ หัก ๐.๔ คะแนน") in squash(page.text)
-    preview = client.get("/provinces/TH-50/steps/3/preview.pdf", params={"signer_name": "นายสมชาย ใจดี"})
+    preview = client.post(
+        "/provinces/TH-50/steps/3/preview.pdf", data={"csrf": csrf_of(client), "signer_name": "นายสมชาย ใจดี"}
+    )
     assert preview.headers["content-type"] == "application/pdf"
     assert squash("นายสมชาย ใจดี") in squash("".join(pdf_pages(preview.content)))
     with session_scope() as session:

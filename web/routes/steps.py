@@ -68,10 +68,25 @@ def report_page(request: Request, province: ThisProvince, number: int) -> HTMLRe
 
 
 @router.get("/provinces/{code}/steps/{number}/preview.pdf", include_in_schema=False)
-def report_preview(
-    request: Request, province: ThisProvince, number: int, signer_name: str = "", signer_position: str = ""
+def report_preview(request: Request, province: ThisProvince, number: int) -> Response:
+    """The form as it would be sent now, without a signer: a PDF, nothing written or sent."""
+    return _preview(request, province, number, "", "")
+
+
+@router.post("/provinces/{code}/steps/{number}/preview.pdf", include_in_schema=False)
+def report_preview_signed(
+    request: Request,
+    province: ThisProvince,
+    user: Checked,
+    number: int,
+    signer_name: Annotated[str, Form(max_length=1000)] = "",
+    signer_position: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """The form as it would be sent now: a PDF, nothing written or sent."""
+    """The same with the signer the office typed (posted with the page's CSRF token, never in a URL)."""
+    return _preview(request, province, number, signer_name, signer_position)
+
+
+def _preview(request: Request, province: Province, number: int, signer_name: str, signer_position: str) -> Response:
     from kpi6.tasks.reports import preview_report
 
     number = _report_step(number)
