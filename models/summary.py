@@ -103,6 +103,9 @@ class StepView(BaseModel):
     waiting_for: list[int]
 
 
+SHOWN_AS_IS = {"name_th", "name_en", "deadline", "state", "completed_at", "working_days_late"}
+
+
 def step_views(
     config: RoundConfig,
     outcomes: list[StepOutcome],
@@ -119,12 +122,9 @@ def step_views(
         views.append(
             StepView(
                 number=o.step,
-                name_th=o.name_th,
-                name_en=o.name_en,
-                deadline=o.deadline,
-                state=o.state,
-                completed_at=o.completed_at,
-                working_days_late=o.working_days_late,
+                **o.model_dump(
+                    include={"name_th", "name_en", "deadline", "state", "completed_at", "working_days_late"}
+                ),
                 report_form=sc.form,
                 working_days_left=cal.working_days_after(as_of, o.deadline)
                 if is_open and as_of <= o.deadline

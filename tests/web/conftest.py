@@ -62,6 +62,22 @@ def csrf_of(client: TestClient, page: str = "/") -> str:
     return found.group(1)
 
 
+def plan_and_media(out: object) -> None:
+    """TH-50's steps 1 and 2 recorded (1 Feb 2024), as `kpi6 run` would: what its Form 1 reports."""
+    from kpi6.flows.province import province_round
+    from kpi6.models.inputs import ProvinceInputs
+    from tests.support.factories import bkk, full_inputs
+
+    inputs = full_inputs()
+    province_round(
+        "TH-50",
+        "2567-1",
+        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media),
+        now=bkk(2024, 2, 1),
+        output_dir=str(out),
+    )
+
+
 @pytest.fixture
 def portal(sqlite_url, monkeypatch) -> Iterator[Portal]:  # type: ignore[no-untyped-def]
     from kpi6.tasks.accounts import add_user

@@ -138,18 +138,10 @@ def test_dla_reads_the_national_table_and_another_province(served: str, browser,
 
 
 def test_an_office_sends_form1_from_the_browser(served: str, browser, portal: Portal, tmp_path: Path) -> None:
-    from kpi6.flows.province import province_round
-    from kpi6.models.inputs import ProvinceInputs
-    from tests.support.factories import bkk, full_inputs
+    from tests.support.factories import bkk
+    from tests.web.conftest import plan_and_media
 
-    inputs = full_inputs()
-    province_round(
-        "TH-50",
-        "2567-1",
-        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media),
-        now=bkk(2024, 2, 1),
-        output_dir=str(tmp_path / "o"),
-    )
+    plan_and_media(tmp_path / "o")
     portal.clock.now = bkk(2024, 2, 8, 10)
     folder = _shots(tmp_path)
     page = browser.new_page()

@@ -10,24 +10,10 @@ from sqlmodel import select
 from kpi6.models.db import AuditLog, ReportSubmission
 from kpi6.tasks.adapters.database import session_scope
 from tests.support.docs import pdf_pages, squash
-from tests.support.factories import bkk, full_inputs
-from tests.web.conftest import USERS, Portal, csrf_of
+from tests.support.factories import bkk
+from tests.web.conftest import USERS, Portal, csrf_of, plan_and_media
 
 CLERK = USERS["office"][0]
-
-
-def _plan_and_media(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from kpi6.flows.province import province_round
-    from kpi6.models.inputs import ProvinceInputs
-
-    inputs = full_inputs()
-    province_round(
-        "TH-50",
-        "2567-1",
-        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media),
-        now=bkk(2024, 2, 1),
-        output_dir=str(tmp_path),
-    )
 
 
 def _wait(client, location: str) -> str:  # type: ignore[no-untyped-def]
@@ -42,7 +28,7 @@ def _wait(client, location: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_an_office_previews_and_sends_form1_and_the_actor_is_the_signed_in_user(portal: Portal, tmp_path) -> None:
-    _plan_and_media(tmp_path)
+    plan_and_media(tmp_path)
     portal.clock.now = bkk(2024, 2, 13, 10)  # Form 1 was due Fri 9 Feb: sent Tue 13, two working days late
     client = portal.signed_in("office")
     page = client.get("/provinces/TH-50/steps/3")
@@ -74,7 +60,7 @@ def test_an_office_previews_and_sends_form1_and_the_actor_is_the_signed_in_user(
 
 
 def test_another_province_cannot_send_or_see_this_provinces_report(portal: Portal, tmp_path) -> None:
-    _plan_and_media(tmp_path)
+    plan_and_media(tmp_path)
     other = portal.signed_in("other")
     csrf = csrf_of(other)
     assert other.get("/provinces/TH-50/steps/3").status_code == 404
@@ -90,7 +76,7 @@ def test_another_province_cannot_send_or_see_this_provinces_report(portal: Porta
 
 
 def test_a_bad_signer_is_one_thai_sentence_and_nothing_runs(portal: Portal, tmp_path) -> None:
-    _plan_and_media(tmp_path)
+    plan_and_media(tmp_path)
     client = portal.signed_in("office")
     bad = client.post(
         "/provinces/TH-50/steps/3",
@@ -104,7 +90,7 @@ def test_a_bad_signer_is_one_thai_sentence_and_nothing_runs(portal: Portal, tmp_
 
 
 def test_form2_before_its_steps_says_what_it_waits_for(portal: Portal, tmp_path) -> None:
-    _plan_and_media(tmp_path)
+    plan_and_media(tmp_path)
     client = portal.signed_in("office")
     page = client.get("/provinces/TH-50/steps/5").text
     assert "รอขั้นตอนที่ ๓, ๔ ก่อน" in page and 'action="/provinces/TH-50/steps/5"' not in page

@@ -27,6 +27,7 @@ from kpi6.web.runs import PortalRun, Runs
 router = APIRouter()
 ThisProvince = Annotated[Province, Depends(province_for)]
 Checked = Annotated[CurrentUser, Depends(csrf_checked)]
+SignerField = Annotated[str, Form(max_length=1000)]  # checked by the report's model; the bound stops a flood
 
 
 def _round(request: Request) -> str:
@@ -79,8 +80,8 @@ def report_preview_signed(
     province: ThisProvince,
     user: Checked,
     number: int,
-    signer_name: Annotated[str, Form(max_length=1000)] = "",
-    signer_position: Annotated[str, Form(max_length=1000)] = "",
+    signer_name: SignerField = "",
+    signer_position: SignerField = "",
 ) -> Response:
     """The same with the signer the office typed (posted with the page's CSRF token, never in a URL)."""
     return _preview(request, province, number, signer_name, signer_position)
@@ -109,8 +110,8 @@ def report_submit(
     province: ThisProvince,
     user: Checked,
     number: int,
-    signer_name: Annotated[str, Form(max_length=1000)] = "",
-    signer_position: Annotated[str, Form(max_length=1000)] = "",
+    signer_name: SignerField = "",
+    signer_position: SignerField = "",
     replace: Annotated[bool, Form()] = False,
 ) -> Response:
     number = _report_step(number)
