@@ -241,18 +241,35 @@ class EvidenceSource:
             raise InputError(f"{self.label} {problem}")
 
     def check_head(self) -> None:
-        """Check the content on the file's first part."""
+        """Check the content on the file's first part; a text file (CSV) all through, for the NUL bytes a
+        program appended to a page of text would carry (a text head alone let such a file pass)."""
         self.fh.seek(0)
         data = self.fh.read(HEAD_BYTES + 1)
         self._check(data[:HEAD_BYTES], whole=len(data) <= HEAD_BYTES)
+        if self._nul_checked(data):
+            self.fh.seek(0)
+            while chunk := self.fh.read(1 << 20):
+                self._no_nul(chunk)
+
+    def _nul_checked(self, first: bytes) -> bool:
+        """A CSV in UTF-8 or the Thai code page holds no NUL byte anywhere (UTF-16 text is full of them)."""
+        return self.ext == ".csv" and not first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+    def _no_nul(self, chunk: bytes) -> None:
+        if b"\x00" in chunk:
+            raise InputError(f"{self.label} is not a text file: it holds NUL bytes, as programs and binary files do")
 
     def scan(self, sink: IO[bytes] | None = None) -> Scanned:
         """Read the whole file from its start: check its content on its first part (before anything is written
         to `sink`), hash it, copy it to `sink`. A file that grows past the limit or changes size is refused."""
         self.fh.seek(0)
         md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
-        head, size, checked = b"", 0, False
+        head, size, checked, nul_checked = b"", 0, False, None
         while chunk := self.fh.read(1 << 20):
+            if nul_checked is None:
+                nul_checked = self._nul_checked(chunk)
+            if nul_checked:
+                self._no_nul(chunk)
             size += len(chunk)
             if size > self.max_bytes:
                 raise InputError(

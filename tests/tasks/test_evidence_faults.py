@@ -278,3 +278,12 @@ def test_an_oversized_file_is_refused_by_the_store_too(tmp_path: Path) -> None:
     small = LocalEvidenceStore(tmp_path / "evidence", max_bytes=1000)
     refused(lambda: small.put_file(PARTS, clip), clip.name, "KPI6_EVIDENCE_MAX_MB")
     assert stored_files(small) == []
+
+
+def test_a_program_appended_to_a_page_of_csv_text_is_refused(tmp_path: Path, store: LocalEvidenceStore) -> None:
+    """A text head alone passed a polyglot: 64 KB of survey rows, then a program."""
+    polyglot = tmp_path / "survey.csv"
+    rows = "".join(f"15/2/2024 10:00,อบต.{i},5\n" for i in range(3000)).encode("utf-8")
+    assert len(rows) > 64 * 1024
+    polyglot.write_bytes(b"Timestamp,LAO,Q1\n" + rows + PROGRAM)
+    refused_everywhere(store, polyglot, "NUL")
