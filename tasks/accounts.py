@@ -264,19 +264,26 @@ def sign_in(email: str, password: str, *, address: str, now: datetime) -> Signed
     a disabled user; refused without checking after too many failures for the account or the address."""
     email = email.strip().lower()[:254]
     address = address[:64]
-    with session_scope() as session:  # a failure is committed before it is reported
+    with session_scope() as session:
         minutes = _locked_minutes(session, email, address, now)
         user = session.exec(select(PortalUser).where(PortalUser.email == email)).first() if not minutes else None
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-        good = not minutes and _hasher.verify(password[:PASSWORD_MAX], stored)
-        if not minutes and (user is None or user.password_hash is None or user.disabled or not good):
-            session.add(SignInFailure(at=now, email=email, address=address))
-        if minutes or user is None or user.password_hash is None or user.disabled or not good:
-            signed = None
-        else:
-            signed = _open_session(session, user, now)
     if minutes:
         raise SignInLocked(minutes)
+    # Argon2 takes its time outside any transaction: a write transaction held meanwhile stalled every page.
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    good = _hasher.verify(password, stored) and len(password) <= PASSWORD_MAX
+    with session_scope() as session:  # a failure is committed before it is reported
+        usable = user is not None and user.password_hash is not None and not user.disabled and good
+        if user is not None and usable:
+            fresh = session.get(PortalUser, user.id)
+            if fresh is None or fresh.disabled or fresh.password_hash != user.password_hash:
+                usable = False  # disabled or reset while the password was being checked
+        if not usable:
+            session.add(SignInFailure(at=now, email=email, address=address))
+            signed = None
+        else:
+            assert fresh is not None
+            signed = _open_session(session, fresh, now)
     if signed is None:
         raise SignInRefused("wrong e-mail or password")
     return signed

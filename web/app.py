@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +17,8 @@ from kpi6.web.deps import SignInNeeded, utc_clock
 from kpi6.web.routes import auth, dla, province, steps
 from kpi6.web.runs import Runs
 
+# A form of the portal is a few kilobytes; uploads (to come) will stream with their own bound.
+MAX_BODY_BYTES = 1024 * 1024
 # No inline script or style anywhere: htmx and the stylesheet are files of our own.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
@@ -33,10 +36,14 @@ def create_app() -> FastAPI:
 
         prepare_database(None, actor=default_actor())  # the schema and the provinces, once at start
         app.state.runs = Runs()
+        app.state.runs.start_prefect()
         yield
         app.state.runs.shutdown()
 
-    app = FastAPI(title="kpi6 — ตัวชี้วัดที่ 6", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    # The API's description is served to signed-in users only (routes/province.py), without Swagger's page,
+    # whose scripts come from elsewhere and which the CSP would block.
+    app = FastAPI(title="kpi6 — ตัวชี้วัดที่ 6", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.router.redirect_slashes = False  # a redirect to the Host header's name would point anywhere
     app.state.clock = utc_clock
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     for router in (auth.router, province.router, steps.router, dla.router):
@@ -50,12 +57,23 @@ def create_app() -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:  # refused before anything is parsed
+            return pages.render(request, "error.html", status_code=413, message="ข้อมูลที่ส่งมามีขนาดใหญ่เกินไป")
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path != "/login" and not request.url.path.startswith("/static/"):
+        if not request.url.path.startswith(("/static/", "/fonts/")):
             response.headers.setdefault("Cache-Control", "no-store")  # a province's page is not for a shared cache
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer would echo the input (a password, too): name the fields only
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": f"invalid fields: {', '.join(fields)}"}, status_code=422)
+        return pages.render(request, "error.html", status_code=422, message="ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาลองใหม่")
 
     @app.exception_handler(SignInNeeded)
     async def sign_in(request: Request, exc: SignInNeeded) -> Response:

@@ -9,6 +9,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -38,6 +39,7 @@ class Runs:
     def __init__(self, workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-run")
         self._runs: dict[str, PortalRun] = {}
+        self._started: list[Any] = []  # the temporary Prefect API this portal started, to stop at its end
         self._lock = threading.Lock()
 
     def start(
@@ -87,5 +89,29 @@ class Runs:
         with self._lock:
             self._runs[run_id] = run.model_copy(update=update)
 
+    def start_prefect(self) -> None:
+        """Without a Prefect server of DLA's (PREFECT_API_URL), the process's temporary API, started now, once:
+        two first runs at once each tried to start it, and one failed."""
+        from prefect.client.orchestration import get_client
+        from prefect.settings import get_current_settings
+
+        if get_current_settings().api.url:
+            return
+        before = set(self._api_servers())
+        with get_client(sync_client=True) as client:
+            client.api_healthcheck()
+        self._started = [s for key, s in self._api_servers().items() if key not in before]
+
     def shutdown(self) -> None:
+        """Let the runs end, then stop the temporary API this process started (SIGTERM left it running)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        for server in self._started:
+            server.stop()
+
+    @staticmethod
+    def _api_servers() -> dict[object, Any]:
+        """Prefect's temporary API servers of this process (its one class keeps them by port)."""
+        import sys
+
+        module = sys.modules.get("prefect.server.api.server")
+        return dict(module.SubprocessASGIServer._instances) if module is not None else {}

@@ -11,14 +11,7 @@ from fastapi.routing import APIRoute
 from kpi6.web.deps import dla_user, province_for
 from tests.web.conftest import Portal, csrf_of
 
-PUBLIC = {
-    "/login",
-    "/set-password",
-    "/fonts/sarabun-{weight}.ttf",
-    "/api/docs",
-    "/openapi.json",
-    "/api/docs/oauth2-redirect",
-}
+PUBLIC = {"/login", "/set-password", "/fonts/sarabun-{weight}.ttf"}
 
 
 def _routes(portal: Portal) -> list[APIRoute]:

@@ -116,3 +116,65 @@ def test_signing_in_and_out_is_audited_with_the_user_as_actor(portal: Portal) ->
     with session_scope() as session:
         actions = [(a.actor, a.action) for a in session.exec(select(AuditLog)).all()]
     assert (CLERK, "signed_in") in actions and (CLERK, "signed_out") in actions
+
+
+# --- found by an attack on the first slice: each failed before its fix ------------------------------------------
+
+
+def test_a_password_is_never_cut_and_a_long_one_is_refused_without_echoing_it(portal: Portal) -> None:
+    from kpi6.models.db import Role
+    from kpi6.tasks.accounts import add_user
+
+    long = "ก" * 128
+    add_user("long@th50.example", role=Role.office, province="TH-50", actor="pytest", now=portal.clock(), password=long)
+    client = portal.client()
+    assert sign_in(client, "long@th50.example", long + "JUNK").status_code == 401
+    assert sign_in(client, "long@th50.example", long).status_code == 303
+    huge = portal.client()
+    answer = sign_in(huge, CLERK, "x" * 300)  # over the form's bound
+    assert answer.status_code == 422 and "x" * 300 not in answer.text and "ข้อมูลที่ส่งมาไม่ถูกต้อง" in answer.text
+
+
+def test_a_control_character_in_a_new_password_is_named_as_such(portal: Portal) -> None:
+    from kpi6.models.db import Role
+    from kpi6.tasks.accounts import add_user
+
+    _, token = add_user("tab@th50.example", role=Role.office, province="TH-50", actor="pytest", now=portal.clock())
+    bad = PASSWORD + "\t"
+    answer = portal.client().post("/set-password", data={"token": token, "password": bad, "again": bad})
+    assert answer.status_code == 400 and "อักขระควบคุม" in answer.text
+
+
+def test_no_redirect_follows_the_host_header_and_a_large_body_is_refused_unread(portal: Portal) -> None:
+    client = portal.signed_in("office")
+    answer = client.get("/provinces/TH-50/", headers={"Host": "evil.example"})
+    assert answer.status_code == 404 and "evil.example" not in answer.headers.get("location", "")
+    big = portal.client().post("/login", content=b"a" * (2 * 1024 * 1024), headers={"Content-Type": "text/plain"})
+    assert big.status_code == 413
+
+
+def test_the_api_description_is_for_signed_in_users(portal: Portal) -> None:
+    assert portal.client().get("/api/openapi.json").status_code == 401
+    assert portal.client().get("/api/docs").status_code in (303, 404)
+    paths = portal.signed_in("office").get("/api/openapi.json").json()["paths"]
+    assert "/api/provinces/{code}" in paths
+
+
+def test_an_evidence_entry_that_is_not_a_web_link_is_shown_as_text(portal: Portal) -> None:
+    from kpi6.models.db import StepProgress
+
+    client = portal.signed_in("office")
+    client.get("/provinces/TH-50")  # the round is in the database once a page has shown it
+    with session_scope() as session:
+        session.add(
+            StepProgress(
+                province_code="TH-50",
+                round_id="2567-1",
+                step=1,
+                state="pending",
+                evidence=["javascript:alert(document.domain)", "//evil.example/login", "https://drive.example/f"],
+            )
+        )
+    page = client.get("/provinces/TH-50").text
+    assert 'href="javascript:' not in page and 'href="//evil' not in page
+    assert 'href="https://drive.example/f"' in page

@@ -23,6 +23,12 @@ from kpi6.web import pages
 from kpi6.web.deps import SESSION_COOKIE, User, client_address, csrf_checked, now
 
 router = APIRouter()
+# tasks/accounts.check_password's refusals, by their first words
+PASSWORD_TH = {
+    "the password is too short": "รหัสผ่านต้องยาวอย่างน้อย ๑๒ ตัวอักษร",
+    "the password is too long": "รหัสผ่านต้องยาวไม่เกิน ๑๒๘ ตัวอักษร",
+    "the password holds a control character": "รหัสผ่านมีอักขระควบคุม (เช่น แท็บ หรือขึ้นบรรทัดใหม่) ซึ่งใช้ไม่ได้",
+}
 LOGIN_CSRF_COOKIE = "kpi6_login_csrf"  # before a session exists, the sign-in form's token is double-submitted
 
 
@@ -116,7 +122,7 @@ def password_set(
         try:
             set_password_with_link(token, password, now=now(request))
         except InputError as exc:
-            error = "รหัสผ่านต้องยาว ๑๒–๑๒๘ ตัวอักษร" if "password" in str(exc) else str(exc)
+            error = PASSWORD_TH.get(str(exc).split(":")[0], "ตั้งรหัสผ่านไม่สำเร็จ กรุณาลองใหม่")
     if error:
         return pages.render(request, "set_password.html", status_code=400, token=token, account=user.email, error=error)
     return RedirectResponse("/login?password=set", status_code=303)

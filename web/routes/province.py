@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from kpi6.models.calendar import bangkok_date
 from kpi6.models.provinces import Province
@@ -14,7 +14,7 @@ from kpi6.settings import get_settings
 from kpi6.tasks.adapters.rounds import default_round_id
 from kpi6.tasks.status import ProvinceView, province_view
 from kpi6.web import pages
-from kpi6.web.deps import now, province_for
+from kpi6.web.deps import User, now, province_for
 
 router = APIRouter()
 ThisProvince = Annotated[Province, Depends(province_for)]
@@ -40,3 +40,9 @@ def province_home(request: Request, province: ThisProvince) -> HTMLResponse:
 def province_api(request: Request, province: ThisProvince) -> ProvinceView:
     """What the province's home page shows: steps (number, deadline, state, working days late), score."""
     return _view(request, province)
+
+
+@router.get("/api/openapi.json", include_in_schema=False)
+def api_description(request: Request, user: User) -> JSONResponse:
+    """The portal's API (OpenAPI), for signed-in users."""
+    return JSONResponse(request.app.openapi())
