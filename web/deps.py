@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Form, HTTPException, Request
 
+from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import Role
 from kpi6.models.errors import Kpi6Error
 from kpi6.models.provinces import Province, registry
@@ -73,3 +74,24 @@ def client_address(request: Request) -> str:
 
 def utc_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def today(request: Request) -> date:
+    """The portal's day, in Bangkok."""
+    return bangkok_date(now(request))
+
+
+def round_of(request: Request) -> str:
+    """The round the portal shows: KPI6_PORTAL_ROUND, else the round of today, else the latest."""
+    from kpi6.settings import get_settings
+    from kpi6.tasks.adapters.rounds import default_round_id
+
+    return default_round_id(today(request), get_settings().portal_round)
+
+
+def output_dir() -> str | None:
+    """Where the runs write forms and media (KPI6_OUTPUT_DIR; default the data folder)."""
+    from kpi6.settings import get_settings
+
+    out = get_settings().output_dir
+    return str(out) if out else None

@@ -7,14 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from kpi6.models.calendar import bangkok_date
 from kpi6.models.db import StepState
-from kpi6.settings import get_settings
 from kpi6.tasks.accounts import CurrentUser
-from kpi6.tasks.adapters.rounds import default_round_id
 from kpi6.tasks.status import national_view
 from kpi6.web import pages
-from kpi6.web.deps import dla_user, now
+from kpi6.web.deps import dla_user, round_of, today
 
 router = APIRouter()
 SortKey = Literal["code", "name", "total", "penalty", "steps"]
@@ -29,8 +26,7 @@ def national(
     late: Annotated[bool, Query()] = False,
     missing: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    today = bangkok_date(now(request))
-    view = national_view(default_round_id(today, get_settings().portal_round), as_of=today)
+    view = national_view(round_of(request), as_of=today(request))
     rows = [(p, view.scores[p.code]) for p in view.status.provinces]
     if late:
         rows = [(p, s) for p, s in rows if s.late_reports]

@@ -8,38 +8,29 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from kpi6.models.calendar import bangkok_date
 from kpi6.models.provinces import Province
-from kpi6.settings import get_settings
-from kpi6.tasks.adapters.rounds import default_round_id
 from kpi6.tasks.status import ProvinceView, province_view
 from kpi6.web import pages
-from kpi6.web.deps import User, now, province_for
+from kpi6.web.deps import User, output_dir, province_for, round_of, today
 
 router = APIRouter()
 ThisProvince = Annotated[Province, Depends(province_for)]
 
 
-def _view(request: Request, province: Province) -> ProvinceView:
-    today = bangkok_date(now(request))
-    round_id = default_round_id(today, get_settings().portal_round)
-    return province_view(province.code, round_id, as_of=today, output_dir=_output_dir())
-
-
-def _output_dir() -> str | None:
-    settings = get_settings()
-    return str(settings.output_dir) if settings.output_dir else None
+def view_of(request: Request, province: Province) -> ProvinceView:
+    """The province as of the portal's day, in the round it shows."""
+    return province_view(province.code, round_of(request), as_of=today(request), output_dir=output_dir())
 
 
 @router.get("/provinces/{code}", response_class=HTMLResponse, include_in_schema=False)
 def province_home(request: Request, province: ThisProvince) -> HTMLResponse:
-    return pages.render(request, "province.html", view=_view(request, province))
+    return pages.render(request, "province.html", view=view_of(request, province))
 
 
 @router.get("/api/provinces/{code}")
 def province_api(request: Request, province: ThisProvince) -> ProvinceView:
     """What the province's home page shows: steps (number, deadline, state, working days late), score."""
-    return _view(request, province)
+    return view_of(request, province)
 
 
 @router.get("/api/openapi.json", include_in_schema=False)

@@ -10,33 +10,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from kpi6.models.calendar import bangkok_date
 from kpi6.models.errors import Kpi6Error
 from kpi6.models.inputs import ProvinceInputs, ReportInput, parse_inputs
 from kpi6.models.provinces import Province
 from kpi6.models.steps import numbers, spec
-from kpi6.settings import get_settings
 from kpi6.tasks.accounts import CurrentUser
-from kpi6.tasks.adapters.rounds import default_round_id
-from kpi6.tasks.status import province_view
 from kpi6.web import pages
-from kpi6.web.deps import csrf_checked, now, province_for, utc_clock
+from kpi6.web.deps import csrf_checked, now, output_dir, province_for, round_of, utc_clock
 from kpi6.web.messages import thai_message
+from kpi6.web.routes.province import view_of
 from kpi6.web.runs import PortalRun, Runs
 
 router = APIRouter()
 ThisProvince = Annotated[Province, Depends(province_for)]
 Checked = Annotated[CurrentUser, Depends(csrf_checked)]
 SignerField = Annotated[str, Form(max_length=1000)]  # checked by the report's model; the bound stops a flood
-
-
-def _round(request: Request) -> str:
-    return default_round_id(bangkok_date(now(request)), get_settings().portal_round)
-
-
-def _output_dir() -> str | None:
-    out = get_settings().output_dir
-    return str(out) if out else None
 
 
 def _report_step(number: int) -> int:
@@ -62,8 +50,7 @@ def _report_input(signer_name: str, signer_position: str, number: int) -> Provin
 @router.get("/provinces/{code}/steps/{number}", response_class=HTMLResponse, include_in_schema=False)
 def report_page(request: Request, province: ThisProvince, number: int) -> HTMLResponse:
     number = _report_step(number)
-    today = bangkok_date(now(request))
-    view = province_view(province.code, _round(request), as_of=today, output_dir=_output_dir())
+    view = view_of(request, province)
     step = next(s for s in view.steps if s.number == number)
     return pages.render(request, "step_report.html", view=view, step=step, error="", detail="", signer=("", ""))
 
@@ -95,7 +82,9 @@ def _preview(request: Request, province: Province, number: int, signer_name: str
     report = inputs.for_step(number)
     assert isinstance(report, ReportInput)
     try:
-        pdf = preview_report(province.code, _round(request), number, report, now=now(request), output_dir=_output_dir())
+        pdf = preview_report(
+            province.code, round_of(request), number, report, now=now(request), output_dir=output_dir()
+        )
     except Kpi6Error as exc:
         message, detail = thai_message(exc)
         return pages.render(request, "error.html", status_code=409, message=f"{message} ({detail})")
@@ -115,11 +104,10 @@ def report_submit(
     replace: Annotated[bool, Form()] = False,
 ) -> Response:
     number = _report_step(number)
-    today = bangkok_date(now(request))
     try:
         inputs = _report_input(signer_name, signer_position, number)
     except Kpi6Error as exc:
-        view = province_view(province.code, _round(request), as_of=today, output_dir=_output_dir())
+        view = view_of(request, province)
         step = next(s for s in view.steps if s.number == number)
         message, detail = thai_message(exc)
         return pages.render(
@@ -135,7 +123,7 @@ def report_submit(
     simulated = request.app.state.clock is not utc_clock  # a portal on a clock of its own (tests, a demo)
     run = _runs(request).start(
         province=province.code,
-        round_id=_round(request),
+        round_id=round_of(request),
         step=number,
         inputs=inputs,
         actor=user.email,
