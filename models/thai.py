@@ -68,3 +68,24 @@ def thai_number(value: float | int | Decimal, *, arabic: bool = False, decimals:
     """`1,234` or `๔.๕๐`; thousands separated as Thai offices write them."""
     text = f"{value:,.{decimals}f}" if decimals else f"{round(value):,d}"
     return digits(text, arabic=arabic)
+
+
+def be_numeric(day: date) -> str:
+    """`15/2/2567`: a date as a clerk types it (day/month/Buddhist-Era year)."""
+    return f"{day.day}/{day.month}/{be_year(day)}"
+
+
+def parse_be_date(text: str) -> date:
+    """A date as a clerk types it: `15/2/2567` or `๑๕/๐๒/๒๕๖๗` (day/month/Buddhist-Era year; `-` or `.` between
+    them too). ValueError, in Thai and English, for anything else."""
+    parts = [p for p in arabic_digits(text).strip().replace("-", "/").replace(".", "/").split("/") if p]
+    problem = f"วันที่ {text!r} ไม่ถูกต้อง ให้พิมพ์ วัน/เดือน/ปี พ.ศ. เช่น 15/2/2567 (write day/month/BE year)"
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        raise ValueError(problem)
+    day, month, year = (int(p) for p in parts)
+    if not 2400 <= year <= 2700:  # a CE year (2024) or two digits: ask again rather than guess
+        raise ValueError(problem)
+    try:
+        return date(year - BE_OFFSET, month, day)
+    except ValueError:
+        raise ValueError(problem) from None
