@@ -201,6 +201,21 @@ class Problem:
         where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
         return f"{where}: {self.message}"
 
+    @property
+    def kind_th(self) -> str:
+        return PROBLEM_TH.get(self.kind, self.kind)
+
+
+# What each kind of problem in a survey row is, as a clerk reads it.
+PROBLEM_TH = {
+    "off_scale": "คะแนนอยู่นอกช่วง ๑-๕",
+    "unknown_label": "คำตอบไม่ตรงกับระดับความพึงพอใจที่กำหนด",
+    "empty_required": "ไม่ได้ตอบข้อที่ต้องตอบ",
+    "duplicate": "เป็นคำตอบซ้ำของแถวก่อนหน้า",
+    "outside_round": "วันที่ตอบอยู่นอกช่วงรอบการประเมิน",
+    "bad_timestamp": "อ่านวันเวลาที่ตอบไม่ได้",
+}
+
 
 class SurveyFileError(ValueError):
     """The file as a whole cannot be read as a survey (no timestamp column, no rating items, a named column missing)."""
