@@ -108,6 +108,7 @@ class MediaInput(_Input):
     format: MediaFormat = MediaFormat.infographic
     key_points: KeyPoints = []
     link: MediumLink | None = None
+    file: PathText | None = None  # the office's own file of the medium (a PDF, an image, a video): stored as evidence
 
     @field_validator("lpa_aspect")
     @classmethod
@@ -119,8 +120,8 @@ class MediaInput(_Input):
 
     @property
     def generated(self) -> bool:
-        """kpi6 makes the file itself: an infographic, or a handbook/e-book, when no link is given."""
-        return not self.link and self.format in GENERATED_FORMATS
+        """kpi6 makes the file itself: an infographic, or a handbook/e-book, when no link or file is given."""
+        return not self.link and not self.file and self.format in GENERATED_FORMATS
 
 
 GENERATED_FORMATS = (MediaFormat.infographic, MediaFormat.handbook, MediaFormat.ebook)
@@ -150,10 +151,10 @@ def media_problem(media: list[MediaInput]) -> str | None:
         missing = m.missing_elements()
         if missing:
             return f"medium {i} ({m.title or 'untitled'}) lacks: {', '.join(missing)}"
-        if not m.link and m.format not in GENERATED_FORMATS:
+        if not m.link and not m.file and m.format not in GENERATED_FORMATS:
             return (
-                f"medium {i} ({m.title}) is a {m.format.value}: give its link "
-                "(สื่อประเภทนี้ต้องระบุลิงก์); kpi6 generates infographics, handbooks and e-books itself"
+                f"medium {i} ({m.title}) is a {m.format.value}: give its link or its file "
+                "(สื่อประเภทนี้ต้องระบุลิงก์หรือแนบไฟล์); kpi6 generates infographics, handbooks and e-books itself"
             )
     return None
 
@@ -432,6 +433,14 @@ def anchor_paths(inputs: ProvinceInputs, base: PurePath) -> ProvinceInputs:
         part = getattr(inputs, key)
         if part is not None:
             update[key] = part.model_copy(update={"evidence": fix(part.evidence)})
+    if inputs.media is not None:  # a medium's own file too
+        update["media"] = update["media"].model_copy(  # type: ignore[attr-defined]
+            update={
+                "media": [
+                    m.model_copy(update={"file": _anchored(m.file, base)}) if m.file else m for m in inputs.media.media
+                ]
+            }
+        )
     d = inputs.dissemination
     if d is not None:
         update["dissemination"] = d.model_copy(

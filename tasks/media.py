@@ -13,12 +13,13 @@ from kpi6.models.forms import (
 )
 from kpi6.models.inputs import (
     MediaFormat,
+    MediaInput,
     MediaSetInput,
     media_problem,
 )
 from kpi6.models.rules import ValidatedStep, validate_step
 from kpi6.models.steps import by_key
-from kpi6.tasks.adapters.evidence import folder_parts
+from kpi6.tasks.adapters.evidence import folder_parts, store_evidence
 from kpi6.tasks.outputs import evidence_store, province_folder, write_files
 from kpi6.tasks.render.documents import render_handbook, render_infographic
 from kpi6.tasks.run import RunContext, record_step, store_step_evidence
@@ -65,5 +66,23 @@ def generate_media(ctx: RunContext, media: MediaSetInput) -> tuple[MediaSetInput
             parts = folder_parts(round_id, code, by_key()["media"].evidence_fields[0])
             links = [store.put_bytes(parts, name, data).link for name, data in files.items()]
             m = m.model_copy(update={"link": links[0]})
+        elif m.file and not m.link:  # the office's own file: stored as evidence, its link the medium's
+            parts = folder_parts(round_id, code, by_key()["media"].evidence_fields[0])
+            [link] = store_evidence(store, parts, [m.file])
+            m = m.model_copy(update={"link": link})
         media_out.append(m)
     return media.model_copy(update={"media": media_out}), hashes
+
+
+def preview_medium(round_id: str, medium: MediaInput, index: int = 1) -> bytes:
+    """The PDF kpi6 would generate for a medium (its infographic, handbook or e-book), nothing written: the
+    portal shows it before the office records step 2."""
+    from kpi6.tasks.adapters.rounds import load_round
+
+    if not medium.generated:
+        raise InputError("this medium is the office's own (a link or a file): kpi6 generates nothing for it")
+    missing = medium.missing_elements()
+    if missing:
+        raise InputError(f"medium {index} lacks: {', '.join(missing)}")
+    files = media_files(index, medium_document(medium, load_round(round_id)), medium.format)
+    return next(data for name, data in files.items() if name.endswith(".pdf"))

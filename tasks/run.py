@@ -18,6 +18,7 @@ from kpi6.models.db import StepState
 from kpi6.models.errors import InputError
 from kpi6.models.inputs import (
     DisseminationInput,
+    MediaSetInput,
     ProvinceInputs,
     media_problem,
 )
@@ -177,7 +178,7 @@ def check_inputs(ctx: RunContext, inputs: ProvinceInputs) -> dict[int, Validated
         part = inputs.for_step(n)
         if not ctx.config.step(n).report and part is not None:
             check_evidence(
-                list(getattr(part, "evidence", [])) + event_evidence(part),
+                list(getattr(part, "evidence", [])) + event_evidence(part) + media_files(part),
                 what=f"step {n} ({ctx.config.step(n).name_en})",
                 max_mb=get_settings().evidence_max_mb,
             )
@@ -191,6 +192,11 @@ def _moment(part: object) -> datetime | None:
 
 def event_evidence(part: object) -> list[str]:
     return [x for e in part.events for x in e.evidence] if isinstance(part, DisseminationInput) else []
+
+
+def media_files(part: object) -> list[str]:
+    """The office's own files of its media (those it did not link and kpi6 does not generate)."""
+    return [m.file for m in part.media if m.file and not m.link] if isinstance(part, MediaSetInput) else []
 
 
 def store_step_evidence(
