@@ -122,3 +122,15 @@ def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | No
             if s is not None
         },
     )
+
+
+def recorded_input(code: str, round_id: str, step: int) -> BaseModel | None:
+    """What a province recorded for a step (its input, as its declaration's model), or None."""
+    from kpi6.models.steps import spec
+
+    province = registry().get(code)
+    with session_scope() as session:
+        rows = repository.step_states(session=session, province_code=province.code, round_id=round_id)
+        row = rows.get(step)
+        data = dict(row.inputs) if row is not None and row.inputs else None
+    return spec(step).input_model.model_validate(data) if data else None

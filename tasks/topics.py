@@ -261,3 +261,10 @@ def propose_from_file(
     analysis = analyse(path, province=prov, config=config, threshold_percent=threshold_percent)
     plan = proposed_plan(analysis, config, prov) if prov and config else None
     return TopicsProposal(analysis=analysis, plan=plan)
+
+
+def blank_plan(round_id: str) -> PlanInput:
+    """Step 1's implementation steps for a round without a proposal (the office types its topics later): the
+    same stages and dates as a proposed plan's."""
+    config = load_round(round_id)
+    return plan_from(config, [], rules=config.planning)
