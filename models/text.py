@@ -194,9 +194,10 @@ def check_text(text: str, *, max_length: int, min_length: int = 0) -> str:
     return text
 
 
-# kpi6's own local evidence store names the media it generates so (tasks/production.media_files); step 3 reads the
-# recorded link back through MediaInput, so these file:// links, and only these, pass as a medium's link.
-_GENERATED_MEDIUM_FILE = re.compile(r"file:///[^\s?#]*/medium-\d+-(?:infographic|handbook|ebook)\.(?:pdf|png)")
+# A medium's file in kpi6's own local evidence store (`<round>/<province code>/step-<n>/<name>`: one it generated or
+# the office's own file it stored); steps 3 and the portal read the recorded link back through MediaInput, so these
+# file:// links, and only these, pass as a medium's link.
+_GENERATED_MEDIUM_FILE = re.compile(r"file:///[^\s?#]*/[A-Z]{2}-\d{2,3}/step-\d+/[^/\s?#]+")
 
 
 def check_link(link: str, *, generated_media: bool = False) -> str:

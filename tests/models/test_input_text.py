@@ -223,6 +223,13 @@ def test_the_links_kpi6_itself_writes_for_generated_media_are_read_back():
     recorded["media"][1]["link"] = "file:///srv/out/evidence/2567-1/TH-50/step-2/medium-2-infographic.pdf"
     media = MediaSetInput.model_validate(recorded)
     assert media.media[0].link.startswith("file:///home/")  # type: ignore[union-attr]
+    own = "file:///srv/data/evidence/2567-1/TH-50/step-2/%E0%B8%AA%E0%B8%B7%E0%B9%88%E0%B8%AD.pdf"  # an office's file
+    recorded["media"][1]["link"] = own
+    assert MediaSetInput.model_validate(recorded).media[1].link == own
+    for elsewhere in ("file:///home/clerk/Desktop/x.pdf", "file:///srv/TH-50/step-2/a.pdf?x=1", "file:///etc/passwd"):
+        recorded["media"][1]["link"] = elsewhere
+        with pytest.raises(ValueError, match="http:// or https://"):
+            MediaSetInput.model_validate(recorded)
 
 
 # ---------------------------------------------------------------------------------------------
