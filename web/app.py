@@ -14,11 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from kpi6.models.errors import Kpi6Error
 from kpi6.web import pages
 from kpi6.web.deps import SignInNeeded, utc_clock
-from kpi6.web.routes import auth, dla, province, steps
+from kpi6.web.limits import BodyLimit
+from kpi6.web.routes import auth, dla, province, steps, work
 from kpi6.web.runs import Runs
 
-# A form of the portal is a few kilobytes; uploads (to come) will stream with their own bound.
-MAX_BODY_BYTES = 1024 * 1024
 # No inline script or style anywhere: htmx and the stylesheet are files of our own.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
@@ -46,7 +45,7 @@ def create_app() -> FastAPI:
     app.router.redirect_slashes = False  # a redirect to the Host header's name would point anywhere
     app.state.clock = utc_clock
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
-    for router in (auth.router, province.router, steps.router, dla.router):
+    for router in (auth.router, province.router, steps.router, work.router, dla.router):
         app.include_router(router)
 
     @app.get("/fonts/sarabun-{weight}.ttf", include_in_schema=False)
@@ -55,11 +54,10 @@ def create_app() -> FastAPI:
 
         return FileResponse(fontpkg.path("sarabun", weight=int(weight)), media_type="font/ttf")
 
+    app.add_middleware(BodyLimit)  # inside the headers' middleware: its 413 page gets them too
+
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:  # refused before anything is parsed
-            return pages.render(request, "error.html", status_code=413, message="ข้อมูลที่ส่งมามีขนาดใหญ่เกินไป")
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

@@ -3,6 +3,7 @@ nobody, as another province's office and as the province's own office."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -39,12 +40,23 @@ def _dependencies(route: APIRoute) -> set[object]:
 
 
 RUN_ID = "0" * 32
-# Each path parameter other than the province, filled with a value that exists for TH-50 (a report step, a run).
-PARAMS = {"{number}": "3", "{run_id}": RUN_ID, "{weight}": "400"}
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+# Each path parameter other than the province, filled with a value that exists for TH-50 (a report step, a run,
+# an uploaded file, a generated document, a medium).
+PARAMS = {
+    "{number}": "3",
+    "{run_id}": RUN_ID,
+    "{weight}": "400",
+    "{upload_id}": hashlib.sha256(PHOTO).hexdigest(),
+    "{name}": "form1.pdf",
+    "{index}": "1",
+}
 
 
 def _path(route: APIRoute, code: str) -> str:
     path = route.path.replace("{code}", code)
+    if re.search(r"/steps/\{number\}/(row|check|record)", path):  # a work step's route (3 is a report)
+        path = path.replace("{number}", "1")
     for name, value in PARAMS.items():
         path = path.replace(name, value)
     assert "{" not in path, f"{route.path}: give its parameter a value in PARAMS"
@@ -60,6 +72,17 @@ def _a_run_of_th50(portal: Portal) -> None:
         id=RUN_ID, province_code="TH-50", round_id="2567-1", step=3, actor="x", started_at=datetime.now(UTC)
     )
     portal.app.state.runs._runs[RUN_ID] = run  # as if TH-50's office had started it
+
+
+def _files_of_th50() -> None:
+    """An upload and a generated form of TH-50's, so that its own office finds them where another gets 404."""
+    from kpi6.tasks.outputs import output_root
+    from kpi6.tasks.uploads import receive
+
+    assert receive([PHOTO], "photo.png", round_id="2567-1", code="TH-50").id == PARAMS["{upload_id}"]
+    folder = output_root(None) / "2567-1" / "TH-50"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "form1.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
 
 
 def test_every_route_that_takes_a_province_declares_province_for(portal: Portal) -> None:
@@ -89,6 +112,7 @@ def test_every_route_but_sign_in_needs_a_session(portal: Portal) -> None:
 
 def test_another_provinces_office_gets_404_on_every_route_of_this_province(portal: Portal) -> None:
     _a_run_of_th50(portal)
+    _files_of_th50()
     other = portal.signed_in("other")
     own = portal.signed_in("office")
     csrf = {"csrf": csrf_of(other)}

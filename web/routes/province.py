@@ -3,10 +3,11 @@ twin. Every route takes `{code}` through `province_for`: another province's user
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from kpi6.models.provinces import Province
 from kpi6.tasks.status import ProvinceView, province_view
@@ -37,3 +38,56 @@ def province_api(request: Request, province: ThisProvince) -> ProvinceView:
 def api_description(request: Request, user: User) -> JSONResponse:
     """The portal's API (OpenAPI), for signed-in users."""
     return JSONResponse(request.app.openapi())
+
+
+# How a kept file is served: shown in the browser (PDF, images) or downloaded; never run (nosniff, no script).
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".csv": "text/csv; charset=utf-8",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+SHOWN = (".pdf", ".png", ".jpg", ".jpeg", ".mp4", ".mov")
+
+
+def _file_response(path: Path, name: str) -> FileResponse:
+    ext = Path(name).suffix.lower()
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES.get(ext, "application/octet-stream"),
+        filename=name,
+        content_disposition_type="inline" if ext in SHOWN else "attachment",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'"
+        },
+    )
+
+
+@router.get("/provinces/{code}/files/{upload_id}", include_in_schema=False)
+def uploaded_file(request: Request, province: ThisProvince, upload_id: str) -> FileResponse:
+    """A file the province uploaded (its id is its SHA-256); another province's id is not found."""
+    from kpi6.models.errors import Kpi6Error
+    from kpi6.tasks.uploads import kept
+
+    try:
+        upload = kept(round_of(request), province.code, upload_id)
+    except Kpi6Error:
+        raise HTTPException(404) from None
+    return _file_response(Path(upload.path), upload.name)
+
+
+@router.get("/provinces/{code}/documents/{name}", include_in_schema=False)
+def document(request: Request, province: ThisProvince, name: str) -> FileResponse:
+    """A form or medium the province's runs wrote (only a name its folder lists: never a path)."""
+    from kpi6.tasks.outputs import province_files
+
+    found = {p.name: p for p in province_files(output_dir(), round_of(request), province.code)}
+    if name not in found or found[name].is_symlink():
+        raise HTTPException(404)
+    return _file_response(found[name], name)

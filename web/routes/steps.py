@@ -47,8 +47,8 @@ def _report_input(signer_name: str, signer_position: str, number: int) -> Provin
     )
 
 
-@router.get("/provinces/{code}/steps/{number}", response_class=HTMLResponse, include_in_schema=False)
-def report_page(request: Request, province: ThisProvince, number: int) -> HTMLResponse:
+def report_page(request: Request, province: Province, number: int) -> HTMLResponse:
+    """A report step's page (routes/work.py serves every step's page and calls this for steps 3 and 5)."""
     number = _report_step(number)
     view = view_of(request, province)
     step = next(s for s in view.steps if s.number == number)
@@ -120,6 +120,14 @@ def report_submit(
             detail=detail,
             signer=(signer_name[:200], signer_position[:200]),
         )
+    return launch(request, province, user, number, inputs, replace=replace)
+
+
+def launch(
+    request: Request, province: Province, user: CurrentUser, number: int, inputs: ProvinceInputs, *, replace: bool
+) -> Response:
+    """Start the step's `province-round` run as the signed-in user (`replace`: the audited forced re-run of a step
+    done already) and send the browser to the run's page."""
     simulated = request.app.state.clock is not utc_clock  # a portal on a clock of its own (tests, a demo)
     run = _runs(request).start(
         province=province.code,
