@@ -34,6 +34,27 @@ def evidence_store(output_dir: str | None) -> EvidenceStore:
     return LocalEvidenceStore(s.evidence_dir or output_root(output_dir) / "evidence", s.evidence_base_url)
 
 
+def local_evidence_file(output_dir: str | None, round_id: str, code: str, link: str) -> Path | None:
+    """The file behind a `file://` link of the local evidence store, if it is a regular file of this province's
+    round there (reached without a symbolic link); else None. The portal serves a recorded evidence entry so."""
+    from urllib.parse import unquote, urlsplit
+
+    store = evidence_store(output_dir)
+    parts = urlsplit(link)
+    if not isinstance(store, LocalEvidenceStore) or parts.scheme != "file" or parts.netloc or link.endswith("/"):
+        return None
+    folder = (store.root / round_id / code).resolve()
+    path = Path(unquote(parts.path))
+    try:
+        inside = path.resolve(strict=True).relative_to(folder)
+    except (OSError, ValueError):
+        return None
+    found = folder / inside
+    if found != path or any(p.is_symlink() for p in (found, *found.parents)) or not found.is_file():
+        return None
+    return found
+
+
 def check_output_dir(output_dir: str | None) -> Path:
     """The output folder exists (or is made) and takes files; else one clear error before any write."""
     root = output_root(output_dir)

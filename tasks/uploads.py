@@ -71,7 +71,9 @@ def receive(
             for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
-                    raise InputError(f"file {name} is larger than the limit of {limit / MB:g} MB (KPI6_EVIDENCE_MAX_MB)")
+                    raise InputError(
+                        f"file {name} is larger than the limit of {limit / MB:g} MB (KPI6_EVIDENCE_MAX_MB)"
+                    )
                 out.write(chunk)
         with open_evidence(tmp, max_bytes=limit) as evidence:
             scanned = evidence.scan()

@@ -39,7 +39,23 @@ def _num(value: Decimal | float | int, decimals: int = 0) -> str:
     return thai_number(Decimal(str(value)), decimals=decimals)
 
 
+def _evidence_links(entries: list[str], code: str, number: int) -> list[tuple[str, str]]:
+    """A step's evidence as (text, address) to open: web links as they are; a local evidence store's file through
+    the portal (its `file://` link opens nothing in an office's browser); a local folder not at all."""
+    from urllib.parse import unquote, urlsplit
+
+    shown = []
+    for i, link in enumerate(entries):
+        parts = urlsplit(link)
+        if parts.scheme in ("http", "https"):
+            shown.append((link, link))
+        elif parts.scheme == "file" and not link.endswith("/"):
+            shown.append((unquote(parts.path.rsplit("/", 1)[-1]), f"/provinces/{code}/evidence/{number}/{i}"))
+    return shown
+
+
 env.filters["be_date"] = _be_date
+env.filters["evidence_links"] = _evidence_links
 env.filters["th_num"] = _num
 env.globals["STATE_TH"] = STATE_TH
 

@@ -55,7 +55,7 @@ PARAMS = {
 
 def _path(route: APIRoute, code: str) -> str:
     path = route.path.replace("{code}", code)
-    if re.search(r"/steps/\{number\}/(row|check|record)", path):  # a work step's route (3 is a report)
+    if re.search(r"/(steps/\{number\}/(row|check|record)|evidence/)", path):  # a work step's (3 is a report)
         path = path.replace("{number}", "1")
     for name, value in PARAMS.items():
         path = path.replace(name, value)
@@ -83,6 +83,21 @@ def _files_of_th50() -> None:
     folder = output_root(None) / "2567-1" / "TH-50"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "form1.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+
+
+def _evidence_of_th50() -> None:
+    """TH-50's plan recorded with its evidence in the local store: entry {index} of step {number} is a file."""
+    from kpi6.flows.province import province_round
+    from kpi6.models.inputs import ProvinceInputs
+    from kpi6.tasks.status import province_view
+    from kpi6.tasks.uploads import kept
+    from tests.support.factories import bkk, full_inputs
+
+    photo = kept("2567-1", "TH-50", PARAMS["{upload_id}"]).path  # the upload of _files_of_th50
+    plan = full_inputs().plan.model_copy(update={"evidence": [photo]})  # type: ignore[union-attr]
+    province_round("TH-50", "2567-1", inputs=ProvinceInputs(plan=plan), now=bkk(2024, 1, 10))
+    entries = province_view("TH-50", "2567-1", as_of=bkk(2024, 1, 10).date(), output_dir=None).evidence[1]
+    assert entries[int(PARAMS["{index}"])].startswith("file:///"), entries
 
 
 def test_every_route_that_takes_a_province_declares_province_for(portal: Portal) -> None:
@@ -113,6 +128,7 @@ def test_every_route_but_sign_in_needs_a_session(portal: Portal) -> None:
 def test_another_provinces_office_gets_404_on_every_route_of_this_province(portal: Portal) -> None:
     _a_run_of_th50(portal)
     _files_of_th50()
+    _evidence_of_th50()
     other = portal.signed_in("other")
     own = portal.signed_in("office")
     csrf = {"csrf": csrf_of(other)}

@@ -148,6 +148,10 @@ def test_an_office_records_steps_1_2_and_4_with_uploads(portal: Portal) -> None:
     assert {"สื่อเรื่องที่2.pdf", "ภาพ.png"} <= kept  # the names without their folders
     second = media.inputs["media"][1]
     assert unquote(second["link"]).endswith("/สื่อเรื่องที่2.pdf")  # the office's own file is the medium's link
+    home = client.get("/provinces/TH-50").text
+    photo = re.search(r'href="(/provinces/TH-50/evidence/2/\d+)"[^>]*>ภาพ.png<', home)
+    assert photo and client.get(photo.group(1)).content == PHOTO  # a local evidence file, opened through the portal
+    assert "file://" not in home
     again = client.get("/provinces/TH-50/steps/2").text
     assert "บันทึกแล้ว" in again and "ภาพ.png" in again and 'name="replace"' in again
 

@@ -91,3 +91,20 @@ def document(request: Request, province: ThisProvince, name: str) -> FileRespons
     if name not in found or found[name].is_symlink():
         raise HTTPException(404)
     return _file_response(found[name], name)
+
+
+@router.get("/provinces/{code}/evidence/{number}/{index}", include_in_schema=False)
+def evidence_item(request: Request, province: ThisProvince, number: int, index: int) -> FileResponse:
+    """A recorded evidence entry of a step that is a file in the local evidence store (its `file://` link opens
+    nothing in an office's browser); only an entry the province's record lists, by its place in the list."""
+    from kpi6.tasks.outputs import local_evidence_file
+
+    entries = view_of(request, province).evidence.get(number, [])
+    path = (
+        local_evidence_file(output_dir(), round_of(request), province.code, entries[index])
+        if 0 <= index < len(entries)
+        else None
+    )
+    if path is None:
+        raise HTTPException(404)
+    return _file_response(path, path.name)
