@@ -72,14 +72,17 @@ class Runs:
             return self._runs.get(run_id)
 
     def _work(self, run_id: str, inputs: ProvinceInputs, force: bool, now: datetime | None) -> None:  # noqa: FBT001
+        from prefect import tags
+
         from kpi6.flows.run import run_province
 
         run = self.get(run_id)
         assert run is not None
         try:
-            summary = run_province(
-                run.province_code, run.round_id, step=run.step, inputs=inputs, force=force, actor=run.actor, now=now
-            )
+            with tags("portal"):  # beside the province, round and step tags: DLA filters the portal's runs by it
+                summary = run_province(
+                    run.province_code, run.round_id, step=run.step, inputs=inputs, force=force, actor=run.actor, now=now
+                )
             update = {"state": "done", "summary": summary}
         except Exception as exc:
             message, detail = thai_message(exc, run=run_id)
