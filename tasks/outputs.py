@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from typing import BinaryIO
 from pathlib import Path
 
 from kpi6.models.errors import OutputError
@@ -100,6 +101,21 @@ def province_files(output_dir: str | None, round_id: str, code: str) -> list[Pat
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def round_forms_zip(output_dir: str | None, round_id: str, codes: list[str], target: BinaryIO) -> int:
+    """Every listed province's report forms of the round (`form*.pdf`, `form*.docx`, as its runs wrote them) in one
+    zip, `<round>/<code>/<name>`, written to `target`; how many files it holds. A symbolic link is skipped."""
+    import zipfile
+
+    count = 0
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for code in codes:
+            for path in province_files(output_dir, round_id, code):
+                if path.name.startswith("form") and path.suffix in (".pdf", ".docx") and not path.is_symlink():
+                    archive.write(path, f"{round_id}/{code}/{path.name}")
+                    count += 1
+    return count
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> dict[str, str]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.background import BackgroundTask
 
 from kpi6.models.db import StepState
 from kpi6.tasks.accounts import CurrentUser
 from kpi6.tasks.status import national_view
 from kpi6.web import pages
-from kpi6.web.deps import dla_user, round_of, today
+from kpi6.web.deps import dla_user, output_dir, round_of, today
 
 router = APIRouter()
 SortKey = Literal["code", "name", "total", "penalty", "steps"]
@@ -42,4 +43,29 @@ def national(
     rows.sort(key=keys[sort], reverse=desc)
     return pages.render(
         request, "dla.html", status=view.status, rows=rows, sort=sort, desc=desc, late=late, missing=missing
+    )
+
+
+@router.get("/dla/forms.zip", include_in_schema=False)
+def forms_zip(request: Request, user: Annotated[CurrentUser, Depends(dla_user)]) -> FileResponse:
+    """Every province's Form 1 and Form 2 (PDF and DOCX) of the round, in one zip."""
+    import os
+    import tempfile
+
+    from kpi6.models.provinces import registry
+    from kpi6.tasks.outputs import round_forms_zip
+
+    round_id = round_of(request)
+    fd, name = tempfile.mkstemp(prefix="kpi6-forms-", suffix=".zip")
+    try:
+        with os.fdopen(fd, "wb") as target:
+            round_forms_zip(output_dir(), round_id, [p.code for p in registry().provinces], target)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return FileResponse(
+        name,
+        media_type="application/zip",
+        filename=f"kpi6-forms-{round_id}.zip",
+        background=BackgroundTask(os.unlink, name),
     )
