@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from kpi6.models.errors import OutputError
 from kpi6.settings import get_settings
