@@ -32,3 +32,22 @@ def test_dla_downloads_every_provinces_forms_in_one_zip(portal: Portal, tmp_path
         f"2567-1/{code}/{name}": data for code, files in written.items() for name, data in files.items()
     }
     assert portal.signed_in("office").get("/dla/forms.zip").status_code == 404
+
+
+def test_dla_acts_for_a_province_and_the_audit_names_dla(portal: Portal) -> None:
+    from sqlmodel import select
+
+    from kpi6.models.db import AuditLog
+    from kpi6.tasks.adapters.database import session_scope
+    from tests.support.factories import bkk
+    from tests.web.test_steps import _wait
+    from tests.web.test_work import form_of
+
+    portal.clock.now = bkk(2024, 1, 10, 10)
+    dla = portal.signed_in("dla")
+    recorded = dla.post("/provinces/TH-57/steps/1/record", data=form_of(dla.get("/provinces/TH-57/steps/1").text))
+    assert recorded.status_code == 303, recorded.text[-2000:]
+    assert "เสร็จแล้ว" in _wait(dla, recorded.headers["location"])
+    with session_scope() as s:
+        actors = set(s.exec(select(AuditLog.actor).where(AuditLog.province_code == "TH-57", AuditLog.step == 1)))
+    assert actors == {"officer@dla.example"}
