@@ -539,6 +539,23 @@ async def _read(request: Request, user: CurrentUser, province: Province, step: S
     return draft
 
 
+async def _refused(
+    request: Request, province: Province, step: StepSpec, exc: Refused, draft: Draft, *, checked: bool
+) -> HTMLResponse:
+    """The page again, with the refusal's Thai sentence and all that was typed and kept (400)."""
+    return await run_in_threadpool(
+        _page,
+        request,
+        province,
+        step,
+        exc.draft or draft,
+        status_code=400,
+        error=exc.message,
+        detail=exc.detail,
+        checked=checked,
+    )
+
+
 @router.post("/provinces/{code}/steps/{number}/check", response_class=HTMLResponse, include_in_schema=False)
 async def check_step(request: Request, province: ThisProvince, user: User, number: int) -> Response:
     """Keep the files, and show what recording would use: the LPA ranking and proposal, the survey's check,
@@ -548,17 +565,7 @@ async def check_step(request: Request, province: ThisProvince, user: User, numbe
         async with request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS) as form:
             draft = await _read(request, user, province, step, form)
     except Refused as exc:
-        return await run_in_threadpool(
-            _page,
-            request,
-            province,
-            step,
-            exc.draft or Draft(),
-            status_code=400,
-            error=exc.message,
-            detail=exc.detail,
-            checked=exc.draft is not None,
-        )
+        return await _refused(request, province, step, exc, Draft(), checked=exc.draft is not None)
     return await run_in_threadpool(_page, request, province, step, draft, checked=True)
 
 
@@ -581,17 +588,7 @@ async def record_step(request: Request, province: ThisProvince, user: User, numb
             message, detail = thai_message(exc)
             raise Refused(message, detail) from None
     except Refused as exc:
-        return await run_in_threadpool(
-            _page,
-            request,
-            province,
-            step,
-            exc.draft or draft,
-            status_code=400,
-            error=exc.message,
-            detail=exc.detail,
-            checked=step.key == "media",
-        )
+        return await _refused(request, province, step, exc, draft, checked=step.key == "media")
     return await run_in_threadpool(launch, request, province, user, step.number, inputs, replace=replace)
 
 
