@@ -18,7 +18,7 @@ from kpi6.models.steps import numbers, spec
 from kpi6.models.summary import ProvinceRunSummary
 from kpi6.tasks.adapters.limits import untagged_tasks
 from kpi6.tasks.adapters.parameters import load_inputs
-from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_this_run
+from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_run_early, tag_this_run
 from kpi6.tasks.run import prepare_run, record_failure, summarize_run
 
 
@@ -86,8 +86,9 @@ def province_round(
     Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/adapters/parameters.py).
     `actor` is who the audit log names (the portal's signed-in user; default KPI6_ACTOR or the OS user, which
     the log records beside it in any case)."""
-    inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
+        tag_run_early(province, round_id, step)  # a run that fails before its first step is found by them too
+        inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()
         ctx, states, inputs, checked = prepare_run(
             province, round_id, inputs, now, actor=actor, output_dir=output_dir, lpa_results=lpa_results
         )

@@ -7,7 +7,7 @@ from prefect import flow
 
 from kpi6.flows.province import ProvinceParam, province_round, run_name
 from kpi6.models.inputs import ProvinceInputs
-from kpi6.tasks.artifacts import publish_topics_report
+from kpi6.tasks.artifacts import publish_topics_report, tag_run_early
 from kpi6.tasks.topics import propose_topics_task
 
 
@@ -26,6 +26,7 @@ def propose_topics(
 ) -> str:
     """Rank the province's LPA weaknesses, propose the two topics and the plan (artifact `topics-<code>-<round>`);
     with `accept`, record step 1 with that plan. Returns the artifact's key."""
+    tag_run_early(province, round_id, None)
     analysis, plan = propose_topics_task(province, round_id, lpa_results)
     key = publish_topics_report(province, round_id, analysis, plan)
     if accept:

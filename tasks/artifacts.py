@@ -107,6 +107,26 @@ def run_tags(province_code: str, round_id: str, step: int | None) -> list[str]:
     return [f"province:{province_code}", f"round:{round_id}", *([f"step:{step}"] if step else [])]
 
 
+ROUND_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,39}")
+
+
+def tag_run_early(province: str, round_id: str, step: int | None) -> list[str]:
+    """Tag the run from its parameters before anything is checked, so that a run failing in its preparation is
+    found under its province and round too: the province as the registry names it (its code, whatever spelling
+    was given); a round id that is not even a plausible id, and a province the registry does not know, untagged."""
+    from kpi6.models.errors import Kpi6Error
+    from kpi6.models.provinces import registry
+
+    try:
+        code: str | None = registry().get(province).code
+    except Kpi6Error:
+        code = None
+    wanted = [f"province:{code}"] if code else []
+    wanted += [f"round:{round_id}"] if ROUND_ID.fullmatch(round_id or "") else []
+    wanted += [f"step:{step}"] if code and step else []
+    return tag_this_run(wanted) if wanted else []
+
+
 def tag_this_run(wanted: list[str]) -> list[str]:
     """Add the tags a run started from the UI or the API lacks (the CLI sets them already); its tags after."""
     from prefect.client.orchestration import get_client

@@ -140,6 +140,37 @@ def test_a_run_started_without_tags_tags_itself_with_province_round_and_step(sql
     assert sorted(run.tags) == ["province:TH-50", "round:2567-1", "step:1"]
 
 
+def test_a_run_failing_in_its_preparation_is_tagged_by_province_and_round(sqlite_url):
+    """Filtering the UI by `province:TH-50` must find exactly the runs that failed (an unknown round here)."""
+    state = province_round("th50", "2599-9", step=3, inputs=ProvinceInputs(), now=NOW, return_state=True)
+    assert state.is_failed()
+    hostile = province_round("Atlantis", "../x y", inputs=ProvinceInputs(), now=NOW, return_state=True)
+    assert hostile.is_failed()
+
+    async def read(state):  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+
+    assert sorted(asyncio.run(read(state)).tags) == ["province:TH-50", "round:2599-9", "step:3"]
+    assert asyncio.run(read(hostile)).tags == []  # nothing to tag it by: no invented tags
+
+
+def test_propose_topics_runs_are_tagged(sqlite_url):
+    from pathlib import Path
+
+    from kpi6.flows.topics import propose_topics
+
+    lpa = Path(__file__).resolve().parents[2] / "deployments" / "examples" / "lpa-results-TH-50.csv"
+    state = propose_topics("เชียงใหม่", "2567-1", str(lpa), return_state=True)
+    assert state.is_completed()
+
+    async def read():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+
+    assert sorted(asyncio.run(read()).tags) == ["province:TH-50", "round:2567-1"]
+
+
 def test_demo_subset_twice_starts_afresh_and_writes_scores_csv(db_url, tmp_path):
     subset = ["TH-11", "TH-50", "TH-96"]
     for _ in range(2):
