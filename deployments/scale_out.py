@@ -2,6 +2,8 @@
 several workers, and the 76 province runs submitted at once.
 
     prefect server start                                   # PREFECT_API_DATABASE_CONNECTION_URL=postgresql+asyncpg://...
+                                                           # and PREFECT_SERVER_API_AUTH_STRING=dla:SECRET;
+                                                           # every other command: PREFECT_API_AUTH_STRING=dla:SECRET
     prefect work-pool create kpi6 --type process
     python -m kpi6.deployments.scale_out deploy [--smtp-limit 2] [--drive-limit 4]
     prefect worker start --pool kpi6 --limit 4             # twice (two workers), KPI6_DATABASE_URL=postgresql+psycopg://...

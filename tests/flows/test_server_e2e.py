@@ -24,9 +24,14 @@ def prefect_harness():  # this test talks to its own server, not the session's t
 
 
 ROOT = Path(__file__).resolve().parents[2]
+# DLA's server protected as README's "Operating it" says: the server's string, and the same string in every client.
+AUTH = ("dla", "a-long-secret-only-dla-knows-2567")
+AUTH_ENV = {"PREFECT_SERVER_API_AUTH_STRING": ":".join(AUTH), "PREFECT_API_AUTH_STRING": ":".join(AUTH)}
 
 
-def _trigger_th50(api: str, env: dict[str, str], deployment: str, log: Path) -> dict:  # type: ignore[type-arg]
+def _trigger_th50(
+    api: str, env: dict[str, str], deployment: str, log: Path, auth: tuple[str, str] | None = None
+) -> dict:  # type: ignore[type-arg]
     """`prefect deployment run province-round/province-round -p province=TH-50 -p round_id=2567-1`, here with
     the office's inputs and a fixed clock as JSON parameters too; waits for the run to finish, returns it."""
     extra = json.dumps({"now": bkk(2024, 3, 30, 12).isoformat(), "inputs": full_inputs().model_dump(mode="json")})
@@ -50,17 +55,17 @@ def _trigger_th50(api: str, env: dict[str, str], deployment: str, log: Path) -> 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     runs = httpx.post(
-        f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}}, timeout=10
+        f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}}, timeout=10, auth=auth
     ).json()
     assert len(runs) == 1
 
     def finished():  # type: ignore[no-untyped-def]
-        state = httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5).json()["state"]
+        state = httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5, auth=auth).json()["state"]
         return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
     state = wait_for("the flow run", finished, timeout=180)
     assert state["type"] == "COMPLETED", (state, log.read_text()[-3000:])
-    return httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5).json()
+    return httpx.get(f"{api}/flow_runs/{runs[0]['id']}", timeout=5, auth=auth).json()
 
 
 def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
@@ -101,8 +106,21 @@ def test_trigger_one_province_on_a_real_server_and_read_its_artifact(tmp_path):
 
 def test_prefect_deploy_all_then_a_process_worker_runs_a_province(tmp_path):
     """The README's other way: `prefect work-pool create kpi6 --type process; prefect deploy --all;
-    prefect worker start --pool kpi6`, from the project folder."""
-    with prefect_server(tmp_path, KPI6_ACTOR="e2e") as (api, env, procs):
+    prefect worker start --pool kpi6`, from the project folder; the server protected by its auth string, which
+    every client and the worker carry, and a client without it refused."""
+    with prefect_server(tmp_path, KPI6_ACTOR="e2e", **AUTH_ENV) as (api, env, procs):
+        assert httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).status_code == 401
+        assert httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10, auth=("dla", "guess")).status_code == 401
+        outsider = {k: v for k, v in env.items() if k != "PREFECT_API_AUTH_STRING"}
+        refused = subprocess.run(
+            [str(BIN / "prefect"), "work-pool", "create", "intruder", "--type", "process"],
+            env=outsider,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode != 0
+        assert ":".join(AUTH) not in refused.stdout + refused.stderr
 
         def run(*args: str) -> None:
             done = subprocess.run(
@@ -112,7 +130,7 @@ def test_prefect_deploy_all_then_a_process_worker_runs_a_province(tmp_path):
 
         run("work-pool", "create", "kpi6", "--type", "process")
         run("--no-prompt", "deploy", "--all")
-        found = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+        found = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10, auth=AUTH).json()}
         assert set(found) == {
             "province-round",
             "propose-topics",
@@ -136,7 +154,9 @@ def test_prefect_deploy_all_then_a_process_worker_runs_a_province(tmp_path):
                 stderr=subprocess.STDOUT,
             )
         )
-        triggered = _trigger_th50(api, env, found["province-round"]["id"], log)
+        triggered = _trigger_th50(api, env, found["province-round"]["id"], log, auth=AUTH)
         assert triggered["name"] == "TH-50 เชียงใหม่ · 2567-1 · step 1–5"
         assert set(triggered["tags"]) >= {"kpi6", "manual", "province:TH-50", "round:2567-1"}
         assert (tmp_path / "data" / "2567-1" / "TH-50" / "form2.pdf").read_bytes()[:4] == b"%PDF"
+        pools = httpx.post(f"{api}/work_pools/filter", json={}, timeout=10, auth=AUTH).json()
+        assert [p["name"] for p in pools if p["name"] == "intruder"] == []  # the refused client made nothing
