@@ -15,11 +15,11 @@ from kpi6.models.inputs import ProvinceInputs
 from kpi6.models.provinces import registry
 from kpi6.models.rules import StepAction, decide_step
 from kpi6.models.steps import numbers, spec
-from kpi6.models.summary import ProvinceRunSummary
+from kpi6.models.summary import ProvinceRunSummary, step_log_lines
 from kpi6.tasks.adapters.limits import untagged_tasks
 from kpi6.tasks.adapters.parameters import load_inputs
 from kpi6.tasks.artifacts import publish_province_report, run_tags, tag_run_early, tag_this_run
-from kpi6.tasks.run import prepare_run, record_failure, summarize_run
+from kpi6.tasks.run import prepare_run, record_failure, run_log, summarize_run
 
 
 def step_task(number: int) -> Task[..., bool]:
@@ -113,5 +113,7 @@ def province_round(
                 raise
             states[n] = "done"
         summary = summarize_run(ctx, actions)
+        for line in step_log_lines(summary):
+            run_log(line)
         publish_province_report(ctx.config, summary, output_dir)
         return summary

@@ -38,6 +38,27 @@ class ProvinceRunSummary(BaseModel):
     steps: list[StepOutcome]
 
 
+# What a run did with a step, as its log says it (English first: DLA's staff and Prefect's UI; Thai beside).
+ACTION_LOG = {
+    StepAction.run: "recorded (บันทึกแล้ว)",
+    StepAction.unchanged: "unchanged: done already (เสร็จแล้ว ไม่เปลี่ยนแปลง)",
+    StepAction.waiting: "waiting: no input given for it (ยังไม่มีข้อมูล)",
+    StepAction.blocked: "blocked: a step it needs is not done (รอขั้นตอนก่อนหน้า)",
+}
+
+
+def step_log_lines(summary: ProvinceRunSummary) -> list[str]:
+    """One line per step of a run: what the run did with it, and how late it was done."""
+    lines = []
+    for s in summary.steps:
+        line = f"step {s.step} {s.name_en}: {ACTION_LOG[s.action]}"
+        if s.state == StepState.done.value:
+            late = s.working_days_late
+            line += f"; {late} working days late (ล่าช้า {late} วันทำการ)" if late else "; on time (ทันกำหนด)"
+        lines.append(line)
+    return lines
+
+
 class ProvinceStatus(BaseModel):
     code: str
     name_th: str

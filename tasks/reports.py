@@ -36,7 +36,7 @@ from kpi6.tasks.adapters.evidence import folder_parts
 from kpi6.tasks.adapters.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
 from kpi6.tasks.outputs import evidence_store, output_root, province_folder, write_files
 from kpi6.tasks.render.documents import render_form_docx, render_form_pdf
-from kpi6.tasks.run import RunContext, record_step
+from kpi6.tasks.run import RunContext, record_step, run_log
 
 
 @task(cache_policy=NO_CACHE)
@@ -66,6 +66,10 @@ def perform_report(ctx: RunContext, step: int, report: ReportInput, checked: Val
     result.file_hashes, sent = deliver_report(ctx, form, files, links, report, after_version=after)
     if sent is not None:
         result.completed_at, result.message_id, result.version = sent.sent_at, sent.message_id, after + 1
+        to = get_settings().dla_mailbox
+        run_log(f"Form {form} version {after + 1} sent to {to} (ส่งแบบฟอร์ม {form} แล้ว), Message-ID {sent.message_id}")
+    else:
+        run_log(f"Form {form} written ({', '.join(sorted(files))}); the office sends it itself (สำนักงานส่งเอง)")
     return record_step(ctx, result, force=force)
 
 

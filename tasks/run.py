@@ -228,6 +228,20 @@ def record_failure(ctx: RunContext, step: int, error: str) -> None:
         )
 
 
+def run_log(message: str) -> None:
+    """A line in the run's log (what the Prefect UI shows under the run); outside a run, kpi6's own log."""
+    import logging
+
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    try:
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = get_run_logger()
+    except MissingContextError:
+        logger = logging.getLogger("kpi6")
+    logger.info(message)
+
+
 @task(cache_policy=NO_CACHE)
 def summarize_run(ctx: RunContext, actions: dict[int, StepAction]) -> ProvinceRunSummary:
     """Each step's deadline, state, completion time and working days late, as the database has them."""

@@ -171,6 +171,34 @@ def test_propose_topics_runs_are_tagged(sqlite_url):
     assert sorted(asyncio.run(read()).tags) == ["province:TH-50", "round:2567-1"]
 
 
+def test_a_runs_log_says_what_each_step_did(sqlite_url):
+    """Not "This run didn't generate logs": each step's action and lateness, and where each report went."""
+    import time
+
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    inputs = full_inputs()
+    inputs.form2 = inputs.form2.model_copy(update={"channel": "email", "submitted_at": None})  # type: ignore[union-attr]
+    state = province_round("TH-50", "2567-1", inputs=inputs, now=NOW, return_state=True)
+    run_id = state.state_details.flow_run_id
+
+    async def read():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+
+    deadline = time.monotonic() + 30
+    while True:  # the logs reach the API in batches
+        messages = [log.message for log in asyncio.run(read())]
+        if sum(m.startswith("step ") for m in messages) >= 5 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    shown = [m for m in messages if "Finished in state" not in m]
+    assert any(m.startswith("step 1 Plan and implementation steps: recorded (บันทึกแล้ว)") for m in shown), shown
+    assert any(m.startswith("step 5 ") and "recorded" in m for m in shown), shown
+    assert any(m.startswith("Form 1 written (form1.docx, form1.pdf); the office sends it itself") for m in shown), shown
+    assert any(m.startswith("Form 2 version 1 sent to ") and "Message-ID <" in m for m in shown), shown
+
+
 def test_demo_subset_twice_starts_afresh_and_writes_scores_csv(db_url, tmp_path):
     subset = ["TH-11", "TH-50", "TH-96"]
     for _ in range(2):
