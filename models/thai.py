@@ -80,7 +80,7 @@ def parse_be_date(text: str) -> date:
     them too). ValueError, in Thai and English, for anything else."""
     parts = [p for p in arabic_digits(text).strip().replace("-", "/").replace(".", "/").split("/") if p]
     problem = f"วันที่ {text!r} ไม่ถูกต้อง ให้พิมพ์ วัน/เดือน/ปี พ.ศ. เช่น 15/2/2567 (write day/month/BE year)"
-    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         raise ValueError(problem)
     day, month, year = (int(p) for p in parts)
     if not 2400 <= year <= 2700:  # a CE year (2024) or two digits: ask again rather than guess

@@ -65,7 +65,10 @@ def receive(
     incoming.mkdir(parents=True)
     try:
         tmp = incoming / name
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as exc:  # a name this filesystem refuses
+            raise InputError(f"file {name!r} cannot be kept under that name ({exc.strerror}): rename it") from None
         size = 0
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:

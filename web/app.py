@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kpi6.models.errors import Kpi6Error
 from kpi6.web import pages
@@ -79,11 +80,15 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": "sign in first"}, status_code=401)
         return RedirectResponse("/login", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException, and Starlette's own (a bad form)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        message = {404: "ไม่พบหน้านี้ (not found)", 403: "คำขอนี้ไม่ได้รับอนุญาต กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง"}
+        message = {
+            400: "ข้อมูลที่ส่งมาอ่านไม่ได้หรือมากเกินไป ระบบไม่ได้บันทึกอะไร กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง",
+            404: "ไม่พบหน้านี้ (not found)",
+            403: "คำขอนี้ไม่ได้รับอนุญาต กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง",
+        }
         return pages.render(
             request, "error.html", status_code=exc.status_code, message=message.get(exc.status_code, str(exc.detail))
         )

@@ -53,7 +53,9 @@ class Runs:
         force: bool = False,
         now: datetime | None = None,
     ) -> PortalRun:
-        """Start the run in a worker thread; `now` simulates its time (a portal on a clock of its own)."""
+        """Start the run in a worker thread; `now` simulates its time (a portal on a clock of its own). While a run
+        of the same province, round and step is under way, that run is the answer: a double click on "replace"
+        must not send a report twice."""
         run = PortalRun(
             id=uuid.uuid4().hex,
             province_code=province,
@@ -63,6 +65,10 @@ class Runs:
             started_at=datetime.now(UTC),
         )
         with self._lock:
+            key = (province, round_id, step)
+            for running in self._runs.values():
+                if running.state == "running" and (running.province_code, running.round_id, running.step) == key:
+                    return running
             self._runs[run.id] = run
         self._pool.submit(self._work, run.id, inputs, force, now)
         return run

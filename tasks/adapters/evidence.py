@@ -161,16 +161,23 @@ HEAD_BYTES = 64 * 1024
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
 
 
+MAX_NAME_BYTES = 200  # of UTF-8: a filesystem takes 255, and a survey's ".rejected.csv" goes beside it
+
+
 def safe_name(name: str) -> str:
     """The file's own name, without folders, control characters or characters that filesystems refuse;
     Thai and spaces are kept. An empty result is refused."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
     name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
-    stem, dot, ext = name.rpartition(".")
-    if dot and len(name) > 150:
-        name = stem[: 150 - len(ext) - 1] + "." + ext
-    if not name or name in (".", ".."):
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    if len(name.encode()) > MAX_NAME_BYTES:  # a Thai character is 3 bytes
+        if len(ext.encode()) > 16:  # not an extension: the whole name is cut
+            stem, dot, ext = name, "", ""
+        room = MAX_NAME_BYTES - len((dot + ext).encode())
+        stem = stem.encode()[:room].decode(errors="ignore").rstrip()
+        name = stem + ("." + ext if ext else "")
+    if not name or name in (".", "..") or name.startswith("."):
         raise InputError("an evidence file has no usable name")
     return name
 

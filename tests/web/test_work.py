@@ -303,3 +303,69 @@ def test_an_upload_over_the_limit_is_cut_off_while_read(portal: Portal, monkeypa
     )
     assert chunked.status_code == 413
     assert _uploaded_files() == [] and not _done(1)
+
+
+def test_the_links_box_takes_web_links_only_never_a_path_on_the_server(portal: Portal) -> None:
+    """A path typed as a link would have the run copy that file (another province's, the server's) into this
+    province's evidence, where its office could open it."""
+    from kpi6.tasks.uploads import receive
+
+    theirs = receive([PHOTO], "ของเชียงราย.png", round_id="2567-1", code="TH-57").path
+    portal.clock.now = bkk(2024, 1, 10, 10)
+    client = portal.signed_in("office")
+    form = form_of(client.get("/provinces/TH-50/steps/1").text)
+    for line in (theirs, "/etc/passwd", "file:///etc/passwd", "out/2567-1/TH-57/form1.pdf"):
+        refused = client.post(
+            "/provinces/TH-50/steps/1/record", data=form | {"links": ["https://ok.example/a\n" + line]}
+        )
+        assert refused.status_code == 400 and "ช่องลิงก์รับเฉพาะลิงก์เว็บ" in refused.text, line
+    assert not _done(1)
+    portal.clock.now = bkk(2024, 1, 10, 11)
+    media = form_of(client.get("/provinces/TH-50/steps/2").text) | {"m1_link": ["file:///etc/passwd"]}
+    refused = client.post("/provinces/TH-50/steps/2/record", data=media)
+    assert refused.status_code == 400 and "ช่องลิงก์รับเฉพาะลิงก์เว็บ" in refused.text
+
+
+def test_odd_input_is_one_thai_sentence_never_a_500_or_english_json(portal: Portal) -> None:
+    portal.clock.now = bkk(2024, 3, 1, 10)
+    client = portal.signed_in("office")
+    form = form_of(client.get("/provinces/TH-50/steps/4").text)
+    row = {"e_date": ["15/2/2567"], "e_channel": ["meeting"], "e_detail": [""], "e_laos": [""], "e_description": ["x"]}
+    for field, value in (("e_count", "²"), ("e_participants", "১২"), ("e_date", "1/²/2567")):
+        data = form | row | {"e_count": ["3"], "e_participants": [""]} | {field: [value]}
+        refused = client.post("/provinces/TH-50/steps/4/record", data=data)
+        assert refused.status_code == 400, (field, refused.status_code)
+        assert "ให้กรอกเป็นตัวเลข" in refused.text or "วันที่" in refused.text
+        assert "invalid literal" not in refused.text
+    huge = client.post(
+        "/provinces/TH-50/steps/4/check",
+        data=form | {"strategy": ["ก" * 400_000]},
+        files=[("evidence_files", ("a.png", PHOTO, "image/png"))],
+    )
+    assert huge.status_code == 400 and "ระบบไม่ได้บันทึกอะไร" in huge.text and '"detail"' not in huge.text
+    long_name = client.post(
+        "/provinces/TH-50/steps/4/check",
+        data=form,
+        files=[("evidence_files", ("ภาพ" * 60 + ".png", PHOTO, "image/png"))],
+    )
+    assert long_name.status_code == 200
+    [kept] = _uploaded_files()
+    assert len(kept.name.encode()) <= 200 and kept.name.endswith(".png")
+
+
+def test_a_double_click_on_replace_starts_one_run(portal: Portal) -> None:
+    """While a run of a province's step is under way, starting it again answers with that run."""
+    from kpi6.models.inputs import ProvinceInputs
+    from tests.support.factories import full_inputs
+
+    runs = portal.app.state.runs
+    args = {"province": "TH-50", "round_id": "2567-1", "step": 1, "actor": CLERK, "force": True}
+    inputs = ProvinceInputs(plan=full_inputs().plan)
+    first = runs.start(inputs=inputs, now=bkk(2024, 1, 10, 10), **args)
+    second = runs.start(inputs=inputs, now=bkk(2024, 1, 10, 10), **args)
+    assert second.id == first.id
+    client = portal.signed_in("office")
+    assert "เสร็จแล้ว" in _wait(client, f"/provinces/TH-50/runs/{first.id}")
+    with session_scope() as s:
+        recorded = s.exec(select(AuditLog).where(AuditLog.province_code == "TH-50", AuditLog.step == 1)).all()
+    assert len([a for a in recorded if a.to_state == "done"]) == 1

@@ -300,6 +300,20 @@ def _link_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+LINKS_ONLY = "ช่องลิงก์รับเฉพาะลิงก์เว็บที่ขึ้นต้นด้วย http:// หรือ https:// ไฟล์ให้แนบด้วยปุ่มแนบไฟล์"
+
+
+def _web_links(text: str) -> list[str]:
+    """The links box's lines: web links only. A file reaches a step only as an upload of the office's own: a path
+    typed here would have the run copy a file of the server (another province's too) into this province's
+    evidence."""
+    lines = _link_lines(text)
+    for i, line in enumerate(lines, start=1):
+        if not line.lower().startswith(("http://", "https://")):
+            raise Refused(LINKS_ONLY, f"บรรทัดที่ {i}: {line[:80]}")
+    return lines
+
+
 def _date(text: str, where: str) -> date:
     try:
         return parse_be_date(text)
@@ -348,7 +362,7 @@ def _plan_input(request: Request, province: Province, draft: Draft) -> dict[str,
     if not activities:
         raise Refused("กรุณากรอกกิจกรรมของแผนอย่างน้อย ๑ รายการ")
     files = ([draft.lpa.path] if draft.lpa else []) + [u.path for u in draft.evidence]
-    return {"activities": activities, "topics": topics, "evidence": files + _link_lines(draft.links)}
+    return {"activities": activities, "topics": topics, "evidence": files + _web_links(draft.links)}
 
 
 async def _media_draft(request: Request, province: Province, form: FormData) -> Draft:
@@ -368,13 +382,13 @@ def _medium_input(m: dict[str, str], file: Upload | None) -> dict[str, Any]:
         **{n: m[n] for n in ("title", "lpa_aspect", "background", "content", "agency")},
         "format": m["format"] or MediaFormat.infographic.value,
         "key_points": _link_lines(m["key_points"]),
-        "link": m["link"].strip() or None,
+        "link": (_web_links(m["link"]) or [None])[0],
         "file": file.path if file and not m["link"].strip() else None,
     }
 
 
 def _media_input(draft: Draft) -> dict[str, Any]:
-    files = [u.path for u in draft.evidence] + _link_lines(draft.links)
+    files = [u.path for u in draft.evidence] + _web_links(draft.links)
     media = [_medium_input(m, f) for m, f in zip(draft.media, draft.media_files, strict=True)]
     return {"media": media, "evidence": files}
 
@@ -406,7 +420,7 @@ def _count(text: str, where: str) -> int | None:
     text = arabic_digits(text).replace(",", "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 6:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise Refused(f"{where}: ให้กรอกเป็นตัวเลข")
     return int(text)
 
@@ -431,7 +445,7 @@ def _dissemination_input(draft: Draft) -> dict[str, Any]:
     data: dict[str, Any] = {
         "events": events,
         "strategy": draft.strategy,
-        "evidence": [u.path for u in draft.evidence] + _link_lines(draft.links),
+        "evidence": [u.path for u in draft.evidence] + _web_links(draft.links),
     }
     if draft.survey:
         data["survey_file"] = {"file": draft.survey.path, "skip_invalid": draft.skip_invalid}
@@ -606,13 +620,20 @@ async def medium_preview(request: Request, province: ThisProvince, user: User, i
     try:
         medium = MediaInput.model_validate(_medium_input(strings, None))
         pdf = await run_in_threadpool(preview_medium, round_of(request), medium, index)
-    except (Kpi6Error, ValueError) as exc:
-        message = "ยังแสดงตัวอย่างไม่ได้ กรุณากรอกองค์ประกอบของสื่อให้ครบ"
+    except (Kpi6Error, ValueError, Refused) as exc:
+        message = "ยังแสดงตัวอย่างไม่ได้: ข้อมูลของสื่อเรื่องนี้ยังไม่ครบหรือไม่ถูกต้อง กรุณาแก้ตามรายละเอียดแล้วลองอีกครั้ง"
         return pages.render(request, "error.html", status_code=400, message=f"{message} ({_short(exc)})")
     framing = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'"}
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline", **framing})
 
 
 def _short(exc: Exception) -> str:
+    """What is wrong, in a line: each field a model refused and why, or the error's first line."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{MEDIA_ELEMENTS.get(str(e['loc'][-1]), e['loc'][-1])}: {e['msg']}" for e in exc.errors()[:3])
+    if isinstance(exc, Refused):
+        return f"{exc.message} {exc.detail}".strip()[:300]
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:300]
