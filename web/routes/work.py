@@ -382,7 +382,7 @@ def _medium_input(m: dict[str, str], file: Upload | None) -> dict[str, Any]:
         **{n: m[n] for n in ("title", "lpa_aspect", "background", "content", "agency")},
         "format": m["format"] or MediaFormat.infographic.value,
         "key_points": _link_lines(m["key_points"]),
-        "link": (_web_links(m["link"]) or [None])[0],
+        "link": next(iter(_web_links(m["link"])), None),
         "file": file.path if file and not m["link"].strip() else None,
     }
 
