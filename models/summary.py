@@ -150,7 +150,11 @@ def step_views(
                 working_days_left=cal.working_days_after(as_of, o.deadline)
                 if is_open and as_of <= o.deadline
                 else None,
-                penalty_so_far=config.scoring.penalty_per_working_day * o.working_days_late
+                # no more than a province can lose: its score stops at the floor
+                penalty_so_far=min(
+                    config.scoring.penalty_per_working_day * o.working_days_late,
+                    config.scoring.max_points - config.scoring.floor,
+                )
                 if sc.report
                 else Decimal(0),
                 waiting_for=[n for n in sc.requires if n not in done] if is_open else [],

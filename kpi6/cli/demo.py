@@ -45,12 +45,13 @@ def demo(
         f"the offices' files: {out_dir / 'inputs' / config.id}/lpa/ (LPA results: each plan's two topics) · "
         f"{out_dir / 'inputs' / config.id}/surveys/ (survey exports: each Form 2's satisfaction summary)"
     )
-    _demo_accounts()
+    _demo_accounts(out_dir)
 
 
-def _demo_accounts() -> None:
+def _demo_accounts(out_dir: Path) -> None:
     """The portal's demo accounts, with a new password each time the demo runs (printed here only)."""
     import secrets
+    import shlex
     from datetime import UTC, datetime
 
     from kpi6.tasks.accounts import demo_email, reset_demo_users
@@ -58,8 +59,9 @@ def _demo_accounts() -> None:
 
     password = secrets.token_urlsafe(12)
     users = reset_demo_users(password, actor=default_actor(), now=datetime.now(UTC))
+    web = f"KPI6_OUTPUT_DIR={shlex.quote(str(out_dir))} kpi6 web"  # the portal lists the forms this demo wrote
     out.print(
-        f"portal (demo accounts only, {len(users)}): `kpi6 web`, then sign in as {demo_email(None)} (DLA) or "
+        f"portal (demo accounts only, {len(users)}): `{web}`, then sign in as {demo_email(None)} (DLA) or "
         f"{demo_email('TH-50')} (an office: office-th-NN for each province) with the password {password}",
         highlight=False,
     )

@@ -369,3 +369,28 @@ def test_a_double_click_on_replace_starts_one_run(portal: Portal) -> None:
     with session_scope() as s:
         recorded = s.exec(select(AuditLog).where(AuditLog.province_code == "TH-50", AuditLog.step == 1)).all()
     assert len([a for a in recorded if a.to_state == "done"]) == 1
+
+
+def test_a_step_its_form_reported_offers_no_record_and_its_generated_links_stay_off_the_page(
+    portal: Portal, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """After Form 1 went out the core keeps steps 1-2 as reported: the page says so instead of offering a
+    "replace" whose run can only fail; the media kpi6 generated show no file:// link of the server."""
+    from kpi6.flows.province import province_round
+    from kpi6.models.inputs import ProvinceInputs
+    from tests.support.factories import full_inputs
+
+    inputs = full_inputs()
+    province_round(
+        "TH-50",
+        "2567-1",
+        inputs=ProvinceInputs(plan=inputs.plan, media=inputs.media, form1=inputs.form1),
+        now=bkk(2024, 2, 12),
+    )
+    portal.clock.now = bkk(2024, 2, 20, 10)
+    client = portal.signed_in("office")
+    page = client.get("/provinces/TH-50/steps/2").text
+    assert 'id="reported"' in page and "ส่งแบบฟอร์ม ๑ ที่รายงานขั้นตอนนี้แล้ว" in page
+    assert 'class="send"' not in page and 'name="replace"' not in page
+    assert "file://" not in page
+    assert "formnovalidate" in page  # "check" never needs the replace box ticked

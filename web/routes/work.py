@@ -9,10 +9,12 @@ step's input by their kept paths: the run stores them as evidence as it stores a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
@@ -134,8 +136,18 @@ def _medium_strings(m: MediaInput | None) -> dict[str, str]:
         "agency": m.agency,
         "format": m.format.value,
         "key_points": "\n".join(m.key_points),
-        "link": "" if m.file else (m.link or ""),
+        "link": "" if m.file or _made_by_kpi6(m) else (m.link or ""),
     }
+
+
+GENERATED_FILE = re.compile(r"/medium-\d+-(?:infographic|handbook|ebook)\.(?:pdf|png)$")
+
+
+def _made_by_kpi6(m: MediaInput) -> bool:
+    """The medium's link is to a file kpi6 made or stored (the local store's `file://`, a generated medium's
+    name): the page shows no link, and recording again makes or stores it again."""
+    link = m.link or ""
+    return not link.lower().startswith(("http://", "https://")) or bool(GENERATED_FILE.search(unquote(link)))
 
 
 def _links(entries: list[str]) -> str:
@@ -464,6 +476,14 @@ def _survey_check(request: Request, survey: Upload | None) -> Any:
         raise Refused("อ่านไฟล์แบบสำรวจนี้ไม่ได้ กรุณาตรวจไฟล์แล้วแนบใหม่", str(exc)) from None
 
 
+def _reported_in(view: ProvinceView, step: StepSpec) -> int | None:
+    """The form already sent that reports this step (Form 1 for steps 1-2), or None: the core keeps a reported
+    step as it was reported, so the page offers no "record" for it, only the form's next version."""
+    from kpi6.models.steps import reported_on
+
+    return next((f for f in sorted(view.submissions) if step in reported_on(f)), None)
+
+
 # --- routes --------------------------------------------------------------------------------------------------------
 
 
@@ -480,7 +500,7 @@ def _page(
 ) -> HTMLResponse:
     view = view_of(request, province)
     shown = next(s for s in view.steps if s.number == step.number)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"reported_in": _reported_in(view, step)}
     if step.key == "plan" and checked:
         try:
             extra["proposal"] = _proposal(request, province, draft.lpa)
@@ -503,6 +523,7 @@ def _page(
         checked=checked,
         proposal=extra.get("proposal"),
         survey_checked=extra.get("survey_checked"),
+        reported_in=extra["reported_in"],
         missing=_missing(draft) if step.key == "media" and checked else [[], []],
         aspects=list(LpaAspect),
         formats=FORMAT_TH,
