@@ -39,7 +39,7 @@ def _num(value: Decimal | float | int, decimals: int = 0) -> str:
     return thai_number(Decimal(str(value)), decimals=decimals)
 
 
-def _evidence_links(entries: list[str], code: str, number: int) -> list[tuple[str, str]]:
+def evidence_links(entries: list[str], code: str, number: int) -> list[tuple[str, str]]:
     """A step's evidence as (text, address) to open: web links as they are; a local evidence store's file through
     the portal (its `file://` link opens nothing in an office's browser); a local folder not at all."""
     from urllib.parse import unquote, urlsplit
@@ -55,7 +55,7 @@ def _evidence_links(entries: list[str], code: str, number: int) -> list[tuple[st
 
 
 env.filters["be_date"] = _be_date
-env.filters["evidence_links"] = _evidence_links
+env.filters["evidence_links"] = evidence_links
 env.filters["th_num"] = _num
 env.globals["STATE_TH"] = STATE_TH
 

@@ -56,6 +56,7 @@ def test_an_office_previews_and_sends_form1_and_the_actor_is_the_signed_in_user(
     assert actors == {CLERK}
     done = client.get("/provinces/TH-50/steps/3").text
     assert submission.message_id.strip("<>") in done and "ฉบับที่ ๑" in done
+    assert 'value="ท้องถิ่นจังหวัดเชียงใหม่"' in done  # a replacement starts from the signer who signed
     assert client.get("/api/provinces/TH-50").json()["score"]["penalty"] == 0.4
 
 

@@ -5,6 +5,7 @@ records nothing and keeps nothing of the refused file."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -152,6 +153,8 @@ def test_an_office_records_steps_1_2_and_4_with_uploads(portal: Portal) -> None:
     photo = re.search(r'href="(/provinces/TH-50/evidence/2/\d+)"[^>]*>ภาพ.png<', home)
     assert photo and client.get(photo.group(1)).content == PHOTO  # a local evidence file, opened through the portal
     assert "file://" not in home
+    api = client.get("/api/provinces/TH-50").json()
+    assert photo.group(1) in api["evidence"]["2"] and "file://" not in json.dumps(api)  # addresses, not server paths
     again = client.get("/provinces/TH-50/steps/2").text
     assert "บันทึกแล้ว" in again and "ภาพ.png" in again and 'name="replace"' in again
 

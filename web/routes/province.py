@@ -30,8 +30,14 @@ def province_home(request: Request, province: ThisProvince) -> HTMLResponse:
 
 @router.get("/api/provinces/{code}")
 def province_api(request: Request, province: ThisProvince) -> ProvinceView:
-    """What the province's home page shows: steps (number, deadline, state, working days late), score."""
-    return view_of(request, province)
+    """What the province's home page shows: steps (number, deadline, state, working days late), score, and its
+    evidence as addresses to open (a local evidence store's files through the portal, never a server path)."""
+    view = view_of(request, province)
+    evidence = {
+        number: [url for _, url in pages.evidence_links(entries, view.code, number)]
+        for number, entries in view.evidence.items()
+    }
+    return view.model_copy(update={"evidence": evidence})
 
 
 @router.get("/api/openapi.json", include_in_schema=False)

@@ -15,6 +15,7 @@ from kpi6.models.inputs import ProvinceInputs, ReportInput, parse_inputs
 from kpi6.models.provinces import Province
 from kpi6.models.steps import numbers, spec
 from kpi6.tasks.accounts import CurrentUser
+from kpi6.tasks.status import ProvinceView
 from kpi6.web import pages
 from kpi6.web.deps import csrf_checked, now, output_dir, province_for, round_of, utc_clock
 from kpi6.web.messages import thai_message
@@ -52,7 +53,19 @@ def report_page(request: Request, province: Province, number: int) -> HTMLRespon
     number = _report_step(number)
     view = view_of(request, province)
     step = next(s for s in view.steps if s.number == number)
-    return pages.render(request, "step_report.html", view=view, step=step, error="", detail="", signer=("", ""))
+    return pages.render(
+        request, "step_report.html", view=view, step=step, error="", detail="", signer=_signer(view, number)
+    )
+
+
+def _signer(view: ProvinceView, number: int) -> tuple[str, str]:
+    """The signer recorded with the report (a replacement starts from it), or two empty fields."""
+    from kpi6.tasks.status import recorded_input
+
+    recorded = recorded_input(view.code, view.round_id, number)
+    if isinstance(recorded, ReportInput):
+        return recorded.signer_name, recorded.signer_position
+    return "", ""
 
 
 @router.get("/provinces/{code}/steps/{number}/preview.pdf", include_in_schema=False)
