@@ -57,6 +57,7 @@ def evidence_links(entries: list[str], code: str, number: int) -> list[tuple[str
 env.filters["be_date"] = _be_date
 env.filters["evidence_links"] = evidence_links
 env.filters["th_num"] = _num
+env.filters["th_digits"] = thai_digits
 env.globals["STATE_TH"] = STATE_TH
 
 
