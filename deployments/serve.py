@@ -29,7 +29,10 @@ def deployments() -> list:
             name="daily-reminders", tags=["kpi6", "reminders"], schedule=Cron("30 8 * * 1-5", timezone=TIMEZONE)
         ),
         score_round.to_deployment(
-            name="national-scoreboard", tags=["kpi6", "scoreboard"], schedule=Cron("0 18 * * *", timezone=TIMEZONE)
+            name="national-scoreboard",
+            tags=["kpi6", "scoreboard"],
+            schedule=Cron("0 18 * * *", timezone=TIMEZONE),
+            parameters={"report": True},
         ),
     ]
 

@@ -39,7 +39,8 @@ def national_demo(
 
     Province runs go a few at a time (KPI6_DEMO_PARALLEL): each is its own flow run, as when 76 offices
     trigger theirs, and most of a run's cost in Prefect is waiting, not work. With `out_dir`, each
-    province's forms and media land in `<out_dir>/<round>/<code>/` and the scores in `<out_dir>/scores.csv`."""
+    province's forms and media land in `<out_dir>/<round>/<code>/`, the scores in `<out_dir>/scores.csv` and the
+    national report in `<out_dir>/national-<round>.pdf` and `.docx`."""
     config = prepare_round(round_id)
     reset_round_data(round_id, output_dir=out_dir)
     inputs = generate_demo_inputs(config, seed, str(output_root(out_dir) / "inputs" / round_id))
@@ -65,7 +66,7 @@ def national_demo(
         ]
         for run in runs:
             run.result()
-    scores = score_round(round_id)
+    scores = score_round(round_id, report=out_dir is not None, output_dir=out_dir)
     if out_dir:
         export_scores_csv(scores, f"{out_dir}/scores.csv")
     return scores

@@ -80,25 +80,39 @@ def publish_province_report(config: RoundConfig, summary: ProvinceRunSummary, ou
     return key
 
 
+# The scoreboard's columns: Thai first (DLA's staff read it), English beside (for scripts and sharing).
+SCOREBOARD_COLUMNS = {
+    "rank": "อันดับ · rank",
+    "name_th": "จังหวัด · province",
+    "code": "รหัส · code",
+    "total": "คะแนนรวม · total",
+    "points": "คะแนนขั้นตอน · points",
+    "penalty": "หักล่าช้า · penalty",
+    "steps_done": "ขั้นตอนที่เสร็จ · steps done",
+    "late_reports": "รายงานที่ส่งช้า · late reports",
+    "working_days_late": "วันทำการที่ช้า · working days late",
+}
+
+
+def scoreboard_rows(scores: list[ProvinceScore]) -> list[dict[str, object]]:
+    """All provinces ranked as the national report ranks them, under the Thai-and-English headers."""
+    from kpi6.models.national import ranked
+    from kpi6.models.scoring import score_lines
+
+    rows = []
+    for rank, line in ranked(score_lines(scores)):
+        values = line.model_dump() | {"rank": rank}
+        rows.append({title: values[name] for name, title in SCOREBOARD_COLUMNS.items()})
+    return rows
+
+
 @task(cache_policy=NO_CACHE)
 def publish_scoreboard(config: RoundConfig, scores: list[ProvinceScore]) -> str:
-    """All 76 provinces: score, penalty, steps done, late reports."""
-    names = {p.code: p.name_th for p in registry()}
-    table = [
-        {
-            "code": s.province_code,
-            "จังหวัด": names.get(s.province_code, ""),
-            "steps_done": s.steps_done,
-            "points": float(s.points),
-            "working_days_late": s.working_days_late,
-            "penalty": float(s.penalty),
-            "total": float(s.total),
-            "late_reports": s.late_reports,
-        }
-        for s in sorted(scores, key=lambda s: s.province_code)
-    ]
+    """All 76 provinces, ranked: score, penalty, steps done, late reports."""
     key = scoreboard_key(config.id)
-    create_table_artifact(key=key, table=table, description=f"คะแนนตัวชี้วัดที่ 6 · รอบ {config.id}")
+    create_table_artifact(
+        key=key, table=scoreboard_rows(scores), description=f"คะแนนตัวชี้วัดที่ 6 · รอบ {config.id} (เรียงตามคะแนนรวม)"
+    )
     return key
 
 

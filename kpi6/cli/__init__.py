@@ -5,12 +5,12 @@ No module here imports Prefect at its top: `kpi6.runtime.prefect_defaults` must 
 
 from __future__ import annotations
 
-from kpi6.cli import database, delivery, demo, reference, remind, run, score, status, survey, topics, users
+from kpi6.cli import database, delivery, demo, reference, remind, report, run, score, status, survey, topics, users
 from kpi6.cli.common import app
 from kpi6.cli.inputs import INPUT_FILE_MAX_MB, read_input_file
 from kpi6.runtime import SQLITE_SERVER_BATCHES, prefect_defaults
 
-COMMAND_MODULES = (database, reference, run, score, status, remind, topics, survey, delivery, demo, users)
+COMMAND_MODULES = (database, reference, run, score, report, status, remind, topics, survey, delivery, demo, users)
 
 
 def main() -> None:

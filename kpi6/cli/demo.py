@@ -37,6 +37,10 @@ def demo(
         f"{len(lines)} provinces · {late} with lateness penalties · "
         f"scores.csv: {out_dir / 'scores.csv'} · {time.perf_counter() - started:.0f} s"
     )
+    national = out_dir / f"national-{config.id}.pdf"
+    out.print(
+        f"national report (maps, ranked scores, steps by week, satisfaction, LPA weaknesses): {national} and .docx"
+    )
     out.print(
         f"forms and media: {out_dir / config.id}/<province code>/ (form1.docx, form1.pdf, form2.docx, "
         f"form2.pdf, media) · e-mailed reports: {out_dir / 'outbox'}/ · evidence: {out_dir / 'evidence'}/"

@@ -24,7 +24,7 @@ from kpi6.models.forms import (
     handbook_chapters,
 )
 from kpi6.models.text import printable
-from kpi6.models.thai import digits
+from kpi6.models.thai import digits, thai_digits
 from kpi6.tasks.render import docx
 from kpi6.tasks.render.pdf import TEMPLATES_DIR, font_files, html_to_pdf, pdf_to_png
 
@@ -34,13 +34,15 @@ FormContext = Form1Context | Form2Context
 @cache
 def jinja() -> Environment:
     """Templates in `templates/`; every value is HTML-escaped (user text prints as text)."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["thai"] = thai_digits
+    return env
 
 
 def data_uri(png: bytes) -> str:

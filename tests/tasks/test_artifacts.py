@@ -36,5 +36,18 @@ def test_scoreboard_table_has_all_76_provinces(sqlite_url):
     assert board is not None and board.type == "table"
     rows = json.loads(board.data) if isinstance(board.data, str) else board.data
     assert len(rows) == 76
-    chiang_mai = next(r for r in rows if r["code"] == "TH-50")
-    assert chiang_mai["จังหวัด"] == "เชียงใหม่" and chiang_mai["steps_done"] == 5 and chiang_mai["total"] == 5.0
+    assert list(rows[0]) == [
+        "อันดับ · rank",
+        "จังหวัด · province",
+        "รหัส · code",
+        "คะแนนรวม · total",
+        "คะแนนขั้นตอน · points",
+        "หักล่าช้า · penalty",
+        "ขั้นตอนที่เสร็จ · steps done",
+        "รายงานที่ส่งช้า · late reports",
+        "วันทำการที่ช้า · working days late",
+    ]
+    chiang_mai = rows[0]  # the only province with anything done ranks first; the 75 others share rank 2
+    assert chiang_mai["รหัส · code"] == "TH-50" and chiang_mai["จังหวัด · province"] == "เชียงใหม่"
+    assert chiang_mai["ขั้นตอนที่เสร็จ · steps done"] == 5 and chiang_mai["คะแนนรวม · total"] == 5.0
+    assert chiang_mai["อันดับ · rank"] == 1 and {r["อันดับ · rank"] for r in rows[1:]} == {2}

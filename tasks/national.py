@@ -1,0 +1,123 @@
+"""DLA's national picture at the edge: the facts of every province read from the database (models/national makes
+the report of them), the report written as PDF and .docx, and the map published in the Prefect UI."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import ValidationError
+
+from kpi6.models.calendar import BANGKOK
+from kpi6.models.db import StepState
+from kpi6.models.errors import OutputError
+from kpi6.models.forms import survey_of
+from kpi6.models.inputs import DisseminationInput, PlanInput, PlanTopic
+from kpi6.models.national import Measure, NationalReport, ProvinceFacts, national_report, province_map
+from kpi6.models.provinces import registry
+from kpi6.models.round import RoundConfig
+from kpi6.models.scoring import score_lines, score_province
+from kpi6.models.steps import declared
+from kpi6.models.survey import summarize
+from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.artifacts import artifact_key
+from kpi6.tasks.outputs import output_root, write_files
+
+
+def _step_of(model: type) -> int:
+    return next(s.number for s in declared() if s.input_model is model)
+
+
+def national_facts(config: RoundConfig) -> list[ProvinceFacts]:
+    """Every province's score line, the days its steps were done, its survey's mean and respondents, and the
+    topics its plan chose, from what the database records (in the registry's order)."""
+    plan_step, survey_step = _step_of(PlanInput), _step_of(DisseminationInput)
+    with session_scope() as session:
+        facts = repository.round_facts(session=session, round_id=config.id)
+        rows = repository.all_progress(session=session, round_id=config.id)
+    cal = config.working_calendar()
+    lines = score_lines([score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()])
+    completed: dict[str, dict[int, date]] = {}
+    topics: dict[str, list[PlanTopic]] = {}
+    surveys: dict[str, tuple[float, int]] = {}
+    for row in rows:
+        if row.state != StepState.done.value or row.completed_at is None:
+            continue
+        completed.setdefault(row.province_code, {})[row.step] = row.completed_at.astimezone(BANGKOK).date()
+        try:
+            if row.step == plan_step and row.inputs:
+                topics[row.province_code] = list(PlanInput.model_validate(row.inputs).topics)
+            elif row.step == survey_step and row.inputs:
+                result = survey_of(DisseminationInput.model_validate(row.inputs))
+                if result is not None:
+                    overall = summarize(result, scheme=config.survey.bands).overall
+                    if overall.mean is not None:
+                        surveys[row.province_code] = (overall.mean, result.respondents)
+        except ValidationError:
+            continue  # a record an older kpi6 wrote differently: the province counts without it, as in its status
+    return [
+        ProvinceFacts(
+            line=line,
+            completed=completed.get(line.code, {}),
+            satisfaction_mean=surveys[line.code][0] if line.code in surveys else None,
+            respondents=surveys[line.code][1] if line.code in surveys else 0,
+            topics=topics.get(line.code, []),
+        )
+        for line in lines
+    ]
+
+
+def build_national_report(config: RoundConfig, *, as_of: date | None = None) -> NationalReport:
+    return national_report(config, national_facts(config), as_of or datetime.now(BANGKOK).date())
+
+
+def national_paths(output_dir: str | None, round_id: str) -> dict[str, Path]:
+    root = output_root(output_dir)
+    return {ext: root / f"national-{round_id}.{ext}" for ext in ("pdf", "docx")}
+
+
+def render_national(report: NationalReport, ext: str) -> bytes:
+    from kpi6.tasks.render.national import render_national_docx, render_national_pdf
+
+    return render_national_pdf(report) if ext == "pdf" else render_national_docx(report)
+
+
+def write_report(report: NationalReport, path: Path) -> Path:
+    """One file of the report, .pdf or .docx by its name, written whole (a temporary name, then renamed: a link
+    at the path is replaced, never followed)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_files(folder, {path.name: render_national(report, path.suffix.lower().lstrip("."))})
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+@task(cache_policy=NO_CACHE)
+def write_national_report(config: RoundConfig, output_dir: str | None, as_of: date | None = None) -> list[str]:
+    """national-<round>.pdf and .docx in the output folder; the paths written."""
+    report = build_national_report(config, as_of=as_of)
+    return [str(write_report(report, path)) for path in national_paths(output_dir, config.id).values()]
+
+
+def map_markdown(config: RoundConfig, measure: Measure = Measure.total) -> str:
+    """The map of a measure as markdown: its PNG inline, so the Prefect UI shows it without reaching kpi6."""
+    from kpi6.tasks.render.maps import map_png
+
+    pm = province_map(measure, config, national_facts(config))
+    png = base64.b64encode(map_png(pm, dpi=72)).decode()
+    return f"# {pm.title_th}\n\n{pm.title_en} · {pm.subtitle}\n\n![{pm.title_th}](data:image/png;base64,{png})\n"
+
+
+@task(cache_policy=NO_CACHE)
+def publish_national_map(config: RoundConfig) -> str:
+    """The map of total scores as a markdown artifact, under a key of its own per round."""
+    key = artifact_key("national-map", config.id)
+    create_markdown_artifact(key=key, markdown=map_markdown(config), description=f"แผนที่คะแนน · รอบ {config.id}")
+    return key
