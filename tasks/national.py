@@ -17,7 +17,14 @@ from kpi6.models.db import StepState
 from kpi6.models.errors import OutputError
 from kpi6.models.forms import survey_of
 from kpi6.models.inputs import DisseminationInput, PlanInput, PlanTopic
-from kpi6.models.national import Measure, NationalReport, ProvinceFacts, national_report, province_map
+from kpi6.models.national import (
+    Measure,
+    NationalReport,
+    ProvinceFacts,
+    ProvinceMap,
+    national_report,
+    province_map,
+)
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import score_lines, score_province
@@ -72,6 +79,11 @@ def national_facts(config: RoundConfig) -> list[ProvinceFacts]:
     ]
 
 
+def national_map(config: RoundConfig, measure: Measure = Measure.total) -> ProvinceMap:
+    """The tile map of one measure, from what the database records now."""
+    return province_map(measure, config, national_facts(config))
+
+
 def build_national_report(config: RoundConfig, *, as_of: date | None = None) -> NationalReport:
     return national_report(config, national_facts(config), as_of or datetime.now(BANGKOK).date())
 
@@ -110,7 +122,7 @@ def map_markdown(config: RoundConfig, measure: Measure = Measure.total) -> str:
     """The map of a measure as markdown: its PNG inline, so the Prefect UI shows it without reaching kpi6."""
     from kpi6.tasks.render.maps import map_png
 
-    pm = province_map(measure, config, national_facts(config))
+    pm = national_map(config, measure)
     png = base64.b64encode(map_png(pm, dpi=72)).decode()
     return f"# {pm.title_th}\n\n{pm.title_en} · {pm.subtitle}\n\n![{pm.title_th}](data:image/png;base64,{png})\n"
 

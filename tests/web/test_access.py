@@ -50,6 +50,7 @@ PARAMS = {
     "{upload_id}": hashlib.sha256(PHOTO).hexdigest(),
     "{name}": "form1.pdf",
     "{index}": "1",
+    "{ext}": "pdf",
 }
 
 

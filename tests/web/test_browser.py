@@ -127,8 +127,11 @@ def test_dla_reads_the_national_table_and_another_province(served: str, browser,
     _fonts_are_thai(page)
     assert page.locator("table.national tbody tr").count() == 76
     _look(page, "national", folder)
-    page.click("a:has-text('คะแนน')")  # sort by score
-    assert "sort=total" in page.url
+    assert page.locator(".map svg g.tile").count() == 77  # the national report's map, Bangkok apart
+    page.click(".measures a:has-text('จำนวนขั้นตอนที่ดำเนินการแล้ว')")
+    assert "measure=steps" in page.url and page.locator(".map svg[aria-label='จำนวนขั้นตอนที่ดำเนินการแล้ว']").count()
+    page.click("table.national th a:has-text('คะแนน')")  # sort by score, the map's measure kept
+    assert "sort=total" in page.url and "measure=steps" in page.url
     page.check("input[name=late]")
     page.click("button:has-text('กรอง')")
     assert "late=true" in page.url and page.locator("table.national tbody tr").count() == 0  # nobody is late yet

@@ -1,4 +1,5 @@
-"""DLA's zip of every province's forms for the round: the forms the runs wrote, nothing else, for DLA only."""
+"""DLA's zip of every province's forms for the round (the forms the runs wrote, nothing else), the map and the national
+report: for DLA only."""
 
 from __future__ import annotations
 
@@ -51,3 +52,25 @@ def test_dla_acts_for_a_province_and_the_audit_names_dla(portal: Portal) -> None
     with session_scope() as s:
         actors = set(s.exec(select(AuditLog.actor).where(AuditLog.province_code == "TH-57", AuditLog.step == 1)))
     assert actors == {"officer@dla.example"}
+
+
+def test_dla_sees_the_map_of_a_chosen_measure_and_downloads_the_national_report(portal: Portal) -> None:
+    from kpi6.flows.province import province_round
+    from tests.support.docs import pdf_pages, squash
+    from tests.support.factories import bkk, full_inputs
+
+    province_round("TH-50", "2567-1", inputs=full_inputs(form1_at=bkk(2024, 2, 14, 11)), now=bkk(2024, 3, 30, 12))
+    dla = portal.signed_in("dla")
+    page = dla.get("/dla").text
+    assert page.count('class="tile"') == 77 and "คะแนนรวมหลังหักคะแนนความล่าช้า" in page
+    assert 'data-code="TH-50" data-value="4.4"' in page  # Form 1 three working days late
+    late = dla.get("/dla?measure=late").text
+    assert "จำนวนวันทำการที่ส่งรายงานล่าช้า" in late and 'data-code="TH-50" data-value="3"' in late
+    odd = dla.get("/dla?measure=nonsense")
+    assert odd.status_code == 422 and "ข้อมูลที่ส่งมาไม่ถูกต้อง" in odd.text  # one Thai sentence, not a 500
+    report = dla.get("/dla/national.pdf")
+    assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
+    assert squash("รายงานผลการดำเนินงานตัวชี้วัดที่ ๖ ระดับประเทศ") in squash(pdf_pages(report.content)[0])
+    assert dla.get("/dla/national.docx").content[:2] == b"PK"
+    office = portal.signed_in("office")
+    assert office.get("/dla/national.pdf").status_code == 404 and office.get("/dla").status_code == 404

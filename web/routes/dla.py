@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from markupsafe import Markup
 from starlette.background import BackgroundTask
 
 from kpi6.models.db import StepState
+from kpi6.models.national import Measure
 from kpi6.tasks.accounts import CurrentUser
 from kpi6.tasks.status import national_view
 from kpi6.web import pages
@@ -16,6 +18,7 @@ from kpi6.web.deps import dla_user, output_dir, round_of, today
 
 router = APIRouter()
 SortKey = Literal["code", "name", "total", "penalty", "steps"]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @router.get("/dla", response_class=HTMLResponse, include_in_schema=False)
@@ -26,6 +29,7 @@ def national(
     desc: bool = False,
     late: Annotated[bool, Query()] = False,
     missing: Annotated[bool, Query()] = False,
+    measure: Measure = Measure.total,
 ) -> HTMLResponse:
     view = national_view(round_of(request), as_of=today(request))
     rows = [(p, view.scores[p.code]) for p in view.status.provinces]
@@ -42,8 +46,42 @@ def national(
     }
     rows.sort(key=keys[sort], reverse=desc)
     return pages.render(
-        request, "dla.html", status=view.status, rows=rows, sort=sort, desc=desc, late=late, missing=missing
+        request,
+        "dla.html",
+        status=view.status,
+        rows=rows,
+        sort=sort,
+        desc=desc,
+        late=late,
+        missing=missing,
+        measure=measure,
+        measures=list(Measure),
+        map_svg=_map(request, measure),
     )
+
+
+def _map(request: Request, measure: Measure) -> Markup:
+    """The national report's map of a measure, inline (its text escaped by the renderer)."""
+    from kpi6.tasks.national import national_map
+    from kpi6.tasks.render.maps import map_svg
+    from kpi6.tasks.run import prepare_round
+
+    return Markup(map_svg(national_map(prepare_round.fn(round_of(request)), measure)))
+
+
+@router.get("/dla/national.{ext}", include_in_schema=False)
+def national_report(
+    request: Request, user: Annotated[CurrentUser, Depends(dla_user)], ext: Literal["pdf", "docx"]
+) -> Response:
+    """The round's national report as it stands now, as PDF or .docx (the same file as `kpi6 report national`)."""
+    from kpi6.tasks.national import build_national_report, render_national
+    from kpi6.tasks.run import prepare_round
+
+    config = prepare_round.fn(round_of(request))
+    data = render_national(build_national_report(config, as_of=today(request)), ext)
+    media = {"pdf": "application/pdf", "docx": DOCX}[ext]
+    name = f"national-{config.id}.{ext}"
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/dla/forms.zip", include_in_schema=False)
