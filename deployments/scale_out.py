@@ -33,6 +33,7 @@ from prefect.deployments import run_deployment
 
 from kpi6.flows.province import province_round
 from kpi6.models.inputs import ProvinceInputs
+from kpi6.models.provinces import registry
 from kpi6.tasks.adapters.limits import DRIVE_TAG, SMTP_TAG
 from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.demo import demo_inputs, demo_runs
@@ -77,7 +78,7 @@ def submit(
                     timeout=0,
                     tags=[f"province:{code}", f"round:{round_id}", "scale-out"],
                     parameters={
-                        "province": code,
+                        "province": registry().get(code).label,  # as the form's choice list has it
                         "round_id": round_id,
                         "output_dir": out_dir,
                         "inputs": part.model_dump(mode="json"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from prefect import Task, flow
 from prefect.runtime import flow_run
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from kpi6.models.errors import DeliveryError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
@@ -40,10 +40,24 @@ def run_name() -> str:
     return f"{label} · {params['round_id']} · step {step if step else f'{numbers()[0]}–{numbers()[-1]}'}"
 
 
-# The UI's form offers the 76 provinces as a choice list; by hand, a Thai or English name works too.
-ProvinceParam = Annotated[
-    str, Field(description="Province code (TH-50) or name", json_schema_extra={"enum": [p.code for p in registry()]})
-]
+def _shown(title: str, **extra: JsonValue) -> Any:
+    """A parameter's title in the Prefect UI's run form, Thai first (Prefect titles a field by its Python name and
+    takes its description from the docstring's Args; a title in `json_schema_extra` is the one the form shows)."""
+    return Field(json_schema_extra={"title": title, **extra})
+
+
+# The UI's form offers the 76 provinces as a choice list ("TH-50 เชียงใหม่"); by hand, a code, a Thai or an
+# English name works too (the registry reads each).
+ProvinceParam = Annotated[str, _shown("จังหวัด · province", enum=[p.label for p in registry()])]
+RoundParam = Annotated[str, _shown("รอบการประเมิน · round")]
+StepParam = Annotated[int | None, _shown("ขั้นตอน · step")]
+InputsParam = Annotated[ProvinceInputs | None, _shown("ข้อมูลของแต่ละขั้นตอน · inputs")]
+ForceParam = Annotated[bool, _shown("ทำขั้นตอนที่เสร็จแล้วซ้ำ · force")]
+NowParam = Annotated[datetime | None, _shown("สำหรับระบบ: เวลาของการทำงาน · internal clock")]
+OutputParam = Annotated[str | None, _shown("สำหรับระบบ: โฟลเดอร์เอกสาร · internal output folder")]
+LpaParam = Annotated[str | None, _shown("ไฟล์ผลการประเมิน LPA บนเซิร์ฟเวอร์ · LPA results file")]
+InputsFileParam = Annotated[str | None, _shown("สำหรับระบบ: ไฟล์ข้อมูล · internal inputs file")]
+ActorParam = Annotated[str | None, _shown("สำหรับระบบ: ผู้สั่งงาน · internal actor")]
 
 
 def tell_dla(flow, flow_run, state) -> None:
@@ -68,15 +82,15 @@ def tell_dla(flow, flow_run, state) -> None:
 )
 def province_round(
     province: ProvinceParam,
-    round_id: str,
-    step: int | None = None,
-    inputs: ProvinceInputs | None = None,
-    force: bool = False,  # noqa: FBT001, FBT002
-    now: datetime | None = None,
-    output_dir: str | None = None,
-    lpa_results: str | None = None,
-    inputs_file: str | None = None,
-    actor: str | None = None,
+    round_id: RoundParam,
+    step: StepParam = None,
+    inputs: InputsParam = None,
+    force: ForceParam = False,  # noqa: FBT002
+    now: NowParam = None,
+    output_dir: OutputParam = None,
+    lpa_results: LpaParam = None,
+    inputs_file: InputsFileParam = None,
+    actor: ActorParam = None,
 ) -> ProvinceRunSummary:
     """Run one province's steps for a round (or only `step`); completed steps are left alone unless forced.
 
@@ -85,7 +99,20 @@ def province_round(
     plan `kpi6 topics` proposes: the two weakest indicators' topics and the steps dated back from the deadlines.
     Inputs too large for Prefect's parameters come as `inputs_file` (see tasks/adapters/parameters.py).
     `actor` is who the audit log names (the portal's signed-in user; default KPI6_ACTOR or the OS user, which
-    the log records beside it in any case)."""
+    the log records beside it in any case). The Args below are the descriptions the Prefect UI's form shows.
+
+    Args:
+        province: จังหวัดที่ทำงาน (เลือกจากรายการ หรือพิมพ์รหัส TH-50 / ชื่อไทย / ชื่ออังกฤษ). The province.
+        round_id: รอบการประเมิน เช่น 2567-1 (ปีงบประมาณ พ.ศ. และรอบที่ 1 หรือ 2). The round, e.g. 2567-1.
+        step: ทำเฉพาะขั้นตอนนี้ (1-5); ว่างไว้ = ทุกขั้นตอนที่มีข้อมูล. Only this step; empty for every step given.
+        inputs: ข้อมูลของแต่ละขั้นตอน (แผน สื่อ แบบฟอร์ม การเผยแพร่); สำนักงานจังหวัดกรอกผ่านพอร์ทัล. Each step's
+            input; offices fill it in the portal.
+        force: ทำขั้นตอนที่เสร็จแล้วซ้ำ (บันทึกในประวัติการแก้ไข). Re-run a step already done (audited).
+        now: สำหรับระบบและการทดสอบ ว่างไว้ = เวลาปัจจุบัน. For kpi6 and tests: leave empty.
+        output_dir: สำหรับระบบ ว่างไว้ = โฟลเดอร์ตามการตั้งค่า. For kpi6: leave empty.
+        lpa_results: ไฟล์ผลการประเมิน LPA บนเซิร์ฟเวอร์ (CSV/XLSX) เพื่อเสนอแผนขั้นตอนที่ 1. A server file.
+        inputs_file: สำหรับระบบ (ข้อมูลขนาดใหญ่ที่ kpi6 เก็บเป็นไฟล์) ว่างไว้. For kpi6: leave empty.
+        actor: สำหรับระบบ (ผู้สั่งงานในประวัติการแก้ไข) ว่างไว้. For kpi6: leave empty."""
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
         tag_run_early(province, round_id, step)  # a run that fails before its first step is found by them too
         inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()

@@ -58,12 +58,13 @@ class ProvinceRegistry:
     def _index(self) -> dict[str, Province]:
         index: dict[str, Province] = {}
         for p in self.provinces:
-            for name in (p.code, p.code.removeprefix("TH-"), p.name_th, p.name_en):
+            for name in (p.code, p.code.removeprefix("TH-"), p.name_th, p.name_en, p.label):
                 index[_key(name)] = p
         return index
 
     def get(self, query: str) -> Province:
-        """The province named by code ("TH-50", "50"), Thai or English name; else a clear error."""
+        """The province named by code ("TH-50", "50"), Thai or English name, or its label ("TH-50 เชียงใหม่", as the
+        Prefect UI's form offers it); else a clear error."""
         found = self._index.get(_key(query))
         if found is not None:
             return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -56,5 +57,20 @@ def test_province_parameter_is_a_choice_of_the_76_provinces_in_the_ui_form():
 
     schema = province_round.parameters.model_dump()
     choices = schema["properties"]["province"]["enum"]
-    assert len(choices) == 76 and "TH-50" in choices and "TH-10" not in choices
+    assert len(choices) == 76 and "TH-50 เชียงใหม่" in choices and not any(c.startswith("TH-10") for c in choices)
     assert set(schema["required"]) == {"province", "round_id"}
+
+
+def test_the_ui_form_titles_and_describes_every_parameter_in_thai_first():
+    """What DLA's staff read in the Prefect UI's run form: a Thai title (English beside) and a description on
+    every field, the internal ones saying to leave them empty; a label from the choice list runs the province."""
+    from kpi6.flows.province import province_round
+    from kpi6.models.provinces import registry
+
+    properties = province_round.parameters.model_dump()["properties"]
+    for name, field in properties.items():
+        assert field["title"] != name and re.search("[ก-๙]", field["title"]), name
+        assert field.get("description") and re.search("[ก-๙]", field["description"]), name
+    for internal in ("now", "output_dir", "inputs_file", "actor"):
+        assert properties[internal]["title"].startswith("สำหรับระบบ") and "ว่างไว้" in properties[internal]["description"]
+    assert registry().get("TH-50 เชียงใหม่").code == "TH-50"

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from docx import Document
 from PIL import Image
+from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
 from kpi6.cli import app
@@ -90,6 +91,9 @@ def test_every_province_is_on_the_map_in_the_colour_its_score_gives(sqlite_url, 
 def test_the_scoreboard_flow_writes_the_report_whose_table_matches_kpi6_score(sqlite_url, tmp_path) -> None:
     _three_provinces(tmp_path)
     score_round("2567-1", report=True, output_dir=str(tmp_path))
+    artifact = Artifact.get("national-map-2567-1")  # the map DLA reads in the Prefect UI
+    assert artifact is not None and artifact.type == "markdown"
+    assert artifact.data.startswith("# คะแนนรวมหลังหักคะแนนความล่าช้า") and "](data:image/png;base64,iVBOR" in artifact.data
     scored = json.loads(runner.invoke(app, ["score", "--round", "2567-1", "--json"]).stdout)
     pdf = (tmp_path / "national-2567-1.pdf").read_bytes()
     pages = pdf_pages(pdf)
