@@ -46,9 +46,12 @@ def _shown(title: str, **extra: JsonValue) -> Any:
     return Field(json_schema_extra={"title": title, **extra})
 
 
-# The UI's form offers the 76 provinces as a choice list ("TH-50 เชียงใหม่"); by hand, a code, a Thai or an
-# English name works too (the registry reads each).
-ProvinceParam = Annotated[str, _shown("จังหวัด · province", enum=[p.label for p in registry()])]
+# The UI's form offers the 76 provinces as a choice list, "TH-50 เชียงใหม่" first; the bare codes follow, as the
+# server checks a run's parameters against this list and scripts name a province by its code (`--param
+# province=TH-50`). Called directly, a Thai or an English name works too (the registry reads each).
+ProvinceParam = Annotated[
+    str, _shown("จังหวัด · province", enum=[p.label for p in registry()] + [p.code for p in registry()])
+]
 RoundParam = Annotated[str, _shown("รอบการประเมิน · round")]
 StepParam = Annotated[int | None, _shown("ขั้นตอน · step")]
 InputsParam = Annotated[ProvinceInputs | None, _shown("ข้อมูลของแต่ละขั้นตอน · inputs")]

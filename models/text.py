@@ -370,3 +370,19 @@ class _CommonEra:
 
 CEDate = Annotated[date, _CommonEra()]
 CEDateTime = Annotated[datetime, _CommonEra()]
+
+
+def evidence_addresses(entries: list[str], code: str, number: int) -> list[tuple[str, str]]:
+    """A step's evidence as (text, address) an office's browser can open: a web link as it is; a file of the local
+    evidence store (its `file://` link opens nothing off the server) as the portal's path for it,
+    `/provinces/<code>/evidence/<step>/<place in the list>`; a local folder not at all."""
+    from urllib.parse import unquote, urlsplit
+
+    shown = []
+    for i, link in enumerate(entries):
+        parts = urlsplit(link)
+        if parts.scheme in ("http", "https"):
+            shown.append((link, link))
+        elif parts.scheme == "file" and not link.endswith("/"):
+            shown.append((unquote(parts.path.rsplit("/", 1)[-1]), f"/provinces/{code}/evidence/{number}/{i}"))
+    return shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -16,6 +17,8 @@ from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.models.summary import STATE_TH, ProvinceRunSummary
+from kpi6.models.text import evidence_addresses
+from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
 from kpi6.tasks.outputs import province_files
@@ -36,8 +39,14 @@ def scoreboard_key(round_id: str) -> str:
 
 
 def province_markdown(
-    summary: ProvinceRunSummary, score: ProvinceScore, files: list[Path], evidence: dict[int, list[str]]
+    summary: ProvinceRunSummary,
+    score: ProvinceScore,
+    files: list[Path],
+    evidence: dict[int, list[str]],
+    portal: str = "",
 ) -> str:
+    """The province run's artifact. With `portal` (KPI6_PORTAL_URL), documents and the local store's evidence are
+    links through the portal, which checks who asks; without it, the server's paths as recorded."""
     lines = [
         f"# {summary.province_code} {summary.province_name_th} · รอบ {summary.round_id}",
         "",
@@ -53,12 +62,34 @@ def province_markdown(
             f"| {s.step} {s.name_th} | {s.deadline.isoformat()} | {STATE_TH.get(s.state, s.state)} | "
             f"{done} | {s.working_days_late if s.completed_at else ''} | {s.action.value} |"
         )
+    code = summary.province_code
     if files:
-        lines += ["", "## เอกสาร", *[f"- `{f}`" for f in files]]
-    links = [(n, link) for n, found in sorted(evidence.items()) for link in found]
+        shown = (
+            [f"[{_md(f.name)}]({portal}/provinces/{code}/documents/{quote(f.name)})" for f in files] if portal else []
+        )
+        lines += ["", "## เอกสาร", *[f"- {x}" for x in shown or [f"`{f}`" for f in files]]]
+    links: list[tuple[int, str]] = []
+    for n, found in sorted(evidence.items()):
+        if not portal:
+            links += [(n, link) for link in found]
+            continue
+        for text, address in evidence_addresses(found, code, n):
+            url = address if address.startswith(("http://", "https://")) else portal + address
+            links.append((n, f"[{_md(text)}]({url})"))
     if links:
         lines += ["", "## หลักฐาน", *[f"- ขั้นตอนที่ {n}: {link}" for n, link in links]]
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """A link's text with markdown's brackets escaped."""
+    return re.sub(r"([\\\[\]])", r"\\\1", text)
+
+
+def portal_base() -> str:
+    """The portal's address when KPI6_PORTAL_URL is set (artifacts then link through it), else ""."""
+    settings = get_settings()
+    return settings.portal_url.rstrip("/") if "portal_url" in settings.model_fields_set else ""
 
 
 @task(cache_policy=NO_CACHE)
@@ -74,7 +105,7 @@ def publish_province_report(config: RoundConfig, summary: ProvinceRunSummary, ou
     key = province_key(code, config.id)
     create_markdown_artifact(
         key=key,
-        markdown=province_markdown(summary, score, files, evidence),
+        markdown=province_markdown(summary, score, files, evidence, portal_base()),
         description=f"{code} {summary.province_name_th} · {config.id}",
     )
     return key

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.summary import STATE_TH
+from kpi6.models.text import evidence_addresses
 from kpi6.models.thai import thai_date, thai_digits, thai_number
 
 HERE = Path(__file__).resolve().parent
@@ -40,18 +41,8 @@ def _num(value: Decimal | float | int, decimals: int = 0) -> str:
 
 
 def evidence_links(entries: list[str], code: str, number: int) -> list[tuple[str, str]]:
-    """A step's evidence as (text, address) to open: web links as they are; a local evidence store's file through
-    the portal (its `file://` link opens nothing in an office's browser); a local folder not at all."""
-    from urllib.parse import unquote, urlsplit
-
-    shown = []
-    for i, link in enumerate(entries):
-        parts = urlsplit(link)
-        if parts.scheme in ("http", "https"):
-            shown.append((link, link))
-        elif parts.scheme == "file" and not link.endswith("/"):
-            shown.append((unquote(parts.path.rsplit("/", 1)[-1]), f"/provinces/{code}/evidence/{number}/{i}"))
-    return shown
+    """A step's evidence as (text, address) to open: see models/text.evidence_addresses."""
+    return evidence_addresses(entries, code, number)
 
 
 env.filters["be_date"] = _be_date

@@ -54,10 +54,12 @@ def test_serve_builds_the_same_deployments():
 
 def test_province_parameter_is_a_choice_of_the_76_provinces_in_the_ui_form():
     from kpi6.flows.province import province_round
+    from kpi6.models.provinces import registry
 
     schema = province_round.parameters.model_dump()
     choices = schema["properties"]["province"]["enum"]
-    assert len(choices) == 76 and "TH-50 เชียงใหม่" in choices and not any(c.startswith("TH-10") for c in choices)
+    assert choices[:76] == [p.label for p in registry()] and choices[76:] == [p.code for p in registry()]
+    assert choices[37] == "TH-50 เชียงใหม่" and not any(c.startswith("TH-10") for c in choices)
     assert set(schema["required"]) == {"province", "round_id"}
 
 

@@ -29,6 +29,19 @@ def test_province_run_publishes_its_report_under_a_stable_key(sqlite_url, tmp_pa
     assert second.id != first.id and "| unchanged |" in second.data  # same key, a new version for the history
 
 
+def test_with_the_portals_address_the_report_links_documents_and_evidence_through_it(sqlite_url, tmp_path, monkeypatch):
+    from kpi6.settings import get_settings
+
+    monkeypatch.setenv("KPI6_PORTAL_URL", "https://kpi6.dla.example/")
+    get_settings.cache_clear()
+    province_round("TH-50", "2567-1", inputs=full_inputs(), now=NOW, output_dir=str(tmp_path))
+    text = Artifact.get("province-th-50-2567-1").data
+    assert "[form1.pdf](https://kpi6.dla.example/provinces/TH-50/documents/form1.pdf)" in text
+    evidence = text.split("## หลักฐาน", 1)[1]
+    assert "[medium-1-handbook.pdf](https://kpi6.dla.example/provinces/TH-50/evidence/2/0)" in evidence  # a kept medium
+    assert str(tmp_path) not in text and "file://" not in text  # no path of the server
+
+
 def test_scoreboard_table_has_all_76_provinces(sqlite_url):
     province_round("TH-50", "2567-1", inputs=full_inputs(), now=NOW)
     score_round("2567-1")
