@@ -76,3 +76,17 @@ def test_the_ui_form_titles_and_describes_every_parameter_in_thai_first():
     for internal in ("now", "output_dir", "inputs_file", "actor"):
         assert properties[internal]["title"].startswith("สำหรับระบบ") and "ว่างไว้" in properties[internal]["description"]
     assert registry().get("TH-50 เชียงใหม่").code == "TH-50"
+
+
+def test_the_forms_sections_and_fields_of_an_offices_input_have_thai_titles():
+    """The nested sections of `inputs` (plan, media, reports, dissemination) are titled in Thai, English beside:
+    no Python class name ("MediaSetInput") or field name ("Lpa Aspect") is what DLA's staff read."""
+    from kpi6.flows.province import province_round
+    from kpi6.models.inputs import MODEL_TITLES
+
+    definitions = province_round.parameters.model_dump()["definitions"]
+    for name in MODEL_TITLES:
+        section = definitions[name]
+        assert re.search("[ก-๙]", section["title"]), name
+        for field, schema in section["properties"].items():
+            assert re.search("[ก-๙]", schema["title"]) and " · " in schema["title"], (name, field)
