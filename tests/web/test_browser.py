@@ -150,7 +150,7 @@ def test_an_office_sends_form1_from_the_browser(served: str, browser, portal: Po
     page = browser.new_page()
     _sign_in(page, served, "office")
     page.wait_for_url(f"{served}/provinces/TH-50")
-    page.click("a:has-text('รายงานผลตามแบบฟอร์ม 1')")
+    page.click("a:has-text('รายงานผลตามแบบฟอร์ม ๑')")
     page.wait_for_url(f"{served}/provinces/TH-50/steps/3")
     assert "ส่งวันนี้ ทันกำหนด (เหลือ ๑ วันทำการ)" in page.inner_text("main")
     _look(page, "step3", folder)
