@@ -10,7 +10,7 @@ from kpi6.models.calendar import BANGKOK
 from kpi6.models.scoring import ProvinceScore
 from kpi6.tasks.adapters.rounds import round_for_date
 from kpi6.tasks.artifacts import publish_scoreboard
-from kpi6.tasks.national import publish_national_map, write_national_report
+from kpi6.tasks.national import make_national_report, publish_national_map, write_national_report
 from kpi6.tasks.run import prepare_round
 from kpi6.tasks.scoring import compute_scores, store_scores
 
@@ -34,6 +34,7 @@ def score_round(
     store_scores(scores)
     publish_scoreboard(config, scores)
     if report:
-        write_national_report(config, output_dir)
-        publish_national_map(config)
+        national = make_national_report(config)
+        write_national_report(national, output_dir)
+        publish_national_map(national)
     return scores

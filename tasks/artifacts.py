@@ -64,10 +64,11 @@ def province_markdown(
         )
     code = summary.province_code
     if files:
-        shown = (
-            [f"[{_md(f.name)}]({portal}/provinces/{code}/documents/{quote(f.name)})" for f in files] if portal else []
-        )
-        lines += ["", "## เอกสาร", *[f"- {x}" for x in shown or [f"`{f}`" for f in files]]]
+        lines += ["", "## เอกสาร"]
+        lines += [
+            f"- [{_md(f.name)}]({portal}/provinces/{code}/documents/{quote(f.name)})" if portal else f"- `{f}`"
+            for f in files
+        ]
     links: list[tuple[int, str]] = []
     for n, found in sorted(evidence.items()):
         if not portal:

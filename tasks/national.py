@@ -112,24 +112,29 @@ def write_report(report: NationalReport, path: Path) -> Path:
 
 
 @task(cache_policy=NO_CACHE)
-def write_national_report(config: RoundConfig, output_dir: str | None, as_of: date | None = None) -> list[str]:
+def make_national_report(config: RoundConfig, as_of: date | None = None) -> NationalReport:
+    """The round's national report from what the database records now (read once for the files and the map)."""
+    return build_national_report(config, as_of=as_of)
+
+
+@task(cache_policy=NO_CACHE)
+def write_national_report(report: NationalReport, output_dir: str | None) -> list[str]:
     """national-<round>.pdf and .docx in the output folder; the paths written."""
-    report = build_national_report(config, as_of=as_of)
-    return [str(write_report(report, path)) for path in national_paths(output_dir, config.id).values()]
+    return [str(write_report(report, path)) for path in national_paths(output_dir, report.round_id).values()]
 
 
-def map_markdown(config: RoundConfig, measure: Measure = Measure.total) -> str:
-    """The map of a measure as markdown: its PNG inline, so the Prefect UI shows it without reaching kpi6."""
+def map_markdown(pm: ProvinceMap) -> str:
+    """A map as markdown: its PNG inline, so the Prefect UI shows it without reaching kpi6."""
     from kpi6.tasks.render.maps import map_png
 
-    pm = national_map(config, measure)
     png = base64.b64encode(map_png(pm, dpi=72)).decode()
     return f"# {pm.title_th}\n\n{pm.title_en} · {pm.subtitle}\n\n![{pm.title_th}](data:image/png;base64,{png})\n"
 
 
 @task(cache_policy=NO_CACHE)
-def publish_national_map(config: RoundConfig) -> str:
-    """The map of total scores as a markdown artifact, under a key of its own per round."""
-    key = artifact_key("national-map", config.id)
-    create_markdown_artifact(key=key, markdown=map_markdown(config), description=f"แผนที่คะแนน · รอบ {config.id}")
+def publish_national_map(report: NationalReport) -> str:
+    """The report's map of total scores as a markdown artifact, under a key of its own per round."""
+    key = artifact_key("national-map", report.round_id)
+    [total] = [m for m in report.maps if m.measure is Measure.total]
+    create_markdown_artifact(key=key, markdown=map_markdown(total), description=f"แผนที่คะแนน · รอบ {report.round_id}")
     return key

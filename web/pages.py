@@ -40,13 +40,8 @@ def _num(value: Decimal | float | int, decimals: int = 0) -> str:
     return thai_number(Decimal(str(value)), decimals=decimals)
 
 
-def evidence_links(entries: list[str], code: str, number: int) -> list[tuple[str, str]]:
-    """A step's evidence as (text, address) to open: see models/text.evidence_addresses."""
-    return evidence_addresses(entries, code, number)
-
-
 env.filters["be_date"] = _be_date
-env.filters["evidence_links"] = evidence_links
+env.filters["evidence_links"] = evidence_addresses
 env.filters["th_num"] = _num
 env.filters["th_digits"] = thai_digits
 env.globals["STATE_TH"] = STATE_TH

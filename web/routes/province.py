@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from kpi6.models.provinces import Province
+from kpi6.models.text import evidence_addresses
 from kpi6.tasks.status import ProvinceView, province_view
 from kpi6.web import pages
 from kpi6.web.deps import User, output_dir, province_for, round_of, today
@@ -34,7 +35,7 @@ def province_api(request: Request, province: ThisProvince) -> ProvinceView:
     evidence as addresses to open (a local evidence store's files through the portal, never a server path)."""
     view = view_of(request, province)
     evidence = {
-        number: [url for _, url in pages.evidence_links(entries, view.code, number)]
+        number: [url for _, url in evidence_addresses(entries, view.code, number)]
         for number, entries in view.evidence.items()
     }
     return view.model_copy(update={"evidence": evidence})
