@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from prefect import Task, flow
 from prefect.runtime import flow_run
 from pydantic import Field, JsonValue
+from pydantic.json_schema import SkipJsonSchema
 
 from kpi6.models.errors import DeliveryError, Kpi6Error
 from kpi6.models.inputs import ProvinceInputs
@@ -56,11 +57,14 @@ RoundParam = Annotated[str, _shown("รอบการประเมิน · r
 StepParam = Annotated[int | None, _shown("ขั้นตอน · step")]
 InputsParam = Annotated[ProvinceInputs | None, _shown("ข้อมูลของแต่ละขั้นตอน · inputs")]
 ForceParam = Annotated[bool, _shown("ทำขั้นตอนที่เสร็จแล้วซ้ำ · force")]
-NowParam = Annotated[datetime | None, _shown("สำหรับระบบ: เวลาของการทำงาน · internal clock")]
-OutputParam = Annotated[str | None, _shown("สำหรับระบบ: โฟลเดอร์เอกสาร · internal output folder")]
+# kpi6's own parameters (the clock, the output folder, a large input's file, the actor) are kept out of the form:
+# SkipJsonSchema leaves them out of the schema Prefect shows, and the flow still takes them (the portal, scale-out
+# and tests pass them; the server checks a run's parameters only against the fields the schema names).
+NowParam = SkipJsonSchema[datetime | None]
+OutputParam = SkipJsonSchema[str | None]
 LpaParam = Annotated[str | None, _shown("ไฟล์ผลการประเมิน LPA บนเซิร์ฟเวอร์ · LPA results file")]
-InputsFileParam = Annotated[str | None, _shown("สำหรับระบบ: ไฟล์ข้อมูล · internal inputs file")]
-ActorParam = Annotated[str | None, _shown("สำหรับระบบ: ผู้สั่งงาน · internal actor")]
+InputsFileParam = SkipJsonSchema[str | None]
+ActorParam = SkipJsonSchema[str | None]
 
 
 def tell_dla(flow, flow_run, state) -> None:
@@ -111,11 +115,11 @@ def province_round(
         inputs: ข้อมูลของแต่ละขั้นตอน (แผน สื่อ แบบฟอร์ม การเผยแพร่); สำนักงานจังหวัดกรอกผ่านพอร์ทัล. Each step's
             input; offices fill it in the portal.
         force: ทำขั้นตอนที่เสร็จแล้วซ้ำ (บันทึกในประวัติการแก้ไข). Re-run a step already done (audited).
-        now: สำหรับระบบและการทดสอบ ว่างไว้ = เวลาปัจจุบัน. For kpi6 and tests: leave empty.
-        output_dir: สำหรับระบบ ว่างไว้ = โฟลเดอร์ตามการตั้งค่า. For kpi6: leave empty.
+        now: kpi6's and the tests' clock (not in the form); empty = now.
+        output_dir: where the documents go (not in the form); empty = the configured folder.
         lpa_results: ไฟล์ผลการประเมิน LPA บนเซิร์ฟเวอร์ (CSV/XLSX) เพื่อเสนอแผนขั้นตอนที่ 1. A server file.
-        inputs_file: สำหรับระบบ (ข้อมูลขนาดใหญ่ที่ kpi6 เก็บเป็นไฟล์) ว่างไว้. For kpi6: leave empty.
-        actor: สำหรับระบบ (ผู้สั่งงานในประวัติการแก้ไข) ว่างไว้. For kpi6: leave empty."""
+        inputs_file: inputs too large for a parameter, kept by kpi6 as a file (not in the form).
+        actor: who the audit log names (not in the form)."""
     with untagged_tasks():  # the run keeps its tags; its tasks take none (see untagged_tasks)
         tag_run_early(province, round_id, step)  # a run that fails before its first step is found by them too
         inputs = load_inputs(inputs_file) if inputs_file else inputs or ProvinceInputs()

@@ -7,6 +7,7 @@ from pathlib import PurePath
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from kpi6.models.errors import FieldValueError, InputError, describe_validation_error
 from kpi6.models.lpa import LaoType, lao_type_of, parse_aspect
@@ -22,6 +23,7 @@ from kpi6.models.text import (
     RequiredShortText,
     ShortText,
 )
+from kpi6.models.titles import FORM_TITLES
 
 # How many entries a list of an input may hold: far more than an office writes, few enough for the forms.
 MAX_ACTIVITIES = 50  # rows of the plan's table in Form 1
@@ -38,87 +40,11 @@ Evidence = Annotated[list[EvidenceEntry], MaxItems(MAX_EVIDENCE)]
 KeyPoints = Annotated[list[ShortText], MaxItems(MAX_KEY_POINTS)]
 
 
-# What a form built from these models (the Prefect UI's run form) calls each field and section: Thai first, English
-# beside. A field not listed keeps pydantic's title; a title is only a label, never a rule.
-FIELD_TITLES = {
-    "plan": "ขั้นตอนที่ ๑ แผนและขั้นตอนการดำเนินงาน · plan",
-    "media": "ขั้นตอนที่ ๒ สื่อ ๒ เรื่อง · media",
-    "form1": "ขั้นตอนที่ ๓ แบบฟอร์ม ๑ · Form 1",
-    "dissemination": "ขั้นตอนที่ ๔ การเผยแพร่และความพึงพอใจ · dissemination",
-    "form2": "ขั้นตอนที่ ๕ แบบฟอร์ม ๒ · Form 2",
-    "activities": "กิจกรรม · activities",
-    "activity": "กิจกรรม · activity",
-    "start": "วันเริ่ม · start",
-    "end": "วันสิ้นสุด · end",
-    "responsible": "ผู้รับผิดชอบ · responsible",
-    "topics": "เรื่องที่เลือก · topics",
-    "title": "ชื่อเรื่อง · title",
-    "aspect": "ด้านของ LPA · LPA aspect",
-    "lpa_aspect": "ด้านของ LPA ที่ช่วยยกระดับ · LPA aspect",
-    "format": "รูปแบบ · format",
-    "indicators": "ตัวชี้วัด LPA · indicators",
-    "background": "ความเป็นมา/สาเหตุ · background",
-    "content": "เนื้อหา ความรู้ แนวทาง · content",
-    "agency": "หน่วยงานที่จัดทำ · producing agency",
-    "key_points": "ประเด็นสำคัญ · key points",
-    "link": "ลิงก์ของสื่อ · link",
-    "file": "ไฟล์สื่อบนเซิร์ฟเวอร์ · file",
-    "evidence": "หลักฐาน (ลิงก์หรือไฟล์) · evidence",
-    "done_at": "วันเวลาที่เสร็จ · done at",
-    "submitted_at": "วันเวลาที่ส่ง · submitted at",
-    "channel": "ช่องทาง · channel",
-    "channel_detail": "รายละเอียดช่องทาง · channel detail",
-    "message_id": "สำหรับระบบ: Message-ID ของอีเมล · internal",
-    "signer_name": "ชื่อผู้ลงนาม · signer",
-    "signer_position": "ตำแหน่งผู้ลงนาม · signer's position",
-    "summary": "สรุปผล · summary",
-    "arabic_digits": "ใช้เลขอารบิก · Arabic digits",
-    "events": "การเผยแพร่แต่ละครั้ง · events",
-    "events_file": "ไฟล์รายการเผยแพร่บนเซิร์ฟเวอร์ · events file",
-    "date": "วันที่ · date",
-    "laos": "อปท. ที่ได้รับสื่อ · LAOs",
-    "laos_by_type": "จำนวน อปท. ตามประเภท · LAOs by type",
-    "laos_reached": "จำนวน อปท. · LAOs reached",
-    "laos_total": "จำนวน อปท. ทั้งหมดที่ได้รับสื่อ · LAOs in all",
-    "participants": "ผู้เข้าร่วม (คน) · participants",
-    "description": "รายละเอียด · description",
-    "strategy": "กลยุทธ์การเผยแพร่ · strategy",
-    "survey_respondents": "จำนวนผู้ตอบแบบสำรวจ · respondents",
-    "satisfaction": "ผลความพึงพอใจรายข้อ · satisfaction counts",
-    "survey_file": "ไฟล์แบบสำรวจบนเซิร์ฟเวอร์ · survey export",
-    "survey": "สำหรับระบบ: ผลสำรวจที่ kpi6 นำเข้า (ว่างไว้) · internal",
-    "source": "ไฟล์ · source",
-    "skip_invalid": "ข้ามแถวที่ไม่ถูกต้อง · skip invalid rows",
-    "columns": "ชื่อคอลัมน์ · columns",
-}
-MODEL_TITLES = {
-    "PlanActivity": "กิจกรรม · activity",
-    "PlanTopic": "เรื่องที่เลือก · topic",
-    "PlanInput": "แผน · plan",
-    "MediaInput": "สื่อ · medium",
-    "MediaSetInput": "สื่อ ๒ เรื่อง · media",
-    "ReportInput": "รายงาน · report",
-    "DisseminationEvent": "การเผยแพร่ · event",
-    "SurveySource": "ไฟล์แบบสำรวจ · survey export",
-    "DisseminationInput": "การเผยแพร่และความพึงพอใจ · dissemination",
-    "ProvinceInputs": "ข้อมูลของแต่ละขั้นตอน · inputs",
-}
-
-
-def _field_title(name: str, info: Any) -> str:
-    return FIELD_TITLES.get(name) or name.replace("_", " ").capitalize()
-
-
-def _model_title(model: type) -> str:
-    return MODEL_TITLES.get(model.__name__, model.__name__)
-
-
 class _Input(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        field_title_generator=_field_title,
-        model_title_generator=_model_title,
+        **FORM_TITLES,
     )
 
 
@@ -263,7 +189,7 @@ class ReportInput(_Input):
 
     submitted_at: CEDateTime | None = None
     channel: ReportChannel = ReportChannel.manual
-    message_id: ShortText | None = None
+    message_id: SkipJsonSchema[ShortText | None] = None  # set by kpi6 when it mails the report: not in the form
     signer_name: ShortText = ""
     signer_position: ShortText = ""
     summary: LongText = ""
@@ -403,7 +329,7 @@ class DisseminationInput(_Input):
     survey_respondents: int = Field(default=0, ge=0)
     satisfaction: Annotated[list[SatisfactionItem], MaxItems(MAX_SATISFACTION_ITEMS)] = []
     survey_file: SurveySource | None = None
-    survey: SurveyResult | None = None  # the imported survey, filled in by kpi6
+    survey: SkipJsonSchema[SurveyResult | None] = None  # the imported survey, filled in by kpi6: not in the form
     evidence: Evidence = []
     done_at: CEDateTime | None = None
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.lpa import LaoType, lao_type_of
 from kpi6.models.thai import arabic_digits
+from kpi6.models.titles import FORM_TITLES
 
 # The five levels of a satisfaction survey, most satisfied first.
 SATISFACTION_LEVELS: tuple[str, ...] = ("มากที่สุด", "มาก", "ปานกลาง", "น้อย", "น้อยที่สุด")
@@ -30,7 +31,7 @@ SATISFACTION_LEVELS: tuple[str, ...] = ("มากที่สุด", "มา�
 class SatisfactionItem(BaseModel):
     """One survey question and how many respondents chose each level (most satisfied first)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, **FORM_TITLES)
 
     item: str = Field(min_length=1)
     counts: list[int] = Field(min_length=5, max_length=5)
@@ -87,7 +88,7 @@ def band_th(mean: float, scheme: BandScheme = BandScheme.width_0_8) -> str:
 class SurveyColumns(BaseModel):
     """Names the survey's columns where detection should not guess (round or province configuration)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", **FORM_TITLES)
 
     timestamp: str | None = None
     lao_name: str | None = None

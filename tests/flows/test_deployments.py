@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def test_province_parameter_is_a_choice_of_the_76_provinces_in_the_ui_form():
 
 def test_the_ui_form_titles_and_describes_every_parameter_in_thai_first():
     """What DLA's staff read in the Prefect UI's run form: a Thai title (English beside) and a description on
-    every field, the internal ones saying to leave them empty; a label from the choice list runs the province."""
+    every field; kpi6's internal ones (clock, output folder, inputs file, actor, the imported survey, the mail's
+    Message-ID) are not in the form, yet the flow still takes them; a label from the choice list runs the province."""
     from kpi6.flows.province import province_round
     from kpi6.models.provinces import registry
 
@@ -73,8 +75,11 @@ def test_the_ui_form_titles_and_describes_every_parameter_in_thai_first():
     for name, field in properties.items():
         assert field["title"] != name and re.search("[ก-๙]", field["title"]), name
         assert field.get("description") and re.search("[ก-๙]", field["description"]), name
-    for internal in ("now", "output_dir", "inputs_file", "actor"):
-        assert properties[internal]["title"].startswith("สำหรับระบบ") and "ว่างไว้" in properties[internal]["description"]
+    assert set(properties) == {"province", "round_id", "step", "inputs", "force", "lpa_results"}
+    assert {"now", "output_dir", "inputs_file", "actor"} <= set(inspect.signature(province_round.fn).parameters)
+    definitions = province_round.parameters.model_dump()["definitions"]
+    assert "survey" not in definitions["DisseminationInput"]["properties"] and "SurveyResult" not in definitions
+    assert "message_id" not in definitions["ReportInput"]["properties"]
     assert registry().get("TH-50 เชียงใหม่").code == "TH-50"
 
 
@@ -82,7 +87,7 @@ def test_the_forms_sections_and_fields_of_an_offices_input_have_thai_titles():
     """The nested sections of `inputs` (plan, media, reports, dissemination) are titled in Thai, English beside:
     no Python class name ("MediaSetInput") or field name ("Lpa Aspect") is what DLA's staff read."""
     from kpi6.flows.province import province_round
-    from kpi6.models.inputs import MODEL_TITLES
+    from kpi6.models.titles import MODEL_TITLES
 
     definitions = province_round.parameters.model_dump()["definitions"]
     for name in MODEL_TITLES:
