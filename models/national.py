@@ -260,6 +260,36 @@ class Count(BaseModel):
     provinces: str
 
 
+class ChoiceTable(BaseModel):
+    title: str
+    rows: list[Count]
+
+
+# The report's words, once: the PDF's template (templates/national.html.j2) and the .docx (tasks/render/national.py)
+# both read them, from here or from the report's fields built with them.
+HEADINGS = {
+    "maps": "๑. แผนที่ตามตัวชี้วัดย่อย",
+    "ranked": "๒. คะแนนของ {provinces} จังหวัด เรียงตามคะแนนรวม",
+    "weeks": "๓. จำนวนจังหวัดที่ดำเนินการแต่ละขั้นตอนแล้ว รายสัปดาห์",
+    "satisfaction": "๔. ความพึงพอใจของ อปท. ต่อสื่อ",
+    "choices": "๕. สิ่งที่จังหวัดเลือกทำสื่อ: จุดอ่อนของ อปท. ตามผลการประเมิน LPA",
+}
+RANKED_COLUMNS = (
+    "อันดับ",
+    "จังหวัด",
+    "คะแนนรวม",
+    "คะแนนขั้นตอน",
+    "หักล่าช้า",
+    "รายงานที่ส่งช้า",
+    "วันทำการที่ช้า",
+    "ความพึงพอใจ (ผู้ตอบ)",
+)
+BAND_COLUMNS = ("ระดับความพึงพอใจ (ค่าเฉลี่ย)", "จำนวนจังหวัด")
+CHOICE_COLUMNS = ("จำนวนสื่อ", "จำนวนจังหวัด")  # after the table's own title
+NO_CHOICES = "ยังไม่มีจังหวัดใดบันทึกแผนพร้อมเรื่องที่เลือก"
+SAMPLE_DATES = "กำหนดการตัวอย่าง"
+
+
 class NationalReport(BaseModel):
     round_id: str
     title: str
@@ -268,14 +298,13 @@ class NationalReport(BaseModel):
     sample_dates: bool
     maps: list[ProvinceMap]
     ranked: list[RankedRow]
-    step_names: list[str]
+    headings: dict[str, str]  # HEADINGS, filled in
+    week_columns: list[str]  # the week, one column per step, the steps due
     weeks: list[WeekRow]
-    provinces_total: str
+    step_legend: str  # "ขั้นตอนที่ ๑ <name> · ขั้นตอนที่ ๒ …", under the weeks
     satisfaction_line: str
     satisfaction_bands: list[Count]
-    aspects: list[Count]
-    indicators: list[Count]
-    topics: list[Count]
+    choices: list[ChoiceTable]  # aspects, indicators, topics
 
 
 def ranked(lines: Sequence[ScoreLine]) -> list[tuple[int, ScoreLine]]:
@@ -361,6 +390,7 @@ def national_report(config: RoundConfig, facts: Sequence[ProvinceFacts], as_of: 
         for c in reversed(classes)
     ]
     chosen = [(t, code) for code, f in by_code.items() for t in f.topics]
+    steps = [f"ขั้นตอนที่ {thai_digits(s.number)}" for s in config.steps]
     return NationalReport(
         round_id=config.id,
         title="รายงานผลการดำเนินงานตัวชี้วัดที่ ๖ ระดับประเทศ",
@@ -383,12 +413,25 @@ def national_report(config: RoundConfig, facts: Sequence[ProvinceFacts], as_of: 
             )
             for rank, line in ranked([f.line for f in facts])
         ],
-        step_names=[thai_digits(spec(s.number).name_th) for s in config.steps],
+        headings={k: v.format(provinces=_num(len(facts), 0)) for k, v in HEADINGS.items()},
+        week_columns=["สัปดาห์สิ้นสุด", *steps, "ครบกำหนดขั้นตอนที่"],
         weeks=week_rows(config, facts, as_of),
-        provinces_total=_num(len(facts), 0),
+        step_legend=" · ".join(
+            f"{step} {thai_digits(spec(s.number).name_th)}" for step, s in zip(steps, config.steps, strict=True)
+        ),
         satisfaction_line=satisfaction_line,
         satisfaction_bands=bands,
-        aspects=_counts([(_aspect_name(t.aspect), code) for t, code in chosen]),
-        indicators=_counts([(i, code) for t, code in chosen for i in t.indicators], top=10),
-        topics=_counts([(t.title, code) for t, code in chosen], top=10),
+        choices=[
+            ChoiceTable(
+                title="ด้านของ LPA ที่สื่อช่วยยกระดับ",
+                rows=_counts([(_aspect_name(t.aspect), code) for t, code in chosen]),
+            ),
+            ChoiceTable(
+                title="ตัวชี้วัด LPA ที่ อปท. ได้คะแนนน้อย ตามรหัสในผลการประเมิน (๑๐ อันดับแรก)",
+                rows=_counts([(i, code) for t, code in chosen for i in t.indicators], top=10),
+            ),
+            ChoiceTable(
+                title="เรื่องที่จัดทำสื่อ (๑๐ อันดับแรก)", rows=_counts([(t.title, code) for t, code in chosen], top=10)
+            ),
+        ],
     )

@@ -111,10 +111,11 @@ def test_the_report_counts_what_the_offices_chose() -> None:
         ProvinceFacts(line=line("TH-12", steps=0, total=0.0)),
     ]
     report = national_report(CONFIG, facts, date(2024, 4, 1))
-    assert [(c.label, c.topics, c.provinces) for c in report.aspects] == [
+    aspects, indicators, _ = (t.rows for t in report.choices)
+    assert [(c.label, c.topics, c.provinces) for c in aspects] == [
         (LpaAspect.management.name_th, "๒", "๒"),
         (LpaAspect.personnel.name_th, "๑", "๑"),
     ]
-    assert report.indicators[0].label == "1.1" and report.indicators[0].topics == "๓"
+    assert indicators[0].label == "1.1" and indicators[0].topics == "๓"
     assert "ค่าเฉลี่ยรวม (ถ่วงด้วยจำนวนผู้ตอบ) ๓.๗๕" in report.satisfaction_line  # (4.5×10 + 3.5×30) / 40
     assert report.ranked[-1].code == "TH-12" and report.ranked[-1].satisfaction == "–"
