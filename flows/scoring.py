@@ -34,7 +34,7 @@ def score_round(
     store_scores(scores)
     publish_scoreboard(config, scores)
     if report:
-        national = make_national_report(config)
+        national = make_national_report(config, scores)
         write_national_report(national, output_dir)
         publish_national_map(national)
     return scores

@@ -4,6 +4,7 @@ the report of them), the report written as PDF and .docx, and the map published 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from kpi6.models.national import (
 )
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
-from kpi6.models.scoring import score_lines, score_province
+from kpi6.models.scoring import ProvinceScore, score_lines, score_province
 from kpi6.models.steps import declared
 from kpi6.models.survey import summarize
 from kpi6.tasks.adapters import repository
@@ -40,15 +41,18 @@ def _step_of(model: type) -> int:
     return next(s.number for s in declared() if s.input_model is model)
 
 
-def national_facts(config: RoundConfig) -> list[ProvinceFacts]:
+def national_facts(config: RoundConfig, scores: Sequence[ProvinceScore] | None = None) -> list[ProvinceFacts]:
     """Every province's score line, the days its steps were done, its survey's mean and respondents, and the
-    topics its plan chose, from what the database records (in the registry's order)."""
+    topics its plan chose, from what the database records (in the registry's order). `scores`, when the caller has
+    just computed them (the scoring flow), are used as they are, so the report shows what the scoreboard shows."""
     plan_step, survey_step = _step_of(PlanInput), _step_of(DisseminationInput)
     with session_scope() as session:
-        facts = repository.round_facts(session=session, round_id=config.id)
+        facts = repository.round_facts(session=session, round_id=config.id) if scores is None else {}
         rows = repository.all_progress(session=session, round_id=config.id)
-    cal = config.working_calendar()
-    lines = score_lines([score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()])
+    if scores is None:
+        cal = config.working_calendar()
+        scores = [score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()]
+    lines = score_lines(list(scores))
     completed: dict[str, dict[int, date]] = {}
     topics: dict[str, list[PlanTopic]] = {}
     surveys: dict[str, tuple[float, int]] = {}
@@ -84,8 +88,10 @@ def national_map(config: RoundConfig, measure: Measure = Measure.total) -> Provi
     return province_map(measure, config, national_facts(config))
 
 
-def build_national_report(config: RoundConfig, *, as_of: date | None = None) -> NationalReport:
-    return national_report(config, national_facts(config), as_of or datetime.now(BANGKOK).date())
+def build_national_report(
+    config: RoundConfig, scores: Sequence[ProvinceScore] | None = None, *, as_of: date | None = None
+) -> NationalReport:
+    return national_report(config, national_facts(config, scores), as_of or datetime.now(BANGKOK).date())
 
 
 def national_paths(output_dir: str | None, round_id: str) -> dict[str, Path]:
@@ -112,9 +118,12 @@ def write_report(report: NationalReport, path: Path) -> Path:
 
 
 @task(cache_policy=NO_CACHE)
-def make_national_report(config: RoundConfig, as_of: date | None = None) -> NationalReport:
-    """The round's national report from what the database records now (read once for the files and the map)."""
-    return build_national_report(config, as_of=as_of)
+def make_national_report(
+    config: RoundConfig, scores: list[ProvinceScore] | None = None, as_of: date | None = None
+) -> NationalReport:
+    """The round's national report from what the database records now and the scores just computed (made once
+    for the files and the map)."""
+    return build_national_report(config, scores, as_of=as_of)
 
 
 @task(cache_policy=NO_CACHE)
