@@ -12,8 +12,11 @@ $(BIN)/kpi6: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# compileall: kpi6's own modules as bytecode, so a command does not compile them again each time it starts where
+# Python may not write its cache (PYTHONDONTWRITEBYTECODE); only what changed is compiled again.
 setup: $(BIN)/kpi6
 	bash scripts/system-packages.sh
+	$(BIN)/python -m compileall -q kpi6 flows tasks models deployments web > /dev/null
 
 demo: setup
 	$(BIN)/kpi6 demo --out out

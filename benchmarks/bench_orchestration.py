@@ -32,7 +32,7 @@ def direct(round_id: str, seed: int, out: str) -> int:
     from kpi6.models.steps import numbers
     from kpi6.tasks.demo import generate_demo_inputs
     from kpi6.tasks.run import prepare_round, prepare_run, reset_round_data, summarize_run
-    from kpi6.tasks.scoring import compute_round_scores, save_round_scores
+    from kpi6.tasks.scores import compute_round_scores, save_round_scores
 
     config = prepare_round.fn(round_id)
     reset_round_data.fn(round_id)

@@ -8,7 +8,7 @@ from prefect import flow
 from kpi6.flows.province import ProvinceParam, province_round, run_name
 from kpi6.models.inputs import ProvinceInputs
 from kpi6.tasks.artifacts import publish_topics_report, tag_run_early
-from kpi6.tasks.topics import propose_topics_task
+from kpi6.tasks.plan import propose_topics_task
 
 
 def topics_run_name() -> str:

@@ -209,15 +209,6 @@ class SurveyImport(SQLModel, table=True):
     result: dict[str, Any] = _json(dict)
 
 
-class Role(StrEnum):
-    """Who a portal user is: an office acts for its one province; DLA reads every province and may act for one
-    (audited); an admin manages users."""
-
-    office = "office"
-    dla = "dla"
-    admin = "admin"
-
-
 class PortalUser(SQLModel, table=True):
     """A person who signs in to the offices' portal. The password is an Argon2id hash, never the password."""
 

@@ -15,7 +15,6 @@ from kpi6.models.round import RoundConfig
 from kpi6.models.rules import StepAction
 
 # A step's state as a clerk reads it (CLI tables, the province report in the Prefect UI).
-STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}
 
 
 class StepOutcome(BaseModel):

@@ -89,3 +89,7 @@ def parse_be_date(text: str) -> date:
         return date(year - BE_OFFSET, month, day)
     except ValueError:
         raise ValueError(problem) from None
+
+
+# A step's state (models/db.StepState's values) as the CLI, the artifacts and the portal show it.
+STATE_TH = {"done": "เสร็จ", "pending": "รอ", "running": "กำลังทำ", "failed": "ล้มเหลว"}

@@ -18,9 +18,10 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pydantic import BaseModel
 from sqlmodel import Session, col, delete, func, select
 
-from kpi6.models.db import PortalSession, PortalUser, Role, SignInFailure, SignInLink
+from kpi6.models.db import PortalSession, PortalUser, SignInFailure, SignInLink
 from kpi6.models.errors import InputError, Kpi6Error
 from kpi6.models.provinces import registry
+from kpi6.models.roles import Role
 from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope

@@ -16,8 +16,9 @@ from kpi6.models.inputs import PlanInput
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
-from kpi6.models.summary import STATE_TH, ProvinceRunSummary
+from kpi6.models.summary import ProvinceRunSummary
 from kpi6.models.text import evidence_addresses
+from kpi6.models.thai import STATE_TH
 from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope

@@ -3,7 +3,6 @@ database writes that record a step, a failure and the run's summary (Prefect tas
 
 from __future__ import annotations
 
-import getpass
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -30,10 +29,11 @@ from kpi6.models.summary import ProvinceRunSummary, step_outcomes
 from kpi6.settings import get_settings
 from kpi6.tasks import topics
 from kpi6.tasks.adapters import repository, survey_files
-from kpi6.tasks.adapters.database import SETUP_LOCK, migrate, serialise, session_scope
+from kpi6.tasks.adapters.database import session_scope
 from kpi6.tasks.adapters.evidence import check_evidence, folder_parts, store_evidence
 from kpi6.tasks.adapters.rounds import load_round
 from kpi6.tasks.outputs import check_output_dir, clear_round_outputs, evidence_store, output_root
+from kpi6.tasks.setup import default_actor, prepare_database
 
 
 class RunContext(BaseModel):
@@ -49,20 +49,6 @@ class RunContext(BaseModel):
     def clock(self) -> datetime:
         """The time now: the real clock, or the run's fixed `now` when the run was given one."""
         return self.now if self.clock_fixed else repository.utcnow()
-
-
-def default_actor() -> str:
-    return get_settings().actor or getpass.getuser()
-
-
-def prepare_database(config: RoundConfig | None, *, actor: str) -> None:
-    """Create or upgrade the schema and make sure it knows the provinces and this round (if one is given)."""
-    migrate()
-    with session_scope() as session:
-        serialise(session.connection(), SETUP_LOCK)  # two runs at once would both insert the same rows
-        repository.sync_provinces(session=session, provinces=registry())
-        if config is not None:
-            repository.sync_round(session=session, config=config, actor=actor, at=repository.utcnow())
 
 
 @task(cache_policy=NO_CACHE)

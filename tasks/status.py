@@ -16,14 +16,14 @@ from kpi6.models.summary import ProvinceStatus, RoundStatus, StepView, step_outc
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import session_scope
 from kpi6.tasks.outputs import province_files
-from kpi6.tasks.run import prepare_round
-from kpi6.tasks.scoring import compute_round_scores
+from kpi6.tasks.scores import compute_round_scores
+from kpi6.tasks.setup import open_round
 
 
 def round_status(round_id: str, *, as_of: date, province: str | None = None) -> RoundStatus:
     """Every province (or only `province`) and every declared step: state, deadline and working days late, or
     overdue so far as of `as_of`."""
-    return _round_status(prepare_round.fn(round_id), as_of=as_of, province=province)
+    return _round_status(open_round(round_id), as_of=as_of, province=province)
 
 
 class NationalView(BaseModel):
@@ -34,7 +34,7 @@ class NationalView(BaseModel):
 
 
 def national_view(round_id: str, *, as_of: date) -> NationalView:
-    config = prepare_round.fn(round_id)
+    config = open_round(round_id)
     scores = score_lines(compute_round_scores(config))
     return NationalView(status=_round_status(config, as_of=as_of), scores={s.code: s for s in scores})
 
@@ -90,7 +90,7 @@ class ProvinceView(BaseModel):
 def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | None = None) -> ProvinceView:
     """One province's round as of a day, from what the database records."""
     province = registry().get(code)
-    config = prepare_round.fn(round_id)
+    config = open_round(round_id)
     with session_scope() as session:
         rows = repository.step_states(session=session, province_code=province.code, round_id=config.id)
         facts = repository.round_facts(session=session, round_id=config.id, province_code=province.code)

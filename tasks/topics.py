@@ -8,8 +8,6 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ValidationError
 
 from kpi6.models.errors import InputError
@@ -157,15 +155,6 @@ def analysed(
 def proposed_plan(analysis: Analysis, config: RoundConfig, province: Province | None = None) -> PlanInput:
     """The plan for step 1: the proposal's topics and the implementation steps, dates backwards from the deadlines."""
     return plan_from(config, analysis.proposal, rules=config.planning)
-
-
-@task(cache_policy=NO_CACHE)
-def propose_topics_task(province: str, round_id: str, lpa_results: str) -> tuple[Analysis, PlanInput]:
-    """Read the LPA results; the ranking, the proposal and the plan for step 1 (the results file as its evidence)."""
-    prov, config = registry().get(province), load_round(round_id)
-    analysis = analyse(Path(lpa_results), province=prov, config=config)
-    plan = proposed_plan(analysis, config, prov)
-    return analysis, plan.model_copy(update={"evidence": [lpa_results]})
 
 
 class WeaknessLine(BaseModel):

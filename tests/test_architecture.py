@@ -72,3 +72,46 @@ def test_a_cli_module_only_parses_calls_the_core_and_presents(path: Path) -> Non
     names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
     assert not names & set(CORE_ONLY), f"{path.name} uses {sorted(names & set(CORE_ONLY))}"
+
+
+READ_ONLY = {
+    "provinces": ["provinces"],
+    "penalty": ["penalty", "--deadline", "2023-12-08", "--submitted", "2023-12-12"],
+    "round show": ["round", "show", "2567-1"],
+    "status": ["status", "--round", "2567-1"],
+    "score": ["score", "--round", "2567-1", "--json"],
+    "survey summary": ["survey", "summary", "deployments/examples/survey-TH-50.csv", "--round", "2567-1"],
+    "topics": ["topics", "deployments/examples/lpa-results-TH-50.csv", "--province", "TH-50", "--round", "2567-1"],
+}
+
+
+def test_a_read_only_command_imports_neither_prefect_nor_alembic_and_writes_nothing(tmp_path: Path) -> None:
+    """The commands that only read (issue 18) run without Prefect (2.6 s to import) and without migrating: on a
+    database `kpi6 init` made, each answers, imports neither package, and leaves every table as it was."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KPI6_DATA_DIR": str(tmp_path), "KPI6_DATABASE_URL": f"sqlite:///{tmp_path / 'kpi6.db'}"}
+    env.pop("PREFECT_API_URL", None)
+    init = "import sys; from kpi6.cli import main; sys.argv = ['kpi6', 'init']; main()"
+    subprocess.run([sys.executable, "-c", init], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
+
+    def dump() -> list[str]:
+        with sqlite3.connect(tmp_path / "kpi6.db") as conn:
+            return list(conn.iterdump())
+
+    before = dump()
+    probe = (
+        "import sys; from kpi6.cli import main; sys.argv = ['kpi6', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'prefect', 'alembic'}), code, file=sys.stderr)"
+    )
+    for name, args in READ_ONLY.items():
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert "LOADED [] 0" in done.stderr, (name, done.stderr[-2000:])
+        assert done.stdout.strip(), name
+    assert dump() == before

@@ -32,7 +32,7 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from kpi6.tasks.run import default_actor, prepare_database
+        from kpi6.tasks.setup import default_actor, prepare_database
 
         prepare_database(None, actor=default_actor())  # the schema and the provinces, once at start
         app.state.runs = Runs()

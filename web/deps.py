@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Form, HTTPException, Request
 
 from kpi6.models.calendar import bangkok_date
-from kpi6.models.db import Role
 from kpi6.models.errors import Kpi6Error
 from kpi6.models.provinces import Province, registry
+from kpi6.models.roles import Role
 from kpi6.tasks.accounts import CurrentUser, session_user
 
 SESSION_COOKIE = "kpi6_session"

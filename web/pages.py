@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from kpi6.models.calendar import BANGKOK
-from kpi6.models.summary import STATE_TH
 from kpi6.models.text import evidence_addresses
-from kpi6.models.thai import thai_date, thai_digits, thai_number
+from kpi6.models.thai import STATE_TH, thai_date, thai_digits, thai_number
 
 HERE = Path(__file__).resolve().parent
 env = Environment(

@@ -10,7 +10,7 @@ from kpi6.models.provinces import registry
 def init() -> None:
     """Create or upgrade the database schema and load the provinces and every round file."""
     from kpi6.tasks.adapters.rounds import available_rounds, load_round
-    from kpi6.tasks.run import default_actor, prepare_database
+    from kpi6.tasks.setup import default_actor, prepare_database
 
     rounds = [load_round(rid) for rid in available_rounds()]
     for config in rounds:

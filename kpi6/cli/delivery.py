@@ -25,7 +25,7 @@ def _resolve_delivery(province: str, round_id: str, form: int, *, arrived: bool,
     from kpi6.tasks.adapters.database import session_scope
     from kpi6.tasks.adapters.repository import resolve_delivery, utcnow
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.run import default_actor, prepare_database
+    from kpi6.tasks.setup import default_actor, prepare_database
 
     prov, config = registry().get(province), load_round(round_id)
     moment = parse_moment(at, "--at") if at else None
@@ -85,7 +85,7 @@ def delivery_list(
     from kpi6.tasks.adapters.database import session_scope
     from kpi6.tasks.adapters.repository import deliveries
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.run import default_actor, prepare_database
+    from kpi6.tasks.setup import default_actor, prepare_database
 
     config = load_round(round_id)
     code = registry().get(province).code if province else None

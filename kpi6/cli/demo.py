@@ -59,7 +59,7 @@ def _demo_accounts(out_dir: Path) -> None:
     from datetime import UTC, datetime
 
     from kpi6.tasks.accounts import demo_email, reset_demo_users
-    from kpi6.tasks.run import default_actor
+    from kpi6.tasks.setup import default_actor
 
     password = secrets.token_urlsafe(12)
     users = reset_demo_users(password, actor=default_actor(), now=datetime.now(UTC))

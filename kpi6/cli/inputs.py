@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi6.models.errors import InputError
-from kpi6.models.inputs import ProvinceInputs, anchor_paths, parse_inputs
+
+if TYPE_CHECKING:
+    from kpi6.models.inputs import ProvinceInputs
 
 # An input file is a page or two of YAML (the survey export and the events file are files of their own).
 INPUT_FILE_MAX_MB = 5
@@ -28,4 +31,6 @@ def read_input_file(path: Path) -> ProvinceInputs:
             raise InputError(f"{path}: not valid JSON (or nested too deeply)") from None
     if data is not None and not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with keys plan, media, form1, dissemination, form2")
+    from kpi6.models.inputs import anchor_paths, parse_inputs
+
     return anchor_paths(parse_inputs(data, source=str(path)), path.resolve().parent)

@@ -27,11 +27,11 @@ def national(
     """Write the national report of a round from what the database records today."""
     from kpi6.models.errors import InputError
     from kpi6.tasks.national import build_national_report, national_paths, write_report
-    from kpi6.tasks.run import prepare_round
+    from kpi6.tasks.setup import open_round
 
     if out_file is not None and out_file.suffix.lower() not in (".pdf", ".docx"):
         raise InputError(f"--out {out_file}: give a file name ending in .pdf or .docx")
-    config = prepare_round.fn(round_id)
+    config = open_round(round_id)
     target = out_file or national_paths(None, config.id)["pdf"]
     report = build_national_report(config)
     path = write_report(report, target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,7 +13,10 @@ from kpi6.cli.common import ProvinceOption, RoundOption, app, declared_step, out
 from kpi6.cli.inputs import read_input_file
 from kpi6.models.calendar import BANGKOK
 from kpi6.models.provinces import registry
-from kpi6.models.summary import STATE_TH, ProvinceRunSummary
+from kpi6.models.thai import STATE_TH
+
+if TYPE_CHECKING:
+    from kpi6.models.summary import ProvinceRunSummary
 
 
 @app.command()

@@ -1,23 +1,45 @@
-"""`kpi6 score`: the national score table, through the same `score-round` flow as the evening schedule (so it
-publishes the same scoreboard artifact in the Prefect UI)."""
+"""`kpi6 score`: the national score table. It only reads (no Prefect, nothing written) unless `--publish` asks for
+the evening schedule's `score-round` flow: the scores stored and the scoreboard artifact published in the
+Prefect UI."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.table import Table
 
 from kpi6.cli.common import JsonOption, RoundOption, app, out
-from kpi6.models.scoring import ScoreLine
+
+if TYPE_CHECKING:
+    from kpi6.models.scoring import ScoreLine
 
 
 @app.command()
-def score(round_id: RoundOption, as_json: JsonOption = False) -> None:
-    """Compute, store and print every province's penalty-adjusted score for the round."""
-    from kpi6.flows.scoring import score_round
+def score(
+    round_id: RoundOption,
+    as_json: JsonOption = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="Also store the scores and publish the scoreboard in the Prefect UI (the score-round flow)",
+        ),
+    ] = False,
+) -> None:
+    """Every province's penalty-adjusted score for the round, from what the database records."""
     from kpi6.models.scoring import score_lines
 
-    scores = score_round(round_id)
+    if publish:
+        from kpi6.flows.scoring import score_round
+
+        scores = score_round(round_id)
+    else:
+        from kpi6.tasks.scores import compute_round_scores
+        from kpi6.tasks.setup import open_round
+
+        scores = compute_round_scores(open_round(round_id))
     lines = score_lines(scores)
     if as_json:
         out.print_json(json.dumps([line.model_dump() for line in lines], ensure_ascii=False))

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from kpi6.cli.common import JsonOption, RoundOption, app, out, today_or
-from kpi6.models.summary import STATE_TH
+from kpi6.models.thai import STATE_TH
 
 
 @app.command()

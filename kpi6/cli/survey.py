@@ -32,7 +32,7 @@ def survey_summary(
 ) -> None:
     """Summarise a survey export: n, mean, S.D., Thai band and % satisfied per item and overall. Writes nothing
     (with --skip-invalid, the rejected rows go to FILE.rejected.csv)."""
-    from kpi6.tasks.dissemination import check_survey
+    from kpi6.tasks.survey import check_survey
 
     checked = check_survey(str(file), round_id=round_id, bands=bands, laos_disseminated=laos, skip_invalid=skip_invalid)
     if as_json:

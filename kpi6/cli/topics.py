@@ -14,7 +14,7 @@ from kpi6.models.errors import InputError
 from kpi6.models.inputs import PlanInput, ProvinceInputs
 from kpi6.models.provinces import Province, registry
 from kpi6.models.steps import by_key
-from kpi6.models.summary import STATE_TH
+from kpi6.models.thai import STATE_TH
 
 if TYPE_CHECKING:
     from kpi6.tasks.topics import Analysis

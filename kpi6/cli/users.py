@@ -10,14 +10,14 @@ import typer
 from rich.table import Table
 
 from kpi6.cli.common import app, err, out, users_app
-from kpi6.models.db import Role
+from kpi6.models.roles import Role
 
 Email = Annotated[str, typer.Argument(help="The user's e-mail address (the sign-in name)")]
 
 
 def _ready() -> str:
     """The database and its provinces; the actor the audit log names."""
-    from kpi6.tasks.run import default_actor, prepare_database
+    from kpi6.tasks.setup import default_actor, prepare_database
 
     actor = default_actor()
     prepare_database(None, actor=actor)

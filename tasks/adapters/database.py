@@ -8,14 +8,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from kpi6.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest migration (kpi6/migrations/versions/): a database at it needs no migrating, which is all a path that
+# only reads asks (`schema_is_current`), without importing Alembic. tests/tasks/test_database.py checks that this
+# is Alembic's head.
+SCHEMA_REVISION = "0005"
 
 
 def _url(url: str | None) -> str:
@@ -78,6 +86,8 @@ def serialise(conn: Connection, key: int) -> None:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("kpi6") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", _url(url).replace("%", "%%"))
@@ -92,6 +102,8 @@ SETUP_LOCK = 0x6B706936  # "kpi6": migrating and filling the reference rows (pro
 
 def migrate(url: str | None = None) -> None:
     """Create or upgrade the schema to the newest revision."""
+    from alembic import command
+
     engine = get_engine(url)
     cfg = alembic_config(url)
     with _migrate_lock, engine.begin() as conn:
@@ -100,3 +112,13 @@ def migrate(url: str | None = None) -> None:
         serialise(conn, SETUP_LOCK)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def schema_is_current(url: str | None = None) -> bool:
+    """The database holds kpi6's schema at the newest revision: one read of `alembic_version`, no lock, no write.
+    False for a database not yet made (no such table) or one an older kpi6 left."""
+    try:
+        with get_engine(url).connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
+    except DBAPIError:
+        return False

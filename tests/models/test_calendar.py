@@ -259,6 +259,32 @@ def test_extra_working_day_overrides_a_thai_holiday() -> None:
     assert CAL.working_days_late(D(2023, 12, 28), D(2023, 12, 29)) == 0
 
 
+def test_counting_working_days_agrees_with_walking_them_day_by_day() -> None:
+    """`working_days_after` counts (weekdays less closed weekdays plus weekend working days); walking the span
+    and asking `is_working_day` of each day gives the same number, for 2,000 random spans over four years and a
+    calendar whose additions overlap: an extra holiday on a weekday, on a Thai holiday and on a weekend; an extra
+    working day on a Saturday, on a Thai holiday and on an ordinary weekday."""
+    import random
+
+    cal = WorkingDayCalendar(
+        extra_holidays={D(2024, 2, 12): "พิเศษ", D(2024, 4, 15): "ซ้ำ", D(2024, 3, 9): "เสาร์"},
+        extra_working_days=[D(2024, 3, 16), D(2023, 12, 29), D(2024, 1, 9)],
+    )
+
+    def walked(start: date, end: date) -> int:
+        return sum(cal.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+    rng = random.Random(18)
+    first = D(2022, 10, 1)
+    for _ in range(2000):
+        start = first + timedelta(days=rng.randrange(1400))
+        end = start + timedelta(days=rng.randrange(-5, 400))
+        assert cal.working_days_after(start, end) == walked(start, end), (start, end)
+    assert (
+        cal.working_days_after(D(2024, 3, 8), D(2024, 3, 18)) == walked(D(2024, 3, 8), D(2024, 3, 18)) == 7
+    )  # 11–15, Sat 16, Mon 18
+
+
 # ---------------------------------------------------------------------------------------------
 # Timestamps: the Bangkok calendar date counts
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from kpi6.models.scoring import score_province
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import get_engine, migrate, session_scope
 from kpi6.tasks.adapters.rounds import load_round
-from kpi6.tasks.run import prepare_database
+from kpi6.tasks.setup import prepare_database
 from tests.support.factories import bkk
 
 NOW = datetime(2024, 3, 30, 12, tzinfo=UTC)
@@ -234,3 +234,26 @@ def test_province_runs_in_parallel_threads_can_all_migrate(db_url):
     with get_engine().connect() as conn:
         assert conn.exec_driver_sql("select version_num from alembic_version").scalars().all() == [head]
     assert {"step_progress", "report_delivery", "score"} <= set(inspect(get_engine()).get_table_names())
+
+
+def test_the_schema_check_knows_alembics_head_and_a_database_behind_it(db_url):
+    """`schema_is_current` (what a read-only door asks instead of migrating) is False for an empty database and one
+    an older kpi6 left, True at the head; SCHEMA_REVISION is Alembic's head, so a new migration must move it."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from kpi6.tasks.adapters.database import SCHEMA_REVISION, alembic_config, schema_is_current
+    from kpi6.tasks.setup import open_round
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION
+    assert not schema_is_current()
+    command.upgrade(alembic_config(), "0004")
+    assert not schema_is_current()
+    config = open_round("2567-1")  # behind: migrated, and the round loaded
+    assert schema_is_current()
+    with session_scope() as s:
+        assert s.get(RoundRow, config.id) is not None
+        audited = len(s.exec(select(AuditLog)).all())
+    open_round("2567-1")  # current: nothing written
+    with session_scope() as s:
+        assert len(s.exec(select(AuditLog)).all()) == audited

@@ -161,7 +161,7 @@ def test_two_runs_started_at_the_same_instant_send_one_report(db_url, mail_serve
         monkeypatch.setenv("KPI6_OUTBOX_DIR", str(tmp_path / "outbox"))
         get_settings.cache_clear()
     from kpi6.tasks.adapters.rounds import load_round
-    from kpi6.tasks.run import prepare_database
+    from kpi6.tasks.setup import prepare_database
 
     prepare_database(load_round("2567-1"), actor="pytest")
     barrier = threading.Barrier(2)

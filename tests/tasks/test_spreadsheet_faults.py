@@ -537,7 +537,7 @@ def test_scores_csv_neutralises_its_text_columns(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from kpi6.models.provinces import registry
-    from kpi6.tasks import scoring
+    from kpi6.tasks import scores as scoring
 
     real = registry()
     province = real.get("TH-50")
@@ -595,7 +595,7 @@ def test_an_entry_that_lies_about_its_size_is_refused_without_inflating_it(tmp_p
 
 
 def test_a_survey_row_shorter_than_its_header_reads_its_missing_cells_as_empty(tmp_path):
-    from kpi6.tasks.dissemination import check_survey
+    from kpi6.tasks.survey import check_survey
 
     path = tmp_path / "short.csv"
     path.write_text(
@@ -613,7 +613,7 @@ def test_a_survey_row_shorter_than_its_header_reads_its_missing_cells_as_empty(t
 
 
 def test_the_rejected_rows_file_is_never_written_through_a_symlink(tmp_path):
-    from kpi6.tasks.dissemination import check_survey
+    from kpi6.tasks.survey import check_survey
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious", encoding="utf-8")

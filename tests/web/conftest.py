@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kpi6.models.db import Role
+from kpi6.models.roles import Role
 
 PASSWORD = "รหัสผ่านยาวพอ-2567"
 USERS = {

@@ -89,7 +89,7 @@ def test_a_disabled_users_sessions_stop_at_once(portal: Portal) -> None:
 
 
 def test_a_sign_in_link_sets_the_password_once_and_expires(portal: Portal) -> None:
-    from kpi6.models.db import Role
+    from kpi6.models.roles import Role
     from kpi6.tasks.accounts import add_user
 
     _, token = add_user("new@th50.example", role=Role.office, province="TH-50", actor="admin@dla", now=portal.clock())
@@ -122,7 +122,7 @@ def test_signing_in_and_out_is_audited_with_the_user_as_actor(portal: Portal) ->
 
 
 def test_a_password_is_never_cut_and_a_long_one_is_refused_without_echoing_it(portal: Portal) -> None:
-    from kpi6.models.db import Role
+    from kpi6.models.roles import Role
     from kpi6.tasks.accounts import add_user
 
     long = "ก" * 128
@@ -136,7 +136,7 @@ def test_a_password_is_never_cut_and_a_long_one_is_refused_without_echoing_it(po
 
 
 def test_a_control_character_in_a_new_password_is_named_as_such(portal: Portal) -> None:
-    from kpi6.models.db import Role
+    from kpi6.models.roles import Role
     from kpi6.tasks.accounts import add_user
 
     _, token = add_user("tab@th50.example", role=Role.office, province="TH-50", actor="pytest", now=portal.clock())

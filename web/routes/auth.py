@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
-from kpi6.models.db import Role
 from kpi6.models.errors import InputError
+from kpi6.models.roles import Role
 from kpi6.tasks.accounts import (
     CurrentUser,
     SignInLocked,

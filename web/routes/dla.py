@@ -64,9 +64,9 @@ def _map(request: Request, measure: Measure) -> Markup:
     """The national report's map of a measure, inline (its text escaped by the renderer)."""
     from kpi6.tasks.national import national_map
     from kpi6.tasks.render.maps import map_svg
-    from kpi6.tasks.run import prepare_round
+    from kpi6.tasks.setup import open_round
 
-    return Markup(map_svg(national_map(prepare_round.fn(round_of(request)), measure)))
+    return Markup(map_svg(national_map(open_round(round_of(request)), measure)))
 
 
 @router.get("/dla/national.{ext}", include_in_schema=False)
@@ -75,9 +75,9 @@ def national_report(
 ) -> Response:
     """The round's national report as it stands now, as PDF or .docx (the same file as `kpi6 report national`)."""
     from kpi6.tasks.national import build_national_report, render_national
-    from kpi6.tasks.run import prepare_round
+    from kpi6.tasks.setup import open_round
 
-    config = prepare_round.fn(round_of(request))
+    config = open_round(round_of(request))
     data = render_national(build_national_report(config, as_of=today(request)), ext)
     media = {"pdf": "application/pdf", "docx": DOCX}[ext]
     name = f"national-{config.id}.{ext}"

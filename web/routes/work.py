@@ -466,7 +466,7 @@ def _dissemination_input(draft: Draft) -> dict[str, Any]:
 
 def _survey_check(request: Request, survey: Upload | None) -> Any:
     """The survey export checked against the round, every bad row and column listed; nothing imported."""
-    from kpi6.tasks.dissemination import check_survey
+    from kpi6.tasks.survey import check_survey
 
     if survey is None:
         return None
