@@ -48,6 +48,12 @@ class _Input(BaseModel):
     )
 
 
+# A model with a field kpi6 fills in itself (a mailed report's Message-ID, the imported survey), left out of the
+# form's schema (SkipJsonSchema): the schema must then let that key through, or Prefect's server would refuse an
+# input that carries it (one kpi6 recorded, sent again); pydantic still refuses any key the model does not have.
+KPI6_FILLS_IN = ConfigDict(json_schema_extra={"additionalProperties": True})
+
+
 class PlanActivity(_Input):
     """One implementation step of the office's plan."""
 
@@ -187,6 +193,8 @@ def parse_report_channel(value: object) -> object:
 class ReportInput(_Input):
     """Steps 3 and 5: the report's signer and options, and when and how it was submitted to DLA."""
 
+    model_config = KPI6_FILLS_IN
+
     submitted_at: CEDateTime | None = None
     channel: ReportChannel = ReportChannel.manual
     message_id: SkipJsonSchema[ShortText | None] = None  # set by kpi6 when it mails the report: not in the form
@@ -319,6 +327,8 @@ class DisseminationInput(_Input):
 
     Events are given here or in `events_file` (YAML, CSV or XLSX); the survey as counts per level
     (`satisfaction`), or as the form's export (`survey_file`), or imported before with `kpi6 survey import`."""
+
+    model_config = KPI6_FILLS_IN
 
     events: list[DisseminationEvent] = []
     events_file: PathText | None = None

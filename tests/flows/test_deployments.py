@@ -83,6 +83,28 @@ def test_the_ui_form_titles_and_describes_every_parameter_in_thai_first():
     assert registry().get("TH-50 เชียงใหม่").code == "TH-50"
 
 
+def test_the_servers_schema_takes_inputs_kpi6_recorded_and_the_internal_parameters():
+    """Prefect's server checks a run's parameters against the deployment's schema (jsonschema): an input carrying
+    what kpi6 fills in (a Message-ID, an imported survey) and kpi6's own parameters (scale-out sends `now` and
+    `output_dir`) pass, though the form shows none of them; a misspelt key of a section is still refused."""
+    import jsonschema
+
+    from kpi6.flows.province import province_round
+    from kpi6.models.survey import SatisfactionItem, SurveyResult
+    from tests.support.factories import full_inputs
+
+    schema = province_round.parameters.model_dump()
+    recorded = full_inputs().model_dump(mode="json")
+    recorded["form1"]["message_id"] = "<form1.th-50.2567-1@kpi6>"
+    survey = SurveyResult(respondents=3, items=[SatisfactionItem(item="สื่อ", counts=[3, 0, 0, 0, 0])])
+    recorded["dissemination"]["survey"] = survey.model_dump(mode="json")
+    params = {"province": "TH-50", "round_id": "2567-1", "inputs": recorded, "now": "2024-03-30T12:00:00+07:00"}
+    jsonschema.validate({**params, "output_dir": "/srv/kpi6/out"}, schema)
+    recorded["plan"]["activitys"] = []
+    with pytest.raises(jsonschema.ValidationError, match="activitys"):
+        jsonschema.validate(params, schema)
+
+
 def test_the_forms_sections_and_fields_of_an_offices_input_have_thai_titles():
     """The nested sections of `inputs` (plan, media, reports, dissemination) are titled in Thai, English beside:
     no Python class name ("MediaSetInput") or field name ("Lpa Aspect") is what DLA's staff read."""
