@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from kpi6.cli.common import ProvinceOption, RoundOption, err, out, survey_app
 from kpi6.models.provinces import registry
-from kpi6.models.steps import by_key
-from kpi6.models.survey import BandScheme, Stats, SurveyResult, SurveySummary
+
+if TYPE_CHECKING:  # the models load when a command runs, not when any command starts
+    from kpi6.models.survey import Stats, SurveyResult, SurveySummary
 
 SurveyFile = Annotated[Path, typer.Argument(help="CSV or XLSX export of the survey")]
 
@@ -78,6 +79,8 @@ def survey_import(
         return
     _print_survey(done.summary, done.result)
     what = "imported" if done.created else "already imported (same file): nothing changed"
+    from kpi6.models.steps import by_key
+
     step = by_key()["dissemination"].number
     out.print(
         f"{registry().get(code).label} · {round_id} · step {step} survey {what} · evidence: {', '.join(done.evidence)}"
@@ -110,6 +113,8 @@ def _survey_table(summary: SurveySummary, title: str) -> Table:
 
 
 def _print_survey(summary: SurveySummary, result: SurveyResult) -> None:
+    from kpi6.models.survey import BandScheme
+
     out.print(_survey_table(summary, f"ผลการสำรวจความพึงพอใจ · {result.source} · ผู้ตอบ {summary.n:,} ราย"))
     if summary.by_type:
         out.print(

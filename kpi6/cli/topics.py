@@ -11,12 +11,12 @@ from rich.table import Table
 
 from kpi6.cli.common import app, err, out
 from kpi6.models.errors import InputError
-from kpi6.models.inputs import PlanInput, ProvinceInputs
-from kpi6.models.provinces import Province, registry
-from kpi6.models.steps import by_key
+from kpi6.models.provinces import registry
 from kpi6.models.thai import STATE_TH
 
 if TYPE_CHECKING:
+    from kpi6.models.inputs import PlanInput
+    from kpi6.models.provinces import Province
     from kpi6.tasks.topics import Analysis
 
 
@@ -57,6 +57,9 @@ def topics(
     if plan is None or province is None:
         return
     prov = registry().get(province)
+    from kpi6.models.inputs import ProvinceInputs
+    from kpi6.models.steps import by_key
+
     step = by_key()["plan"].number
     if write_input:
         _write_proposal_input(write_input, plan, prov)
