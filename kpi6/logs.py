@@ -78,6 +78,21 @@ def install_console_filter() -> int:
     return len(handlers)
 
 
+def console_for_this_command(*, verbose: bool) -> None:
+    """Prefect's console handlers, when Prefect was imported before this command began: pointed at this command's
+    standard error and, unless verbose, showing warnings and errors only, as PREFECT_LOGGING_LEVEL does for a
+    command that imports Prefect itself (`runtime.prefect_defaults`). Prefect binds its handlers to the stream of
+    the moment it was imported; a process running several commands with their own streams (typer's CliRunner,
+    a program embedding kpi6) would otherwise write into one since closed ("I/O operation on closed file")."""
+    for handler in _console_handlers():
+        if isinstance(handler, logging.StreamHandler) and handler.stream is not sys.stderr:
+            handler.stream = sys.stderr  # not setStream: it flushes the old stream, which may be closed
+            console = getattr(handler, "console", None)
+            if console is not None:
+                console.file = sys.stderr
+        handler.setLevel(logging.NOTSET if verbose else logging.WARNING)
+
+
 class _InstallOnFirstRecord(logging.Filter):
     """On the run loggers: Prefect builds its console handlers when it is imported, after the CLI's options are
     read; the first record a run logger handles installs the console filter (and checks again after a logging
@@ -102,6 +117,8 @@ def quiet_user_errors_on_console(quiet: bool = True) -> None:  # noqa: FBT001, F
             logger.addFilter(_INSTALLER)
         elif not quiet:
             logger.removeFilter(_INSTALLER)
+    if "prefect.logging.handlers" in sys.modules:
+        console_for_this_command(verbose=not quiet)
     if quiet and "prefect.logging.handlers" in sys.modules:
         install_console_filter()
     elif not quiet and "prefect.logging.handlers" in sys.modules:
