@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import weasyprint  # noqa: E402
+import weasyprint
+from bench_documents import contexts
 
-from bench_documents import contexts  # noqa: E402
-from kpi6.tasks.render import pdf  # noqa: E402
-from kpi6.tasks.render.documents import render_form_pdf, render_html  # noqa: E402
+from kpi6.tasks.render import pdf
+from kpi6.tasks.render.documents import render_form_pdf, render_html
 
 
 def median_s(fn: Callable[[], object], repeat: int) -> float:
