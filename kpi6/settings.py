@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     alert_emails: str = Field(default="", description="DLA addresses told when a province run fails, comma-separated")
     contacts_file: Path | None = Field(default=None, description="YAML: province code -> e-mail addresses")
     demo_parallel: int = Field(default=2, ge=1, le=32, description="Province runs the national demo runs at once")
+    render_processes: int | None = Field(
+        default=None, ge=0, le=64, description="Processes the national demo draws documents in; default: one per core"
+    )
     topics_file: Path | None = Field(default=None, description="YAML: DLA's topics, added to the catalogue")
     outbox_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default data/outbox")
     portal_url: str = Field(

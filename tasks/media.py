@@ -22,6 +22,7 @@ from kpi6.models.steps import by_key
 from kpi6.tasks.adapters.evidence import folder_parts, store_evidence
 from kpi6.tasks.outputs import evidence_store, province_folder, write_files
 from kpi6.tasks.render.documents import render_handbook, render_infographic
+from kpi6.tasks.render.processes import render_all
 from kpi6.tasks.run import RunContext, record_step, store_step_evidence
 
 
@@ -43,10 +44,24 @@ def produce_media(ctx: RunContext, media: MediaSetInput, checked: ValidatedStep,
 
 
 def media_files(index: int, medium_doc: MediumDocument, fmt: MediaFormat) -> dict[str, bytes]:
-    if fmt is MediaFormat.infographic:
-        pdf, png = render_infographic(medium_doc)
-        return {f"medium-{index}-infographic.pdf": pdf, f"medium-{index}-infographic.png": png}
-    return {f"medium-{index}-{fmt.value}.pdf": render_handbook(medium_doc)}
+    [files] = all_media_files([(index, medium_doc, fmt)])
+    return files
+
+
+def all_media_files(media: list[tuple[int, MediumDocument, MediaFormat]]) -> list[dict[str, bytes]]:
+    """The files of each medium (index, document, format), drawn at once on every core when the run renders in
+    processes (tasks/render/processes.py)."""
+    drawn = render_all(
+        [(render_infographic if fmt is MediaFormat.infographic else render_handbook, (doc,)) for _, doc, fmt in media]
+    )
+    files = []
+    for (index, _doc, fmt), out in zip(media, drawn, strict=True):
+        if fmt is MediaFormat.infographic:
+            pdf, png = out
+            files.append({f"medium-{index}-infographic.pdf": pdf, f"medium-{index}-infographic.png": png})
+        else:
+            files.append({f"medium-{index}-{fmt.value}.pdf": out})
+    return files
 
 
 def generate_media(ctx: RunContext, media: MediaSetInput) -> tuple[MediaSetInput, dict[str, str]]:
@@ -59,9 +74,11 @@ def generate_media(ctx: RunContext, media: MediaSetInput) -> tuple[MediaSetInput
     folder = province_folder(ctx.output_dir, round_id, code)
     hashes: dict[str, str] = {}
     media_out = []
+    to_draw = [(i, medium_document(m, ctx.config), m.format) for i, m in enumerate(media.media, start=1) if m.generated]
+    drawn = dict(zip([i for i, _, _ in to_draw], all_media_files(to_draw), strict=True))
     for i, m in enumerate(media.media, start=1):
         if m.generated:
-            files = media_files(i, medium_document(m, ctx.config), m.format)
+            files = drawn[i]
             hashes.update(write_files(folder, files))
             parts = folder_parts(round_id, code, by_key()["media"].evidence_fields[0])
             links = [store.put_bytes(parts, name, data).link for name, data in files.items()]

@@ -105,13 +105,14 @@ def render_national(report: NationalReport, ext: str) -> bytes:
     return render_national_pdf(report) if ext == "pdf" else render_national_docx(report)
 
 
-def write_report(report: NationalReport, path: Path) -> Path:
-    """One file of the report, .pdf or .docx by its name, written whole (a temporary name, then renamed: a link
-    at the path is replaced, never followed)."""
+def write_report(report: NationalReport, path: Path, data: bytes | None = None) -> Path:
+    """One file of the report, .pdf or .docx by its name (`data`: already drawn), written whole (a temporary
+    name, then renamed: a link at the path is replaced, never followed)."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_files(folder, {path.name: render_national(report, path.suffix.lower().lstrip("."))})
+        drawn = data if data is not None else render_national(report, path.suffix.lower().lstrip("."))
+        write_files(folder, {path.name: drawn})
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
@@ -128,8 +129,14 @@ def make_national_report(
 
 @task(cache_policy=NO_CACHE)
 def write_national_report(report: NationalReport, output_dir: str | None) -> list[str]:
-    """national-<round>.pdf and .docx in the output folder; the paths written."""
-    return [str(write_report(report, path)) for path in national_paths(output_dir, report.round_id).values()]
+    """national-<round>.pdf and .docx in the output folder (drawn at once when rendering in processes); the
+    paths written."""
+    from kpi6.tasks.render.national import render_national_docx, render_national_pdf
+    from kpi6.tasks.render.processes import render_all
+
+    paths = national_paths(output_dir, report.round_id)
+    drawn = render_all([(render_national_pdf, (report,)), (render_national_docx, (report,))])
+    return [str(write_report(report, path, data)) for path, data in zip(paths.values(), drawn, strict=True)]
 
 
 def map_markdown(pm: ProvinceMap) -> str:

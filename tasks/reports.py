@@ -36,6 +36,7 @@ from kpi6.tasks.adapters.evidence import folder_parts
 from kpi6.tasks.adapters.mail import Report, Sent, attachment_name, sender_address, transport_from_settings
 from kpi6.tasks.outputs import evidence_store, output_root, province_folder, write_files
 from kpi6.tasks.render.documents import render_form_docx, render_form_pdf
+from kpi6.tasks.render.processes import render_all
 from kpi6.tasks.run import RunContext, record_step, run_log
 
 
@@ -97,7 +98,8 @@ def _rendered(name: str, form: Form1Context | Form2Context) -> tuple[dict[str, b
     """The form's .pdf and .docx, and its evidence links (the ones its QR codes encode)."""
     titles = {m.qr.url: m.title for m in form.media} if isinstance(form, Form1Context) else {}
     links = [(f"{q.label}: {titles[q.url]}" if q.url in titles else q.label, q.url) for q in evidence_qrs(form)]
-    return {f"{name}.pdf": render_form_pdf(form), f"{name}.docx": render_form_docx(form)}, links
+    pdf, docx = render_all([(render_form_pdf, (form,)), (render_form_docx, (form,))])
+    return {f"{name}.pdf": pdf, f"{name}.docx": docx}, links
 
 
 def _folder_link(ctx: RunContext, field: str) -> str:

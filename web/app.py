@@ -32,9 +32,15 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from kpi6.models.calendar import bangkok_date
+        from kpi6.settings import get_settings
+        from kpi6.tasks.adapters.rounds import default_round_id, load_round
         from kpi6.tasks.setup import default_actor, prepare_database
 
-        prepare_database(None, actor=default_actor())  # the schema and the provinces, once at start
+        # The schema, the provinces and the round the portal shows, once at start: its pages then only read
+        # (tasks/setup.open_round), and a changed round file is recorded when the portal restarts or a run uses it.
+        shown = default_round_id(bangkok_date(app.state.clock()), get_settings().portal_round)
+        prepare_database(load_round(shown), actor=default_actor())
         app.state.runs = Runs()
         app.state.runs.start_prefect()
         yield

@@ -74,8 +74,8 @@ def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path
     run(sys.executable, "-m", "kpi6.deployments.scale_out", "deploy")
     for n in (1, 2):
         procs.append(start(f"worker{n}", str(BIN / "prefect"), "worker", "start", "--pool", "kpi6", "--limit", "4"))
-    # Two waves: steps 1-3 of all 76 offices, then steps 4-5 of the 73 that reach step 4 (3 stop at step 2);
-    # submit waits for the first wave itself, so it runs beside the polling, not as one blocking call.
+    # Four batch runs share the 76 offices; in each, an office's runs are steps 1-3, then 4-5 for the 73 that
+    # reach step 4 (3 stop at step 2). submit waits for the batches itself, so it runs beside the polling.
     started = time.monotonic()
     with (logs / "submit.out").open("w") as ids_file, (logs / "submit.log").open("w") as submit_log:
         submit = subprocess.Popen(
@@ -87,9 +87,12 @@ def _scale_out(api: str, env: dict[str, str], procs: list, logs: Path, out: Path
         procs.append(submit)
         ids = _wait_for_every_run(api, submit, logs, started)
     seconds = time.monotonic() - started
-    assert len(set(ids)) == 76 + 73
+    assert len(set(ids)) == 76 + 73  # the province runs, subflows of the 4 batches
     failed = _count(api, "FAILED", "CRASHED")
-    assert failed == 0 and _count(api, "COMPLETED") == len(ids), _tails(logs)
+    assert failed == 0 and _count(api, "COMPLETED") == len(ids) + 4, _tails(logs)
+    for run_id in ids[:3]:  # each province run carries its province and round, as DLA filters them
+        tags = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["tags"]
+        assert any(t.startswith("province:TH-") for t in tags) and "round:2567-1" in tags, tags
     scores = json.loads(run(str(BIN / "kpi6"), "score", "--round", "2567-1", "--json"))
     assert len(scores) == 76
     assert sum(1 for s in scores if s["penalty"]) == 23  # the demo's seed: 23 offices report late

@@ -164,7 +164,7 @@ def test_an_evidence_entry_that_is_not_a_web_link_is_shown_as_text(portal: Porta
     from kpi6.models.db import StepProgress
 
     client = portal.signed_in("office")
-    client.get("/provinces/TH-50")  # the round is in the database once a page has shown it
+    client.get("/provinces/TH-50")  # the round is in the database once the portal has started
     with session_scope() as session:
         session.add(
             StepProgress(
