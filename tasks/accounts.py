@@ -24,7 +24,7 @@ from kpi6.models.provinces import registry
 from kpi6.models.roles import Role
 from kpi6.settings import get_settings
 from kpi6.tasks.adapters import repository
-from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.database import read_scope, session_scope
 
 PASSWORD_MIN = 12  # OWASP ASVS 2.1.1
 PASSWORD_MAX = 128
@@ -314,25 +314,30 @@ def session_user(token: str, *, now: datetime) -> CurrentUser | None:
     """Who holds this session token, while the session lives and its user is enabled."""
     if not token or len(token) > 200:
         return None
-    with session_scope() as session:
+    with read_scope() as session:  # most requests only read: no write lock on SQLite
         row = session.get(PortalSession, _digest(token))
-        if row is None:
-            return None
-        user = session.get(PortalUser, row.user_id)
-        if row.expires_at <= now or user is None or user.disabled:
-            session.delete(row)
-            return None
-        if now - row.last_seen > timedelta(minutes=5):  # not a write on every request
-            row.last_seen = now
-        assert user.id is not None
-        return CurrentUser(
-            id=user.id,
-            email=user.email,
-            role=Role(user.role),
-            province_code=user.province_code,
-            csrf=row.csrf,
-            session_id=row.id,
-        )
+        user = session.get(PortalUser, row.user_id) if row is not None else None
+    if row is None:
+        return None
+    if row.expires_at <= now or user is None or user.disabled or now - row.last_seen > timedelta(minutes=5):
+        with session_scope() as session:  # an ended session goes; a live one is marked seen, not on every request
+            current = session.get(PortalSession, row.id)
+            if current is not None and (row.expires_at <= now or user is None or user.disabled):
+                session.delete(current)
+                return None
+            if current is not None:
+                current.last_seen = now
+            else:
+                return None
+    assert user is not None and user.id is not None
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        province_code=user.province_code,
+        csrf=row.csrf,
+        session_id=row.id,
+    )
 
 
 def sign_out(token: str, *, now: datetime) -> None:

@@ -32,7 +32,7 @@ from kpi6.models.scoring import ProvinceScore, score_lines, score_province
 from kpi6.models.steps import declared
 from kpi6.models.survey import summarize
 from kpi6.tasks.adapters import repository
-from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.database import read_scope
 from kpi6.tasks.artifacts import artifact_key
 from kpi6.tasks.outputs import output_root, write_files
 
@@ -46,7 +46,7 @@ def national_facts(config: RoundConfig, scores: Sequence[ProvinceScore] | None =
     topics its plan chose, from what the database records (in the registry's order). `scores`, when the caller has
     just computed them (the scoring flow), are used as they are, so the report shows what the scoreboard shows."""
     plan_step, survey_step = _step_of(PlanInput), _step_of(DisseminationInput)
-    with session_scope() as session:
+    with read_scope() as session:
         facts = repository.round_facts(session=session, round_id=config.id) if scores is None else {}
         rows = repository.all_progress(session=session, round_id=config.id)
     if scores is None:

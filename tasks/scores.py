@@ -11,7 +11,7 @@ from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.models.scoring import ProvinceScore, score_province
 from kpi6.tasks.adapters import repository
-from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.database import read_scope, session_scope
 from kpi6.tasks.adapters.spreadsheets import csv_safe
 
 SCORES_CSV_COLUMNS = (
@@ -29,7 +29,7 @@ SCORES_CSV_COLUMNS = (
 
 def compute_round_scores(config: RoundConfig) -> list[ProvinceScore]:
     """Scores of all 76 provinces from what the database records (no progress scores 0)."""
-    with session_scope() as session:
+    with read_scope() as session:
         facts = repository.round_facts(session=session, round_id=config.id)
     cal = config.working_calendar()
     return [score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()]

@@ -14,7 +14,7 @@ from kpi6.models.scoring import ScoreLine, score_lines, score_province
 from kpi6.models.steps import forms
 from kpi6.models.summary import ProvinceStatus, RoundStatus, StepView, step_outcomes, step_views
 from kpi6.tasks.adapters import repository
-from kpi6.tasks.adapters.database import session_scope
+from kpi6.tasks.adapters.database import read_scope
 from kpi6.tasks.outputs import province_files
 from kpi6.tasks.scores import compute_round_scores
 from kpi6.tasks.setup import open_round
@@ -41,7 +41,7 @@ def national_view(round_id: str, *, as_of: date) -> NationalView:
 
 def _round_status(config: RoundConfig, *, as_of: date, province: str | None = None) -> RoundStatus:
     only = registry().get(province).code if province else None
-    with session_scope() as session:
+    with read_scope() as session:
         progress = repository.all_progress(session=session, round_id=config.id)
     rows: dict[str, dict[int, StepProgress]] = defaultdict(dict)
     for r in progress:
@@ -91,7 +91,7 @@ def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | No
     """One province's round as of a day, from what the database records."""
     province = registry().get(code)
     config = open_round(round_id)
-    with session_scope() as session:
+    with read_scope() as session:
         rows = repository.step_states(session=session, province_code=province.code, round_id=config.id)
         facts = repository.round_facts(session=session, round_id=config.id, province_code=province.code)
         latest = {
@@ -129,7 +129,7 @@ def recorded_input(code: str, round_id: str, step: int) -> BaseModel | None:
     from kpi6.models.steps import spec
 
     province = registry().get(code)
-    with session_scope() as session:
+    with read_scope() as session:
         rows = repository.step_states(session=session, province_code=province.code, round_id=round_id)
         row = rows.get(step)
         data = dict(row.inputs) if row is not None and row.inputs else None

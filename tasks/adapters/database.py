@@ -36,8 +36,9 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @cache
-def _engine_for(url: str) -> Engine:
-    """One engine per URL per process; SQLite gets foreign keys, WAL and a busy timeout."""
+def _engine_for(url: str, *, reader: bool = False) -> Engine:
+    """One engine per URL (and use) per process; SQLite gets foreign keys, WAL and a busy timeout. A writer's
+    transactions take SQLite's write lock at BEGIN; a reader's (`read_scope`) read a snapshot and take none."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             from pathlib import Path
@@ -51,16 +52,30 @@ def _engine_for(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            if reader:
+                cur.execute("PRAGMA query_only=ON")
             cur.close()
 
         # Writers take the lock at BEGIN, so concurrent province runs wait (busy timeout) instead of
         # failing with SQLITE_BUSY when a read transaction later tries to write.
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reading only: on SQLite its transaction reads one snapshot (WAL) without the write lock, so
+    the portal's pages and read-only commands neither wait for one another nor for a run that is writing (with
+    the write lock at BEGIN, 20 users' pages queued behind each other, SQLite's busy wait sleeping up to 100 ms at
+    a time). Nothing is committed; a write through it is refused by SQLite ("readonly")."""
+    u = _url(url)
+    engine = _engine_for(u, reader=True) if u.startswith("sqlite") else _engine_for(u)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session  # closed, not committed: what was read stays loaded (a rollback would expire it)
 
 
 @contextmanager
@@ -118,7 +133,8 @@ def schema_is_current(url: str | None = None) -> bool:
     """The database holds kpi6's schema at the newest revision: one read of `alembic_version`, no lock, no write.
     False for a database not yet made (no such table) or one an older kpi6 left."""
     try:
-        with get_engine(url).connect() as conn:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
+        with read_scope(url) as session:
+            version = session.connection().execute(text("SELECT version_num FROM alembic_version")).scalar()
     except DBAPIError:
         return False
+    return bool(version == SCHEMA_REVISION)
