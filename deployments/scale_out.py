@@ -41,6 +41,7 @@ from kpi6.tasks.adapters.limits import DRIVE_TAG, SMTP_TAG
 SOURCE = Path(__file__).resolve().parent.parent
 DEPLOYMENT = "province-round/province-round"
 BATCH_DEPLOYMENT = "demo-batch/demo-batch"
+PAGE = 200  # the most flow runs the API gives at a time
 
 
 def deploy(pool: str = "kpi6", smtp_limit: int = 2, drive_limit: int = 4) -> str:
@@ -87,13 +88,13 @@ def submit(
         for chunk in share
     ]
     wait_for_runs([run.id for run in started], poll_seconds=poll_seconds, wait_seconds=wait_seconds)
+    children: list[FlowRun] = []
+    within = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[r.id for r in started]))
     with get_client(sync_client=True) as client:
-        children = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[r.id for r in started])
-            ),
-            limit=1000,
-        )
+        while page := client.read_flow_runs(flow_run_filter=within, limit=PAGE, offset=len(children)):
+            children += page
+            if len(page) < PAGE:
+                break
     return [str(run.id) for run in children]
 
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING
+from functools import cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:
-    import holidays
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
@@ -37,6 +34,17 @@ def bangkok_date(moment: date | datetime) -> date:
     return moment
 
 
+@cache
+def _thai_year(year: int, language: str) -> Mapping[date, str]:
+    """The days the package closes government offices in one year, built once per process and never changed
+    after: every calendar (a round's, each portal request's) shares them, from any thread. (One package object
+    shared would fill in years as it was asked, changing under a thread iterating over it.)"""
+    import holidays
+
+    closed = holidays.country_holidays("TH", years=year, categories=GOVERNMENT_CLOSED_CATEGORIES, language=language)
+    return MappingProxyType(dict(closed))
+
+
 class WorkingDayCalendar:
     """Working days for one round: the Thai holidays plus the round's late additions."""
 
@@ -50,11 +58,8 @@ class WorkingDayCalendar:
         self.extra_working_days = frozenset(extra_working_days)
         self.language = language
 
-    @cached_property
-    def _thai(self) -> holidays.HolidayBase:
-        import holidays
-
-        return holidays.country_holidays("TH", categories=GOVERNMENT_CLOSED_CATEGORIES, language=self.language)
+    def _thai(self, year: int) -> Mapping[date, str]:
+        return _thai_year(year, self.language)
 
     def holiday_name(self, day: date) -> str | None:
         """Why `day` is not a working day, or None if it is one (weekends give a name too)."""
@@ -62,7 +67,7 @@ class WorkingDayCalendar:
             return None
         if day in self.extra_holidays:
             return self.extra_holidays[day]
-        name = self._thai.get(day)
+        name = self._thai(day.year).get(day)
         if name:
             return name
         if day.weekday() >= 5:
@@ -82,9 +87,8 @@ class WorkingDayCalendar:
             return 0
         weeks, rest = divmod((end - start).days, 7)
         count = 5 * weeks + sum((start + timedelta(days=i)).weekday() < 5 for i in range(1, rest + 1))
-        for year in range(start.year, end.year + 1):
-            self._thai.get(date(year, 1, 1))  # the package fills in a year's holidays when first asked about it
-        closed = {d for d in (*self._thai, *self.extra_holidays) if start < d <= end}
+        thai = [d for year in range(start.year, end.year + 1) for d in self._thai(year)]
+        closed = {d for d in (*thai, *self.extra_holidays) if start < d <= end}
         count -= sum(1 for d in closed if d.weekday() < 5 and d not in self.extra_working_days)
         count += sum(1 for d in self.extra_working_days if start < d <= end and d.weekday() >= 5)
         return count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -23,12 +24,32 @@ def round_dirs() -> list[Path]:
     return dirs
 
 
+# Round files read and validated, by path and what the file system says of the file (a changed file is read
+# again): the portal asks for the round on every page, a read-only command for every round to find today's.
+_parsed: dict[tuple[str, int, int, int, int], RoundConfig] = {}
+_parsed_lock = threading.Lock()
+
+
 def read_round_file(path: Path) -> RoundConfig:
     """Parse and validate one round file; any problem is one line naming the file and the field."""
+    try:
+        st = path.stat()
+        key: tuple[str, int, int, int, int] | None = (str(path), st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+    except OSError:
+        key = None  # read_yaml says what is wrong
+    with _parsed_lock:
+        known = _parsed.get(key) if key else None
+    if known is not None:
+        return known.model_copy(deep=True)  # a caller's copy: the cached one is never handed out
     data = read_yaml(path, what="round file", error=RoundConfigError, follow_links=True)
     config = parse_round(data, source=str(path))
     if path.stem != config.id:
         raise RoundConfigError(f"{path}: field id: {config.id!r} does not match the file name {path.stem!r}")
+    if key:
+        with _parsed_lock:
+            if len(_parsed) > 64:
+                _parsed.clear()
+            _parsed[key] = config.model_copy(deep=True)
     return config
 
 
