@@ -53,12 +53,26 @@ def read_round_file(path: Path) -> RoundConfig:
     return config
 
 
+_listed: dict[tuple[tuple[str, int], ...], dict[str, Path]] = {}
+
+
 def available_rounds() -> dict[str, Path]:
+    """Every round file by id, first folder first; listed again only when a folder changes (its mtime)."""
+    dirs = [d for d in reversed(round_dirs()) if d.is_dir()]
+    key = tuple((str(d), d.stat().st_mtime_ns) for d in dirs)
+    with _parsed_lock:
+        known = _listed.get(key)
+    if known is not None:
+        return dict(known)
     found: dict[str, Path] = {}
-    for d in reversed(round_dirs()):
-        if d.is_dir():
-            found.update({p.stem: p for p in sorted(d.glob("*.yaml")) if ROUND_ID.match(p.stem)})
-    return dict(sorted(found.items()))
+    for d in dirs:
+        found.update({p.stem: p for p in sorted(d.glob("*.yaml")) if ROUND_ID.match(p.stem)})
+    listed = dict(sorted(found.items()))
+    with _parsed_lock:
+        if len(_listed) > 16:
+            _listed.clear()
+        _listed[key] = listed
+    return dict(listed)
 
 
 def load_round(round_id: str) -> RoundConfig:
