@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +29,13 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import free_port, wait_until_up
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EXAMPLE = ROOT / "deployments" / "examples" / "province-input.yaml"
 PASSWORD = "bench-portal-2567-password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pages_of(code: str | None) -> list[str]:
@@ -133,16 +129,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([kpi6, "web", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the portal did not start")
-            time.sleep(0.3)
+        wait_until_up(f"{base}/login", "the portal")
         load(base, who[:2], 1)  # warm: templates compiled, the first queries planned
         floor = load(base, [(None, ["/static/portal.css"] * 7) for _ in who], args.rounds)
         pages = load(base, who, args.rounds)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -42,12 +42,6 @@ def floor():
         nothing(i)
 floor()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -94,16 +88,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the Prefect server did not start")
-            time.sleep(0.5)
+        wait_until_up(f"{api}/health", "the Prefect server")
         report("with a Prefect server (PREFECT_API_URL)", measure(server_env, tmp / "data", args.repeat), (5, 2))
         if args.profile:
             out = tmp / "noop.prof"
