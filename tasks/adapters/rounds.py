@@ -59,9 +59,13 @@ _listed: dict[tuple[tuple[str, int], ...], dict[str, Path]] = {}
 def available_rounds() -> dict[str, Path]:
     """Every round file by id, first folder first; listed again only when a folder changes (its mtime)."""
     dirs = [d for d in reversed(round_dirs()) if d.is_dir()]
-    key = tuple((str(d), d.stat().st_mtime_ns) for d in dirs)
+    try:
+        key = tuple((str(d), d.stat().st_mtime_ns) for d in dirs)
+    except OSError:  # a folder removed meanwhile: list what is there now
+        key = ()
+        dirs = [d for d in dirs if d.is_dir()]
     with _parsed_lock:
-        known = _listed.get(key)
+        known = _listed.get(key) if key else None
     if known is not None:
         return dict(known)
     found: dict[str, Path] = {}
@@ -71,7 +75,8 @@ def available_rounds() -> dict[str, Path]:
     with _parsed_lock:
         if len(_listed) > 16:
             _listed.clear()
-        _listed[key] = listed
+        if key:
+            _listed[key] = listed
     return dict(listed)
 
 
