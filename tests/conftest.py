@@ -57,7 +57,7 @@ def fresh_postgres_url(admin) -> str:  # type: ignore[no-untyped-def]
 
 def drop_postgres_db(admin, url: str) -> None:  # type: ignore[no-untyped-def]
     name = make_url(url).database
-    database.get_engine(url).dispose()
+    database.dispose(url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -82,7 +82,7 @@ def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:  # type: ignore[no-
         if admin is not None:
             drop_postgres_db(admin, url)
         else:
-            database.get_engine(url).dispose()
+            database.dispose(url)
 
 
 @pytest.fixture
@@ -95,4 +95,4 @@ def sqlite_url(tmp_path, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyp
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
-    database.get_engine(url).dispose()
+    database.dispose(url)

@@ -66,6 +66,14 @@ def _engine_for(url: str, *, reader: bool = False) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def dispose(url: str | None = None) -> None:
+    """Close the pooled connections of both engines of `url` (a database about to be dropped or deleted)."""
+    u = _url(url)
+    _engine_for(u).dispose()
+    if u.startswith("sqlite"):
+        _engine_for(u, reader=True).dispose()
+
+
 @contextmanager
 def read_scope(url: str | None = None) -> Iterator[Session]:
     """A session for reading only: on SQLite its transaction reads one snapshot (WAL) without the write lock, so
