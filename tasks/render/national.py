@@ -65,7 +65,7 @@ def render_national_docx(report: NationalReport, maps: list[bytes] | None = None
             ]
             for p in report.ranked
         ],
-        widths=[1.3, 4.0, 1.6, 1.6, 1.5, 1.6, 1.6, 2.8],
+        widths=[1.3, 3.6, 1.6, 1.6, 1.5, 1.6, 2.0, 2.8],
         numeric=frozenset({0, 2, 3, 4, 5, 6, 7}),
         size=12,
         head_size=11,

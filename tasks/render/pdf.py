@@ -277,8 +277,8 @@ def _sheets(names: tuple[str, ...], fetcher: URLFetcher) -> list[weasyprint.CSS]
     return _stylesheets[names]
 
 
-# Compounds the Thai dictionary splits into words of their own (ตัว ชี้ วัด) but a reader takes as one word.
-KEEP_TOGETHER = ("ตัวชี้วัด",)
+# Compounds the Thai dictionary splits into words of their own (ตัว ชี้ วัด, วัน ทำ การ) but a reader takes as one word.
+KEEP_TOGETHER = ("ตัวชี้วัด", "วันทำการ")
 _TEXT = re.compile(r">([^<]+)<")
 _SVG = re.compile(r"(<svg\b.*?</svg>)", re.S)
 
