@@ -117,11 +117,12 @@ def quiet_user_errors_on_console(quiet: bool = True) -> None:  # noqa: FBT001, F
             logger.addFilter(_INSTALLER)
         elif not quiet:
             logger.removeFilter(_INSTALLER)
-    if "prefect.logging.handlers" in sys.modules:
-        console_for_this_command(verbose=not quiet)
-    if quiet and "prefect.logging.handlers" in sys.modules:
+    if "prefect.logging.handlers" not in sys.modules:
+        return
+    console_for_this_command(verbose=not quiet)
+    if quiet:
         install_console_filter()
-    elif not quiet and "prefect.logging.handlers" in sys.modules:
+    else:
         for handler in _console_handlers():
             handler.removeFilter(_HIDE)
 

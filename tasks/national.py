@@ -26,15 +26,15 @@ from kpi6.models.national import (
     national_report,
     province_map,
 )
-from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
-from kpi6.models.scoring import ProvinceScore, score_lines, score_province
+from kpi6.models.scoring import ProvinceScore, score_lines
 from kpi6.models.steps import declared
 from kpi6.models.survey import summarize
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import read_scope
 from kpi6.tasks.artifacts import artifact_key
 from kpi6.tasks.outputs import output_root, write_files
+from kpi6.tasks.scores import compute_round_scores
 
 
 def _step_of(model: type) -> int:
@@ -47,12 +47,8 @@ def national_facts(config: RoundConfig, scores: Sequence[ProvinceScore] | None =
     just computed them (the scoring flow), are used as they are, so the report shows what the scoreboard shows."""
     plan_step, survey_step = _step_of(PlanInput), _step_of(DisseminationInput)
     with read_scope() as session:
-        facts = repository.round_facts(session=session, round_id=config.id) if scores is None else {}
         rows = repository.all_progress(session=session, round_id=config.id)
-    if scores is None:
-        cal = config.working_calendar()
-        scores = [score_province(config, p.code, facts.get(p.code, {}), cal) for p in registry()]
-    lines = score_lines(list(scores))
+    lines = score_lines(list(compute_round_scores(config) if scores is None else scores))
     completed: dict[str, dict[int, date]] = {}
     topics: dict[str, list[PlanTopic]] = {}
     surveys: dict[str, tuple[float, int]] = {}
