@@ -133,6 +133,8 @@ def main() -> None:
     s.add_argument("--out")
     s.add_argument("--batches", type=int, default=4, help="Batch runs the offices are shared out into")
     args = parser.parse_args()
+    if args.command == "submit" and args.batches < 1:
+        parser.error("--batches: give 1 or more")
     if args.command == "deploy":
         print(deploy(args.pool, args.smtp_limit, args.drive_limit))  # noqa: T201
     else:

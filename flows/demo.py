@@ -13,6 +13,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from kpi6.flows.province import province_round
 from kpi6.flows.scoring import score_round
 from kpi6.models.inputs import ProvinceInputs
+from kpi6.models.provinces import registry
 from kpi6.models.scoring import ProvinceScore
 from kpi6.settings import get_settings
 from kpi6.tasks.artifacts import run_tags
@@ -93,6 +94,6 @@ def demo_batch(round_id: str, seed: int, provinces: list[str], out_dir: str | No
     and kpi6 again: seconds of CPU). Returns how many provinces ran."""
     config = prepare_round(round_id)
     inputs = demo_inputs(config, seed)
-    chosen = [(code, inputs[code]) for code in provinces]
-    run_provinces(round_id, chosen, out_dir, parallel=parallel, tag="scale-out")
-    return len(chosen)
+    codes = [registry().get(p).code for p in provinces]  # an unknown province: one clear error, nothing run
+    run_provinces(round_id, [(code, inputs[code]) for code in codes], out_dir, parallel=parallel, tag="scale-out")
+    return len(codes)

@@ -117,3 +117,23 @@ def test_the_forms_sections_and_fields_of_an_offices_input_have_thai_titles():
         assert re.search("[ก-๙]", section["title"]), name
         for field, schema in section["properties"].items():
             assert re.search("[ก-๙]", schema["title"]) and " · " in schema["title"], (name, field)
+
+
+def test_scale_out_refuses_bad_batches_and_an_unknown_province_in_one_line(sqlite_url):
+    """`submit --batches 0` would submit nothing and say nothing: refused with exit 2; a `demo-batch` run naming
+    a province that does not exist fails with kpi6's one-line error before any province runs."""
+    import subprocess
+    import sys
+
+    from kpi6.flows.demo import demo_batch
+    from kpi6.models.errors import UnknownProvinceError
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kpi6.deployments.scale_out", "submit", "--batches", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "--batches: give 1 or more" in done.stderr and "Traceback" not in done.stderr
+    with pytest.raises(UnknownProvinceError, match="Narnia"):
+        demo_batch("2567-1", 6, ["TH-50", "Narnia"])
