@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     portal_link_hours: float = Field(default=72, gt=0, le=24 * 30, description="A one-time sign-in link lasts this")
     portal_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins before an account or address waits")
     portal_lock_minutes: float = Field(default=15, gt=0, description="How long it waits, from the last failure")
+    portal_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Requests the portal works on at once; more wait their turn (a page's work holds Python's lock)",
+    )
     portal_upload_mb: float = Field(
         default=200, gt=0, description="Largest upload the portal reads at once (a form's files together), in MB"
     )

@@ -57,6 +57,7 @@ class WorkingDayCalendar:
         self.extra_holidays = dict(extra_holidays or {})
         self.extra_working_days = frozenset(extra_working_days)
         self.language = language
+        self._after: dict[tuple[date, date], int] = {}  # DLA's table asks the same spans for 76 provinces
 
     def _thai(self, year: int) -> Mapping[date, str]:
         return _thai_year(year, self.language)
@@ -85,12 +86,16 @@ class WorkingDayCalendar:
         asks this for every province and step; walking day by day took a second."""
         if end <= start:
             return 0
+        known = self._after.get((start, end))
+        if known is not None:
+            return known
         weeks, rest = divmod((end - start).days, 7)
         count = 5 * weeks + sum((start + timedelta(days=i)).weekday() < 5 for i in range(1, rest + 1))
         thai = [d for year in range(start.year, end.year + 1) for d in self._thai(year)]
         closed = {d for d in (*thai, *self.extra_holidays) if start < d <= end}
         count -= sum(1 for d in closed if d.weekday() < 5 and d not in self.extra_working_days)
         count += sum(1 for d in self.extra_working_days if start < d <= end and d.weekday() >= 5)
+        self._after[(start, end)] = count
         return count
 
     def shift_working_days(self, day: date, n: int) -> date:

@@ -312,31 +312,38 @@ def _open_session(session: Session, user: PortalUser, now: datetime) -> SignedIn
 
 def session_user(token: str, *, now: datetime) -> CurrentUser | None:
     """Who holds this session token, while the session lives and its user is enabled."""
+    import sqlalchemy as sa
+
     if not token or len(token) > 200:
         return None
-    with read_scope() as session:  # most requests only read: no write lock on SQLite
-        row = session.get(PortalSession, _digest(token))
-        user = session.get(PortalUser, row.user_id) if row is not None else None
+    digest = _digest(token)
+    s, u = PortalSession.__table__.c, PortalUser.__table__.c  # type: ignore[attr-defined]
+    query = (
+        sa.select(s.expires_at, s.last_seen, s.csrf, u.id, u.email, u.role, u.province_code, u.disabled)
+        .select_from(PortalSession.__table__.outerjoin(PortalUser.__table__, u.id == s.user_id))  # type: ignore[attr-defined]
+        .where(s.id == digest)
+    )
+    with read_scope() as session:  # every request asks: one read, no write lock on SQLite
+        row = session.connection().execute(query).first()
     if row is None:
         return None
-    if row.expires_at <= now or user is None or user.disabled or now - row.last_seen > timedelta(minutes=5):
+    ended = row.expires_at <= now or row.id is None or row.disabled
+    if ended or now - row.last_seen > timedelta(minutes=5):
         with session_scope() as session:  # an ended session goes; a live one is marked seen, not on every request
-            current = session.get(PortalSession, row.id)
-            if current is not None and (row.expires_at <= now or user is None or user.disabled):
+            current = session.get(PortalSession, digest)
+            if current is None:
+                return None
+            if ended:
                 session.delete(current)
                 return None
-            if current is not None:
-                current.last_seen = now
-            else:
-                return None
-    assert user is not None and user.id is not None
+            current.last_seen = now
     return CurrentUser(
-        id=user.id,
-        email=user.email,
-        role=Role(user.role),
-        province_code=user.province_code,
+        id=row.id,
+        email=row.email,
+        role=Role(row.role),
+        province_code=row.province_code,
         csrf=row.csrf,
-        session_id=row.id,
+        session_id=digest,
     )
 
 

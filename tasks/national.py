@@ -11,10 +11,10 @@ from pathlib import Path
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kpi6.models.calendar import BANGKOK
-from kpi6.models.db import StepState
+from kpi6.models.db import StepProgress, StepState
 from kpi6.models.errors import OutputError
 from kpi6.models.forms import survey_of
 from kpi6.models.inputs import DisseminationInput, PlanInput, PlanTopic
@@ -27,27 +27,38 @@ from kpi6.models.national import (
     province_map,
 )
 from kpi6.models.round import RoundConfig
-from kpi6.models.scoring import ProvinceScore, score_lines
+from kpi6.models.scoring import ProvinceScore, ScoreLine, score_lines
 from kpi6.models.steps import declared
+from kpi6.models.summary import RoundStatus
 from kpi6.models.survey import summarize
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import read_scope
 from kpi6.tasks.artifacts import artifact_key
 from kpi6.tasks.outputs import output_root, write_files
 from kpi6.tasks.scores import compute_round_scores
+from kpi6.tasks.setup import open_round
+from kpi6.tasks.status import status_of
 
 
 def _step_of(model: type) -> int:
     return next(s.number for s in declared() if s.input_model is model)
 
 
-def national_facts(config: RoundConfig, scores: Sequence[ProvinceScore] | None = None) -> list[ProvinceFacts]:
+def national_facts(
+    config: RoundConfig,
+    scores: Sequence[ProvinceScore] | None = None,
+    *,
+    progress: Sequence[StepProgress] | None = None,
+) -> list[ProvinceFacts]:
     """Every province's score line, the days its steps were done, its survey's mean and respondents, and the
     topics its plan chose, from what the database records (in the registry's order). `scores`, when the caller has
-    just computed them (the scoring flow), are used as they are, so the report shows what the scoreboard shows."""
+    just computed them (the scoring flow), are used as they are, so the report shows what the scoreboard shows;
+    `progress`, the round's progress rows when the caller has just read them (DLA's page)."""
     plan_step, survey_step = _step_of(PlanInput), _step_of(DisseminationInput)
-    with read_scope() as session:
-        rows = repository.all_progress(session=session, round_id=config.id)
+    if progress is None:
+        with read_scope() as session:
+            progress = repository.all_progress(session=session, round_id=config.id)
+    rows = progress
     lines = score_lines(list(compute_round_scores(config) if scores is None else scores))
     completed: dict[str, dict[int, date]] = {}
     topics: dict[str, list[PlanTopic]] = {}
@@ -79,9 +90,25 @@ def national_facts(config: RoundConfig, scores: Sequence[ProvinceScore] | None =
     ]
 
 
-def national_map(config: RoundConfig, measure: Measure = Measure.total) -> ProvinceMap:
-    """The tile map of one measure, from what the database records now."""
-    return province_map(measure, config, national_facts(config))
+class NationalView(BaseModel):
+    """DLA's national table: every province's steps (as of a day) and score, and the map of one measure."""
+
+    status: RoundStatus
+    scores: dict[str, ScoreLine]
+    map: ProvinceMap
+
+
+def national_view(round_id: str, *, as_of: date, measure: Measure = Measure.total) -> NationalView:
+    """The table and the map from one read of the round's progress and one computation of its scores."""
+    config = open_round(round_id)
+    with read_scope() as session:
+        progress = repository.all_progress(session=session, round_id=config.id)
+    scores = compute_round_scores(config)
+    return NationalView(
+        status=status_of(config, as_of=as_of, progress=progress),
+        scores={s.code: s for s in score_lines(scores)},
+        map=province_map(measure, config, national_facts(config, scores, progress=progress)),
+    )
 
 
 def build_national_report(

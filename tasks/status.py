@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from kpi6.models.db import StepProgress
 from kpi6.models.provinces import registry
@@ -16,33 +18,23 @@ from kpi6.models.summary import ProvinceStatus, RoundStatus, StepView, step_outc
 from kpi6.tasks.adapters import repository
 from kpi6.tasks.adapters.database import read_scope
 from kpi6.tasks.outputs import province_files
-from kpi6.tasks.scores import compute_round_scores
 from kpi6.tasks.setup import open_round
 
 
 def round_status(round_id: str, *, as_of: date, province: str | None = None) -> RoundStatus:
     """Every province (or only `province`) and every declared step: state, deadline and working days late, or
     overdue so far as of `as_of`."""
-    return _round_status(open_round(round_id), as_of=as_of, province=province)
+    return status_of(open_round(round_id), as_of=as_of, province=province)
 
 
-class NationalView(BaseModel):
-    """DLA's national table: every province's steps (as of a day) and score."""
-
-    status: RoundStatus
-    scores: dict[str, ScoreLine]
-
-
-def national_view(round_id: str, *, as_of: date) -> NationalView:
-    config = open_round(round_id)
-    scores = score_lines(compute_round_scores(config))
-    return NationalView(status=_round_status(config, as_of=as_of), scores={s.code: s for s in scores})
-
-
-def _round_status(config: RoundConfig, *, as_of: date, province: str | None = None) -> RoundStatus:
+def status_of(
+    config: RoundConfig, *, as_of: date, province: str | None = None, progress: Sequence[StepProgress] | None = None
+) -> RoundStatus:
+    """`round_status` of a round already open; `progress`: its rows when the caller has just read them."""
     only = registry().get(province).code if province else None
-    with read_scope() as session:
-        progress = repository.all_progress(session=session, round_id=config.id)
+    if progress is None:
+        with read_scope() as session:
+            progress = repository.all_progress(session=session, round_id=config.id)
     rows: dict[str, dict[int, StepProgress]] = defaultdict(dict)
     for r in progress:
         rows[r.province_code][r.step] = r
@@ -85,6 +77,16 @@ class ProvinceView(BaseModel):
     files: list[str]
     evidence: dict[int, list[str]]
     submissions: dict[int, SubmissionLine]  # by form
+    # What each step recorded as its input, read in the same snapshot as the rest (a step's page starts its form
+    # from it); not part of the page's JSON twin.
+    _inputs: dict[int, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    def recorded_input(self, step: int) -> BaseModel | None:
+        """What the province recorded for a step (its input, as its declaration's model), or None."""
+        from kpi6.models.steps import spec
+
+        data = self._inputs.get(step)
+        return spec(step).input_model.model_validate(data) if data else None
 
 
 def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | None = None) -> ProvinceView:
@@ -103,7 +105,7 @@ def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | No
     cal = config.working_calendar()
     outcomes = step_outcomes(config, rows, as_of=as_of, calendar=cal)
     [score] = score_lines([score_province(config, province.code, facts.get(province.code, {}), cal)])
-    return ProvinceView(
+    view = ProvinceView(
         code=province.code,
         name_th=province.name_th,
         name_en=province.name_en,
@@ -122,15 +124,5 @@ def province_view(code: str, round_id: str, *, as_of: date, output_dir: str | No
             if s is not None
         },
     )
-
-
-def recorded_input(code: str, round_id: str, step: int) -> BaseModel | None:
-    """What a province recorded for a step (its input, as its declaration's model), or None."""
-    from kpi6.models.steps import spec
-
-    province = registry().get(code)
-    with read_scope() as session:
-        rows = repository.step_states(session=session, province_code=province.code, round_id=round_id)
-        row = rows.get(step)
-        data = dict(row.inputs) if row is not None and row.inputs else None
-    return spec(step).input_model.model_validate(data) if data else None
+    view._inputs = {n: dict(r.inputs) for n, r in rows.items() if r.inputs}
+    return view

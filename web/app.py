@@ -32,6 +32,8 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
         from kpi6.models.calendar import bangkok_date
         from kpi6.settings import get_settings
         from kpi6.tasks.adapters.rounds import default_round_id, load_round
@@ -41,6 +43,10 @@ def create_app() -> FastAPI:
         # (tasks/setup.open_round), and a changed round file is recorded when the portal restarts or a run uses it.
         shown = default_round_id(bangkok_date(app.state.clock()), get_settings().portal_round)
         prepare_database(load_round(shown), actor=default_actor())
+        # A page's work is Python holding the interpreter's lock: 40 threads (anyio's default) only take it from
+        # one another, and the event loop gets it last. With 20 users at once, two threads answered p95 in half
+        # the time of forty (benchmarks/bench_portal.py).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().portal_threads
         app.state.runs = Runs()
         app.state.runs.start_prefect()
         yield

@@ -69,6 +69,7 @@ def _engine_for(url: str, *, reader: bool = False) -> Engine:
 def dispose(url: str | None = None) -> None:
     """Close the pooled connections of both engines of `url` (a database about to be dropped or deleted)."""
     u = _url(url)
+    _current_schema.discard(u)
     _engine_for(u).dispose()
     if u.startswith("sqlite"):
         _engine_for(u, reader=True).dispose()
@@ -137,12 +138,23 @@ def migrate(url: str | None = None) -> None:
         command.upgrade(cfg, "head")
 
 
+# Databases this process has seen at SCHEMA_REVISION. A schema is never taken back to an older revision under a
+# running kpi6, so the portal's pages (each opens its round) ask the database once, not on every page.
+_current_schema: set[str] = set()
+
+
 def schema_is_current(url: str | None = None) -> bool:
-    """The database holds kpi6's schema at the newest revision: one read of `alembic_version`, no lock, no write.
-    False for a database not yet made (no such table) or one an older kpi6 left."""
+    """The database holds kpi6's schema at the newest revision: one read of `alembic_version`, no lock, no write
+    (and no read at all once this process has seen it current). False for a database not yet made (no such
+    table) or one an older kpi6 left."""
+    u = _url(url)
+    if u in _current_schema:
+        return True
     try:
-        with read_scope(url) as session:
+        with read_scope(u) as session:
             version = session.connection().execute(text("SELECT version_num FROM alembic_version")).scalar()
     except DBAPIError:
         return False
+    if version == SCHEMA_REVISION:
+        _current_schema.add(u)
     return bool(version == SCHEMA_REVISION)

@@ -180,3 +180,26 @@ def test_pages_carry_security_headers_and_no_inline_script(portal: Portal, who: 
     assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
     assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), "an inline script"
     assert "style=" not in response.text
+
+
+def test_the_portal_works_on_as_many_requests_at_once_as_its_setting_says(sqlite_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """KPI6_PORTAL_THREADS bounds the threads the pages' work runs in (anyio's default would be 40, which only
+    took Python's lock from one another under 20 users); the rest wait their turn."""
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from kpi6.settings import get_settings
+    from kpi6.web.app import create_app
+
+    def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    monkeypatch.setenv("KPI6_PORTAL_ROUND", "2567-1")
+    for setting, expected in ((None, 2), ("3", 3)):
+        if setting:
+            monkeypatch.setenv("KPI6_PORTAL_THREADS", setting)
+        get_settings.cache_clear()
+        with TestClient(create_app()) as client:
+            assert client.portal is not None
+            assert client.portal.call(tokens) == expected
+    get_settings.cache_clear()

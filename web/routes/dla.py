@@ -10,9 +10,9 @@ from markupsafe import Markup
 from starlette.background import BackgroundTask
 
 from kpi6.models.db import StepState
-from kpi6.models.national import Measure
+from kpi6.models.national import Measure, ProvinceMap
 from kpi6.tasks.accounts import CurrentUser
-from kpi6.tasks.status import national_view
+from kpi6.tasks.national import national_view
 from kpi6.web import pages
 from kpi6.web.deps import dla_user, output_dir, round_of, today
 
@@ -31,7 +31,7 @@ def national(
     missing: Annotated[bool, Query()] = False,
     measure: Measure = Measure.total,
 ) -> HTMLResponse:
-    view = national_view(round_of(request), as_of=today(request))
+    view = national_view(round_of(request), as_of=today(request), measure=measure)
     rows = [(p, view.scores[p.code]) for p in view.status.provinces]
     if late:
         rows = [(p, s) for p, s in rows if s.late_reports]
@@ -56,17 +56,15 @@ def national(
         missing=missing,
         measure=measure,
         measures=list(Measure),
-        map_svg=_map(request, measure),
+        map_svg=_map(view.map),
     )
 
 
-def _map(request: Request, measure: Measure) -> Markup:
+def _map(drawn: ProvinceMap) -> Markup:
     """The national report's map of a measure, inline (its text escaped by the renderer)."""
-    from kpi6.tasks.national import national_map
     from kpi6.tasks.render.maps import map_svg
-    from kpi6.tasks.setup import open_round
 
-    return Markup(map_svg(national_map(open_round(round_of(request)), measure)))
+    return Markup(map_svg(drawn))
 
 
 @router.get("/dla/national.{ext}", include_in_schema=False)

@@ -60,9 +60,7 @@ def report_page(request: Request, province: Province, number: int) -> HTMLRespon
 
 def _signer(view: ProvinceView, number: int) -> tuple[str, str]:
     """The signer recorded with the report (a replacement starts from it), or two empty fields."""
-    from kpi6.tasks.status import recorded_input
-
-    recorded = recorded_input(view.code, view.round_id, number)
+    recorded = view.recorded_input(number)
     if isinstance(recorded, ReportInput):
         return recorded.signer_name, recorded.signer_position
     return "", ""

@@ -174,10 +174,9 @@ def _upload_id(path: str) -> str:
 
 def _draft_from_record(view: ProvinceView, step: StepSpec) -> Draft:
     """The page's form as the province last recorded it, or as a new office starts it."""
-    from kpi6.tasks.status import recorded_input
     from kpi6.tasks.topics import blank_plan
 
-    recorded = recorded_input(view.code, view.round_id, step.number)
+    recorded = view.recorded_input(step.number)
     if step.key == "plan":
         plan = recorded if isinstance(recorded, PlanInput) else blank_plan(view.round_id)
         kept = _kept_of(view, plan.evidence)
@@ -213,9 +212,7 @@ def _draft_from_record(view: ProvinceView, step: StepSpec) -> Draft:
 
 def _media_from_plan(view: ProvinceView) -> list[dict[str, str]]:
     """Two media as the recorded plan's topics propose them (title, aspect, format, background, content)."""
-    from kpi6.tasks.status import recorded_input
-
-    plan = recorded_input(view.code, view.round_id, 1)
+    plan = view.recorded_input(1)
     topics = plan.topics if isinstance(plan, PlanInput) else []
     agency = f"สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด{view.name_th}"
     media = []
@@ -497,8 +494,9 @@ def _page(
     error: str = "",
     detail: str = "",
     checked: bool = False,
+    view: ProvinceView | None = None,
 ) -> HTMLResponse:
-    view = view_of(request, province)
+    view = view or view_of(request, province)
     shown = next(s for s in view.steps if s.number == step.number)
     extra: dict[str, Any] = {"reported_in": _reported_in(view, step)}
     if step.key == "plan" and checked:
@@ -537,7 +535,8 @@ def step_page(request: Request, province: ThisProvince, number: int) -> HTMLResp
     if number in numbers() and spec(number).sends_form is not None:
         return report_page(request, province, number)
     step = _work_step(number)
-    return _page(request, province, step, _draft_from_record(view_of(request, province), step))
+    view = view_of(request, province)
+    return _page(request, province, step, _draft_from_record(view, step), view=view)
 
 
 @router.get("/provinces/{code}/steps/{number}/row", response_class=HTMLResponse, include_in_schema=False)
