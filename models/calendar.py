@@ -34,11 +34,29 @@ def bangkok_date(moment: date | datetime) -> date:
     return moment
 
 
+# Years whose days were built earlier by this same `holidays` package and kept (tasks/adapters/holiday_cache.py
+# keeps them in a file: the package's import is most of a read-only command's own time).
+_known: dict[tuple[int, str], Mapping[date, str]] = {}
+
+
+def remember_thai_year(year: int, language: str, days: Mapping[date, str]) -> None:
+    """Use `days` as the year's closed days instead of building them (they were built by thai_year before)."""
+    _known.setdefault((year, language), MappingProxyType(dict(days)))
+
+
+def thai_year(year: int, language: str = "th") -> Mapping[date, str]:
+    """The days the `holidays` package closes government offices in `year`, by name."""
+    return _thai_year(year, language)
+
+
 @cache
 def _thai_year(year: int, language: str) -> Mapping[date, str]:
     """The days the package closes government offices in one year, built once per process and never changed
     after: every calendar (a round's, each portal request's) shares them, from any thread. (One package object
     shared would fill in years as it was asked, changing under a thread iterating over it.)"""
+    known = _known.get((year, language))
+    if known is not None:
+        return known
     import holidays
 
     closed = holidays.country_holidays("TH", years=year, categories=GOVERNMENT_CLOSED_CATEGORIES, language=language)

@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import getpass
+from datetime import date
 
 from kpi6.models.provinces import registry
 from kpi6.models.round import RoundConfig
 from kpi6.settings import get_settings
-from kpi6.tasks.adapters import repository
+from kpi6.tasks.adapters import holiday_cache, repository
 from kpi6.tasks.adapters.database import SETUP_LOCK, migrate, schema_is_current, serialise, session_scope
 from kpi6.tasks.adapters.rounds import load_round
 
@@ -35,4 +36,6 @@ def open_round(round_id: str, actor: str | None = None) -> RoundConfig:
     config = load_round(round_id)
     if not schema_is_current():
         prepare_database(config, actor=actor or default_actor())
+    start, end = config.period  # the days a status or a score counts: the round's, and up to today
+    holiday_cache.prime(range(start.year, max(end.year, date.today().year) + 1))
     return config
