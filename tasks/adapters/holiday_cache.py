@@ -67,8 +67,15 @@ def _write(path: Path, kept: _Kept) -> None:
         return
 
 
+_primed: set[tuple[int, str]] = set()  # years this process has seeded or built: the portal opens a round per page
+
+
 def prime(years: Iterable[int], language: str = "th") -> None:
     """Seed models.calendar with `years` from the file; build the ones it lacks and keep them for next time."""
+    wanted = {(y, language) for y in years}
+    if wanted <= _primed:
+        return
+    _primed.update(wanted)
     release = installed_release()
     if release is None:
         return
