@@ -3,11 +3,15 @@ app's routes and prove each one that takes `{code}` declares `province_for` (tes
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Form, HTTPException, Request
 
 from kpi6.models.calendar import bangkok_date
@@ -16,6 +20,7 @@ from kpi6.models.provinces import Province, registry
 from kpi6.models.roles import Role
 from kpi6.tasks.accounts import CurrentUser, session_user
 
+T = TypeVar("T")
 SESSION_COOKIE = "kpi6_session"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -99,3 +104,19 @@ def output_dir() -> str | None:
 
     out = get_settings().output_dir
     return str(out) if out else None
+
+
+# Work of a second or more (a document drawn for a preview or DLA's report, every province's forms zipped) runs in
+# threads of its own, so the page threads (KPI6_PORTAL_THREADS, two by default) stay free for pages meanwhile.
+HEAVY_THREADS = 2
+_heavy: RunVar[CapacityLimiter] = RunVar("kpi6_heavy_work")
+
+
+async def off_the_page_threads(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in one of the HEAVY_THREADS threads of the event loop (waiting its turn there)."""
+    try:
+        limiter = _heavy.get()
+    except LookupError:
+        limiter = CapacityLimiter(HEAVY_THREADS)
+        _heavy.set(limiter)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)

@@ -203,3 +203,49 @@ def test_the_portal_works_on_as_many_requests_at_once_as_its_setting_says(sqlite
             assert client.portal is not None
             assert client.portal.call(tokens) == expected
     get_settings.cache_clear()
+
+
+def test_a_document_being_drawn_leaves_the_page_threads_to_pages(sqlite_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A preview (or DLA's report, or the forms' zip) runs in threads of its own: with one page thread, an office's
+    page still answers while a preview is being drawn. (The preview is made slow here, held until the page has
+    answered: what is tested is where the portal runs it, not the drawing.)"""
+    import threading
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from kpi6.models.roles import Role
+    from kpi6.settings import get_settings
+    from kpi6.tasks.accounts import add_user
+    from kpi6.web.app import create_app
+    from tests.web.conftest import PASSWORD, sign_in
+
+    drawing, finished = threading.Event(), threading.Event()
+
+    def slow_preview(*args: object, **kwargs: object) -> bytes:
+        drawing.set()
+        finished.wait(20)  # held until the page below has answered (or 20 s, if the page waited for it)
+        finished.set()
+        return b"%PDF-1.7 held"
+
+    monkeypatch.setattr("kpi6.tasks.reports.preview_report", slow_preview)
+    monkeypatch.setenv("KPI6_PORTAL_ROUND", "2567-1")
+    monkeypatch.setenv("KPI6_PORTAL_THREADS", "1")
+    get_settings.cache_clear()
+    with TestClient(create_app(), follow_redirects=False) as client:
+        clerk, now = "clerk@th50.example", datetime.now(UTC)
+        add_user(clerk, role=Role.office, province="TH-50", actor="pytest", now=now, password=PASSWORD)
+        assert sign_in(client, clerk, PASSWORD).status_code == 303
+        previews: list[int] = []
+        worker = threading.Thread(
+            target=lambda: previews.append(client.get("/provinces/TH-50/steps/3/preview.pdf").status_code)
+        )
+        worker.start()
+        assert drawing.wait(20)
+        page = client.get("/provinces/TH-50")
+        answered_while_drawing = not finished.is_set()
+        finished.set()
+        worker.join(30)
+    get_settings.cache_clear()
+    assert page.status_code == 200 and answered_while_drawing
+    assert previews == [200]

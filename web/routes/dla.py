@@ -11,10 +11,11 @@ from starlette.background import BackgroundTask
 
 from kpi6.models.db import StepState
 from kpi6.models.national import Measure, ProvinceMap
+from kpi6.models.round import RoundConfig
 from kpi6.tasks.accounts import CurrentUser
 from kpi6.tasks.national import national_view
 from kpi6.web import pages
-from kpi6.web.deps import dla_user, output_dir, round_of, today
+from kpi6.web.deps import dla_user, off_the_page_threads, output_dir, round_of, today
 
 router = APIRouter()
 SortKey = Literal["code", "name", "total", "penalty", "steps"]
@@ -68,22 +69,25 @@ def _map(drawn: ProvinceMap) -> Markup:
 
 
 @router.get("/dla/national.{ext}", include_in_schema=False)
-def national_report(
+async def national_report(
     request: Request, user: Annotated[CurrentUser, Depends(dla_user)], ext: Literal["pdf", "docx"]
 ) -> Response:
     """The round's national report as it stands now, as PDF or .docx (the same file as `kpi6 report national`)."""
     from kpi6.tasks.national import build_national_report, render_national
     from kpi6.tasks.setup import open_round
 
-    config = open_round(round_of(request))
-    data = render_national(build_national_report(config, as_of=today(request)), ext)
+    def drawn() -> tuple[RoundConfig, bytes]:
+        config = open_round(round_of(request))
+        return config, render_national(build_national_report(config, as_of=today(request)), ext)
+
+    config, data = await off_the_page_threads(drawn)
     media = {"pdf": "application/pdf", "docx": DOCX}[ext]
     name = f"national-{config.id}.{ext}"
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/dla/forms.zip", include_in_schema=False)
-def forms_zip(request: Request, user: Annotated[CurrentUser, Depends(dla_user)]) -> FileResponse:
+async def forms_zip(request: Request, user: Annotated[CurrentUser, Depends(dla_user)]) -> FileResponse:
     """Every province's Form 1 and Form 2 (PDF and DOCX) of the round, in one zip."""
     import os
     import tempfile
@@ -92,13 +96,18 @@ def forms_zip(request: Request, user: Annotated[CurrentUser, Depends(dla_user)])
     from kpi6.tasks.outputs import round_forms_zip
 
     round_id = round_of(request)
-    fd, name = tempfile.mkstemp(prefix="kpi6-forms-", suffix=".zip")
-    try:
-        with os.fdopen(fd, "wb") as target:
-            round_forms_zip(output_dir(), round_id, [p.code for p in registry().provinces], target)
-    except BaseException:
-        os.unlink(name)
-        raise
+
+    def zipped() -> str:
+        fd, name = tempfile.mkstemp(prefix="kpi6-forms-", suffix=".zip")
+        try:
+            with os.fdopen(fd, "wb") as target:
+                round_forms_zip(output_dir(), round_id, [p.code for p in registry().provinces], target)
+        except BaseException:
+            os.unlink(name)
+            raise
+        return name
+
+    name = await off_the_page_threads(zipped)
     return FileResponse(
         name,
         media_type="application/zip",

@@ -17,7 +17,7 @@ from kpi6.models.steps import numbers, spec
 from kpi6.tasks.accounts import CurrentUser
 from kpi6.tasks.status import ProvinceView
 from kpi6.web import pages
-from kpi6.web.deps import csrf_checked, now, output_dir, province_for, round_of, utc_clock
+from kpi6.web.deps import csrf_checked, now, off_the_page_threads, output_dir, province_for, round_of, utc_clock
 from kpi6.web.messages import thai_message
 from kpi6.web.routes.province import view_of
 from kpi6.web.runs import PortalRun, Runs
@@ -67,13 +67,13 @@ def _signer(view: ProvinceView, number: int) -> tuple[str, str]:
 
 
 @router.get("/provinces/{code}/steps/{number}/preview.pdf", include_in_schema=False)
-def report_preview(request: Request, province: ThisProvince, number: int) -> Response:
+async def report_preview(request: Request, province: ThisProvince, number: int) -> Response:
     """The form as it would be sent now, without a signer: a PDF, nothing written or sent."""
-    return _preview(request, province, number, "", "")
+    return await off_the_page_threads(_preview, request, province, number, "", "")
 
 
 @router.post("/provinces/{code}/steps/{number}/preview.pdf", include_in_schema=False)
-def report_preview_signed(
+async def report_preview_signed(
     request: Request,
     province: ThisProvince,
     user: Checked,
@@ -82,7 +82,7 @@ def report_preview_signed(
     signer_position: SignerField = "",
 ) -> Response:
     """The same with the signer the office typed (posted with the page's CSRF token, never in a URL)."""
-    return _preview(request, province, number, signer_name, signer_position)
+    return await off_the_page_threads(_preview, request, province, number, signer_name, signer_position)
 
 
 def _preview(request: Request, province: Province, number: int, signer_name: str, signer_position: str) -> Response:

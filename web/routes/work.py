@@ -42,7 +42,7 @@ from kpi6.tasks.accounts import CurrentUser
 from kpi6.tasks.status import ProvinceView
 from kpi6.tasks.uploads import Upload
 from kpi6.web import pages
-from kpi6.web.deps import User, csrf_matches, province_for, round_of
+from kpi6.web.deps import User, csrf_matches, off_the_page_threads, province_for, round_of
 from kpi6.web.messages import thai_message
 from kpi6.web.routes.province import view_of
 from kpi6.web.routes.steps import launch, report_page
@@ -639,7 +639,7 @@ async def medium_preview(request: Request, province: ThisProvince, user: User, i
     strings = {n: _text(form, f"m{index}_{n}") for n in MEDIUM_FIELDS}
     try:
         medium = MediaInput.model_validate(_medium_input(strings, None))
-        pdf = await run_in_threadpool(preview_medium, round_of(request), medium, index)
+        pdf = await off_the_page_threads(preview_medium, round_of(request), medium, index)
     except (Kpi6Error, ValueError, Refused) as exc:
         message = "ยังแสดงตัวอย่างไม่ได้: ข้อมูลของสื่อเรื่องนี้ยังไม่ครบหรือไม่ถูกต้อง กรุณาแก้ตามรายละเอียดแล้วลองอีกครั้ง"
         return pages.render(request, "error.html", status_code=400, message=f"{message} ({_short(exc)})")
