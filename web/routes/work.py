@@ -600,7 +600,7 @@ async def check_step(request: Request, province: ThisProvince, user: User, numbe
             draft = await _read(request, user, province, step, form)
     except Refused as exc:
         return await _refused(request, province, step, exc, Draft(), checked=exc.draft is not None)
-    return await run_in_threadpool(_page, request, province, step, draft, checked=True)
+    return await off_the_page_threads(_page, request, province, step, draft, checked=True)  # reads the uploads
 
 
 @router.post("/provinces/{code}/steps/{number}/record", include_in_schema=False)
@@ -613,7 +613,7 @@ async def record_step(request: Request, province: ThisProvince, user: User, numb
             draft = await _read(request, user, province, step, form)
             replace = _text(form, "replace") == "true"
         if step.key == "plan":
-            data = await run_in_threadpool(_plan_input, request, province, draft)
+            data = await off_the_page_threads(_plan_input, request, province, draft)  # reads the LPA file
         else:
             data = _media_input(draft) if step.key == "media" else _dissemination_input(draft)
         try:
