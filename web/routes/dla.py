@@ -95,9 +95,8 @@ async def forms_zip(request: Request, user: Annotated[CurrentUser, Depends(dla_u
     from kpi6.models.provinces import registry
     from kpi6.tasks.outputs import round_forms_zip
 
-    round_id = round_of(request)
-
-    def zipped() -> str:
+    def zipped() -> tuple[str, str]:
+        round_id = round_of(request)  # a round file may be read: not in the event loop
         fd, name = tempfile.mkstemp(prefix="kpi6-forms-", suffix=".zip")
         try:
             with os.fdopen(fd, "wb") as target:
@@ -105,9 +104,9 @@ async def forms_zip(request: Request, user: Annotated[CurrentUser, Depends(dla_u
         except BaseException:
             os.unlink(name)
             raise
-        return name
+        return round_id, name
 
-    name = await off_the_page_threads(zipped)
+    round_id, name = await off_the_page_threads(zipped)
     return FileResponse(
         name,
         media_type="application/zip",
