@@ -43,6 +43,7 @@ def create_app() -> FastAPI:
         # (tasks/setup.open_round), and a changed round file is recorded when the portal restarts or a run uses it.
         shown = default_round_id(bangkok_date(app.state.clock()), get_settings().portal_round)
         prepare_database(load_round(shown), actor=default_actor())
+        pages.warm()
         # A page's work is Python holding the interpreter's lock: 40 threads (anyio's default) only take it from
         # one another, and the event loop gets it last. With 20 users at once, two threads answered p95 in half
         # the time of forty (benchmarks/bench_portal.py).

@@ -51,3 +51,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     user = getattr(request.state, "user", None)
     html = env.get_template(template).render(request=request, user=user, **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+def warm() -> None:
+    """At start: every page template compiled, and DLA's map ready to draw (its module imported, the provinces'
+    names measured), so the first visit of a page after a restart does not pay for them."""
+    import kpi6.tasks.national  # noqa: F401
+    from kpi6.tasks.render.maps import measure_names
+
+    measure_names()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)

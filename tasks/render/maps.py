@@ -25,6 +25,15 @@ def _name_size(name: str) -> float:
     return round(min(12.0, 40 * NAME_WIDTH / width), 1) if width else 12.0
 
 
+def measure_names() -> None:
+    """Every province's name measured now (the portal's start): the font's first load and 76 measures are most of
+    the first map's time."""
+    from kpi6.models.provinces import registry
+
+    for p in registry():
+        _name_size(p.name_th)
+
+
 def _dark(colour: str) -> bool:
     r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return 0.299 * r + 0.587 * g + 0.114 * b < 140
