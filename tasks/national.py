@@ -103,11 +103,11 @@ def national_view(round_id: str, *, as_of: date, measure: Measure = Measure.tota
     config = open_round(round_id)
     with read_scope() as session:
         progress = repository.all_progress(session=session, round_id=config.id)
-    scores = compute_round_scores(config)
+    facts = national_facts(config, compute_round_scores(config), progress=progress)
     return NationalView(
         status=status_of(config, as_of=as_of, progress=progress),
-        scores={s.code: s for s in score_lines(scores)},
-        map=province_map(measure, config, national_facts(config, scores, progress=progress)),
+        scores={f.line.code: f.line for f in facts},
+        map=province_map(measure, config, facts),
     )
 
 

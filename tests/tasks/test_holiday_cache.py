@@ -56,6 +56,10 @@ def test_a_file_of_another_release_or_not_ours_is_ignored_and_written_anew(tmp_p
         seen = probe(tmp_path / "data")
         assert seen["imported"] and seen["days"] == truth["days"] and seen["late"] == truth["late"]
         assert json.loads(path.read_text(encoding="utf-8"))["release"] != "holidays-0.0"
+    path.unlink()
+    os.mkfifo(path)  # a FIFO would hang an open that waits for a writer: it is refused, then replaced
+    seen = probe(tmp_path / "data")
+    assert seen["imported"] and seen["days"] == truth["days"] and path.is_file()
     target = tmp_path / "elsewhere.json"
     release = json.loads(path.read_text(encoding="utf-8"))["release"]
     target.write_text(json.dumps({**forged, "release": release}, ensure_ascii=False), encoding="utf-8")
